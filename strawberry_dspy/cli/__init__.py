@@ -1,0 +1,56 @@
+"""The `strawberry` command: a thin dispatcher over the stages (one module per command)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from loguru import logger
+
+from strawberry_dspy.cli import run as run_command
+from strawberry_dspy.errors import UserError
+
+COMMANDS = {
+    "run": run_command,
+}
+
+
+def _enable_logging(verbose: bool) -> None:
+    logger.enable("strawberry_dspy")
+    logger.remove()
+    logger.add(sys.stderr, level="DEBUG" if verbose else "INFO", format="<green>{time:HH:mm:ss}</green> {message}")
+    for name in ("LiteLLM", "litellm", "httpx", "dspy"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="strawberry", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    bad = [a for a in extra if not (a.startswith("--") and "=" in a)]
+    if bad:
+        parser.error(f"unrecognized arguments: {' '.join(bad)} (overrides are written --key=value)")
+    args.overrides = extra
+    _enable_logging(args.verbose)
+    try:
+        return COMMANDS[args.command].main(args) or 0
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

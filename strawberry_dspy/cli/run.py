@@ -1,0 +1,39 @@
+"""Run a program on a benchmark split and print its table (accuracy, steps, stop reasons, tokens, time)."""
+
+from __future__ import annotations
+
+import argparse
+
+from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.program_file import load_program_file
+from strawberry_dspy.run import run, summary_table
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
+    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
+    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
+    parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
+    parser.add_argument("--split", help="train, dev or test")
+    parser.add_argument("--limit", type=int, help="number of problems")
+    parser.add_argument("--concurrency", type=int, help="problems in flight at once")
+    parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
+    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
+
+
+def cli_overrides(args: argparse.Namespace) -> dict:
+    """The --flags and --key=value overrides of a command, as one nested dict."""
+    overrides = parse_overrides(args.overrides)
+    for flag in ("model", "api_base", "benchmark", "split", "limit", "concurrency"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[flag] = value
+    return overrides
+
+
+def main(args: argparse.Namespace) -> int:
+    config, program = load_program_file(args.program, cli_overrides(args))
+    out, summary, _ = run(config, args.out, program)
+    print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
+    print(f"\nrun directory: {out}")
+    return 0

@@ -1,0 +1,171 @@
+"""Config: dataclasses + a YAML recipe + `--key=value` overrides; unknown keys and wrong types raise."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.program.knobs import StrawberryKnobs
+
+PROGRAMS = ("zero_shot", "cot", "strawberry")
+
+
+@dataclass
+class BaselineKnobs:
+    """Knobs of the single-call baselines (zero_shot, cot)."""
+
+    instructions: str | None = None  # replaces the signature's instructions
+    max_tokens: int = 256  # max completion tokens of the answer
+    temperature: float | None = None  # sampling temperature (None = the run's)
+
+
+@dataclass
+class RunConfig:
+    """One reproducible run: which program, model and benchmark, and the program's knobs."""
+
+    program: str = "strawberry"  # zero_shot | cot | strawberry
+    model: str = "local"  # model spec: local, local:/path.gguf, ollama_chat/…, openai/…, anthropic/…
+    api_base: str | None = None  # OpenAI-compatible server URL for openai/… specs (vLLM, llama.cpp, …)
+    temperature: float = 0.7  # default sampling temperature of the model
+    slots: int = 2  # parallel slots of the embedded engine
+    benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
+    scorer: str | None = None  # exact | numeric | math_verify | task (None = the benchmark's default)
+    split: str = "test"  # train | dev | test
+    limit: int = 10  # number of problems
+    concurrency: int = 2  # problems in flight at once
+    seed: int = 0  # seeds nudges and sampling
+    strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
+    baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
+
+    def validate(self, source: str) -> None:
+        problems = []
+        if self.program not in PROGRAMS:
+            problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
+        for name in ("limit", "concurrency", "slots"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.split not in ("train", "dev", "test"):
+            problems.append(f"unknown split {self.split!r}: expected train, dev or test")
+        if self.program == "strawberry":
+            problems += self.strawberry.validate()
+        if problems:
+            raise UserError(f"{source}: {problems[0]}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def fingerprint(self) -> str:
+        """A short hash of the program part of the config (what makes two runs' traces comparable)."""
+        program = {"program": self.program, "knobs": dataclasses.asdict(self.strawberry if self.program == "strawberry" else self.baseline)}
+        return hashlib.sha1(json.dumps(program, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _coerce(value, tp, where: str):
+    """Check (and gently convert) a YAML value against a type hint; raise UserError naming the key."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(value, arg, where)
+            except UserError:
+                pass
+        raise UserError(f"{where} must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise UserError(f"{where} must be a mapping of keys, got {value!r}")
+        return _build(tp, value, where + ".")
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise UserError(f"{where} must be a list, got {value!r}")
+        return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise UserError(f"{where} must be a mapping, got {value!r}")
+        return dict(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp in (int, float) and isinstance(value, bool) or not isinstance(value, tp):
+        raise UserError(f"{where} must be {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build(cls, data: dict, prefix: str = ""):
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            raise UserError(f"unknown key '{prefix}{key}': valid keys are {', '.join(names)}")
+    return cls(**{k: _coerce(v, hints[k], f"'{prefix}{k}'") for k, v in data.items()})
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """Turn ['strawberry.check_every=2', 'limit=5'] into a nested dict; values are read as YAML."""
+    nested: dict = {}
+    for pair in pairs:
+        key, sep, raw = pair.lstrip("-").partition("=")
+        if not sep or not key:
+            raise UserError(f"override {pair!r} is not KEY=VALUE: write e.g. --strawberry.check_every=2")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        *parents, leaf = key.split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return nested
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+    return merged
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML mapping, turning every problem with the file into one UserError line."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise UserError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
+    """Build and validate a RunConfig from a mapping plus overrides."""
+    try:
+        config = _build(RunConfig, _merge(data, overrides or {}))
+    except UserError as exc:
+        raise UserError(f"{source}: {exc}") from None
+    config.validate(source)
+    return config
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
+    """Load a program YAML recipe with overrides."""
+    return config_from_dict(read_yaml(path), overrides, str(path))

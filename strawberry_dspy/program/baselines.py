@@ -1,0 +1,63 @@
+"""Baselines as programs: zero-shot `dspy.Predict` and `dspy.ChainOfThought`, same result shape."""
+
+from __future__ import annotations
+
+import time
+
+import dspy
+from dspy.utils.exceptions import AdapterParseError
+from dspy.utils.usage_tracker import track_usage
+
+from strawberry_dspy.program.signatures import AnswerSignature
+from strawberry_dspy.program.trace import Trace, Turn
+from strawberry_dspy.program.turn_call import sum_usage
+
+
+class _SingleCall(dspy.Module):
+    """One LM call answering the question; the reply is recorded as a one-turn trace."""
+
+    def __init__(self, predictor: dspy.Module, instructions: str | None = None, max_tokens: int = 256,
+                 temperature: float | None = None):
+        super().__init__()
+        self.predictor = predictor
+        if instructions:
+            for _, p in self.predictor.named_predictors():
+                p.signature = p.signature.with_instructions(instructions)
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+
+    def forward(self, question: str, seed: int = 0) -> dspy.Prediction:
+        trace = Trace(turns=[Turn("user", "problem", question)])
+        config = {"max_tokens": self.max_tokens, "rollout_id": seed}
+        if self.temperature is not None:
+            config["temperature"] = self.temperature
+        start = time.perf_counter()
+        with track_usage() as tracker:
+            try:
+                pred = self.predictor(question=question, config=config)
+                text, status, answer = pred.get("raw_completion", ""), pred.get("answer_status", "missing"), pred.answer
+            except AdapterParseError:
+                text, status, answer = "", "missing", None
+            except Exception as exc:  # provider failure: recorded, not raised
+                trace.stop_reason, trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
+                return dspy.Prediction(answer=None, trace=trace)
+        prompt, completion, cached = sum_usage(tracker.get_total_tokens())
+        trace.add(Turn("assistant", "final", text, prompt, completion, cached, round(time.perf_counter() - start, 4),
+                       meta={"answer_status": status}))
+        # Without tags the whole reply is the answer; the scorer extracts from it.
+        trace.final_answer, trace.answer_status, trace.stop_reason = (answer or None), status, "final_answer"
+        return dspy.Prediction(answer=trace.final_answer, trace=trace)
+
+
+class ZeroShot(_SingleCall):
+    """`dspy.Predict(question -> answer)`."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dspy.Predict(AnswerSignature), **kwargs)
+
+
+class ChainOfThought(_SingleCall):
+    """`dspy.ChainOfThought(question -> answer)`: reasoning first, then the tagged answer."""
+
+    def __init__(self, **kwargs):
+        super().__init__(dspy.ChainOfThought(AnswerSignature), **kwargs)

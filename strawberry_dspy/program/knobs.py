@@ -1,0 +1,60 @@
+"""The strawberry program's knobs: everything a YAML recipe or an optimizer may set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_NUDGES = [
+    "What's your next step?",
+    "Are you sure?",
+    "Any mistakes so far?",
+    "How would you verify your answer?",
+    "Is there another way to check that?",
+    "Double-check your last step.",
+    "What do you know so far?",
+    "Continue, one small step.",
+]
+
+
+@dataclass
+class StrawberryKnobs:
+    """Knobs of the turn loop; help text is the comment beside each field."""
+
+    first_prompt: str = "Problem: {question}\n\nTake the first minuscule step."  # first user message
+    continue_prompt: str = "What's your next step?"  # user message when no nudge is drawn
+    nudges: list[str] = field(default_factory=lambda: list(DEFAULT_NUDGES))  # random user nudges between steps
+    nudge_probability: float = 1.0  # chance that a nudge replaces the continue prompt
+    check_every: int = 3  # ask for a final answer after every N steps
+    accept_early_answer: bool = True  # a <final_answer> in an ordinary step also ends the trace
+    verifier_every: int = 4  # critique the recent window after every N steps (0 = off)
+    verifier_window: int = 4  # how many recent steps the verifier sees
+    title_every: int = 0  # title each block of N steps (0 = off)
+    max_turns: int = 24  # budget: steps and checks on the main chat
+    max_tokens: int = 2048  # budget: completion tokens of the whole trace
+    force_answer: bool = True  # when a budget runs out, ask once more for a final answer
+    temperature: float | None = None  # sampling temperature per call (None = the model's default)
+    step_tokens: int = 64  # max completion tokens of one step
+    check_tokens: int = 64  # max completion tokens of a check reply
+    verify_tokens: int = 96  # max completion tokens of a critique
+    title_tokens: int = 16  # max completion tokens of a title
+    system_prompt: str | None = None  # replaces ReasoningStep's instructions (the system prompt)
+    check_prompt: str | None = None  # replaces ConfidenceCheck's instructions
+    verifier_prompt: str | None = None  # replaces WindowedVerifier's instructions
+    force_prompt: str = "Time is up. Give your best final answer now, inside <final_answer></final_answer> tags."
+
+    def validate(self) -> list[str]:
+        """Rule violations as messages (empty when the knobs are usable)."""
+        problems = []
+        for name in ("check_every", "max_turns", "max_tokens", "step_tokens", "check_tokens", "verify_tokens", "title_tokens", "verifier_window"):
+            if getattr(self, name) < 1:
+                problems.append(f"strawberry.{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("verifier_every", "title_every"):
+            if getattr(self, name) < 0:
+                problems.append(f"strawberry.{name} must be >= 0 (0 turns it off), got {getattr(self, name)}")
+        if not 0.0 <= self.nudge_probability <= 1.0:
+            problems.append(f"strawberry.nudge_probability must be in [0, 1], got {self.nudge_probability}")
+        if self.nudge_probability > 0 and not self.nudges:
+            problems.append("strawberry.nudges is empty but nudge_probability > 0: list some nudges or set it to 0")
+        if "{question}" not in self.first_prompt:
+            problems.append("strawberry.first_prompt must contain {question}")
+        return problems

@@ -1,0 +1,59 @@
+"""One LM call of the turn loop, measured: text, tokens (prompt, completion, cached), latency."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import dspy
+from dspy.utils.exceptions import AdapterParseError
+from dspy.utils.usage_tracker import track_usage
+
+
+@dataclass
+class Reply:
+    """The free-text output of one call and what it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    latency_s: float = 0.0
+    parse_error: str | None = None
+
+    def costs(self) -> dict:
+        """The token and latency fields of a Turn."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+            "latency_s": round(self.latency_s, 4),
+        }
+
+
+def sum_usage(usage_by_lm: dict) -> tuple[int, int, int]:
+    prompt = completion = cached = 0
+    for usage in usage_by_lm.values():
+        prompt += int(usage.get("prompt_tokens") or 0)
+        completion += int(usage.get("completion_tokens") or 0)
+        details = usage.get("prompt_tokens_details") or {}
+        cached += int((details.get("cached_tokens") if isinstance(details, dict) else 0) or 0)
+    return prompt, completion, cached
+
+
+def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, config: dict | None = None) -> Reply:
+    """Call a one-output turn predictor; an empty or unparseable reply is recorded, not raised."""
+    (output_name,) = predict.signature.output_fields
+    start = time.perf_counter()
+    parse_error = None
+    with track_usage() as tracker:
+        try:
+            prediction = predict(conversation=conversation, prompt=prompt, config=dict(config or {}))
+            text = (getattr(prediction, output_name, None) or "").strip()
+        except AdapterParseError as exc:
+            text, parse_error = "", str(exc).splitlines()[0][:200]
+    latency = time.perf_counter() - start
+    prompt_tokens, completion_tokens, cached = sum_usage(tracker.get_total_tokens())
+    if not text and parse_error is None:
+        parse_error = "empty reply"
+    return Reply(text, prompt_tokens, completion_tokens, cached, latency, parse_error)
