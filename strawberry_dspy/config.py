@@ -84,24 +84,24 @@ def _coerce(value, tp, where: str):
                 return _coerce(value, arg, where)
             except UserError:
                 pass
-        raise UserError(f"{where} must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+        raise UserError(f"'{where}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
-            raise UserError(f"{where} must be a mapping of keys, got {value!r}")
+            raise UserError(f"'{where}' must be a mapping of keys, got {value!r}")
         return _build(tp, value, where + ".")
     if origin is list:
         (item,) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise UserError(f"{where} must be a list, got {value!r}")
+            raise UserError(f"'{where}' must be a list, got {value!r}")
         return [_coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise UserError(f"{where} must be a mapping, got {value!r}")
+            raise UserError(f"'{where}' must be a mapping, got {value!r}")
         return dict(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (int, float) and isinstance(value, bool) or not isinstance(value, tp):
-        raise UserError(f"{where} must be {_type_name(tp)}, got {value!r}")
+        raise UserError(f"'{where}' must be {_type_name(tp)}, got {value!r}")
     return value
 
 
@@ -111,7 +111,7 @@ def _build(cls, data: dict, prefix: str = ""):
     for key in data:
         if key not in names:
             raise UserError(f"unknown key '{prefix}{key}': valid keys are {', '.join(names)}")
-    return cls(**{k: _coerce(v, hints[k], f"'{prefix}{k}'") for k, v in data.items()})
+    return cls(**{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()})
 
 
 def parse_overrides(pairs: list[str]) -> dict:

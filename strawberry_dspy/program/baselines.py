@@ -8,6 +8,7 @@ import dspy
 from dspy.utils.exceptions import AdapterParseError
 from dspy.utils.usage_tracker import track_usage
 
+from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.program.signatures import AnswerSignature
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.turn_call import sum_usage
@@ -35,12 +36,13 @@ class _SingleCall(dspy.Module):
         with track_usage() as tracker:
             try:
                 pred = self.predictor(question=question, config=config)
-                text, status, answer = pred.get("raw_completion", ""), pred.get("answer_status", "missing"), pred.answer
+                text, answer = pred.get("raw_completion") or pred.get("reasoning") or pred.answer or "", pred.answer
             except AdapterParseError:
-                text, status, answer = "", "missing", None
+                text, answer = "", None
             except Exception as exc:  # provider failure: recorded, not raised
                 trace.stop_reason, trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
                 return dspy.Prediction(answer=None, trace=trace)
+        status = parse_final_answer(text).status
         prompt, completion, cached = sum_usage(tracker.get_total_tokens())
         trace.add(Turn("assistant", "final", text, prompt, completion, cached, round(time.perf_counter() - start, 4),
                        meta={"answer_status": status}))

@@ -1,0 +1,127 @@
+"""One model spec string -> a ready `dspy.LM`: the embedded engine, ollama, or any hosted provider."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import dspy
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.models.engine import local_model_path, shared_engine
+
+# provider prefix -> environment variables it needs (read by DSPy/litellm themselves, never passed by us)
+PROVIDER_ENV: dict[str, tuple[str, ...]] = {
+    "ollama_chat": (),
+    "ollama": (),
+    "openai": ("OPENAI_API_KEY",),  # not needed with api_base= (vLLM, llama.cpp, any compatible server)
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY",),
+    "groq": ("GROQ_API_KEY",),
+    "azure": ("AZURE_API_KEY", "AZURE_API_BASE"),  # AZURE_API_BASE may be given as api_base= instead
+    "cerebras": ("CEREBRAS_API_KEY",),
+}
+ACCEPTED = "'local', 'local:/path/model.gguf', or " + ", ".join(f"'{p}/MODEL'" for p in PROVIDER_ENV)
+PROBE_TIMEOUT_S = 3.0
+# Any non-empty key satisfies OpenAI clients; a keyless compatible server ignores it.
+NO_KEY = "local"
+
+
+def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int = 256,
+               slots: int = 1, num_retries: int = 3, **lm_kwargs: Any) -> dspy.LM:
+    """Turn a model spec ('local', 'local:/path.gguf', 'provider/model') into a checked, ready dspy.LM."""
+    if "api_key" in lm_kwargs:
+        raise UserError("api_key= was passed to the model spec; API keys come only from the environment "
+                        "or a .env file in the working directory, e.g. OPENAI_API_KEY=...")
+    if not isinstance(slots, int) or slots < 1:
+        raise UserError(f"slots must be a positive integer, got {slots!r}; use e.g. slots=4")
+    settings = dict(temperature=temperature, max_tokens=max_tokens, num_retries=num_retries, **lm_kwargs)
+    if not isinstance(spec, str) or not spec.strip():
+        raise UserError(f"model spec must be a non-empty string, got {spec!r}; use {ACCEPTED}")
+    spec = spec.strip()
+    if spec == "local" or spec.startswith("local:"):
+        return _local_lm(spec, slots, settings)
+
+    provider, _, model = spec.partition("/")
+    if provider not in PROVIDER_ENV or not model:
+        raise UserError(f"unknown model spec '{spec}'; use {ACCEPTED}")
+    _load_dotenv()
+    if provider in ("ollama", "ollama_chat"):
+        settings["api_base"] = _check_ollama(spec, model, lm_kwargs.get("api_base"))
+    elif provider == "openai" and lm_kwargs.get("api_base"):
+        _check_openai_server(spec, lm_kwargs["api_base"])
+        if not os.environ.get("OPENAI_API_KEY"):
+            settings["api_key"] = NO_KEY
+    else:
+        _require_env(spec, provider, lm_kwargs)
+    return dspy.LM(spec, **settings)
+
+
+def _local_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
+    if "api_base" in settings:
+        raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (the embedded engine "
+                        "picks its own loopback address); use spec 'openai/NAME' with api_base= for a server")
+    if spec == "local":
+        path = local_model_path()
+    else:
+        raw = spec.removeprefix("local:").strip()
+        path = Path(raw).expanduser()
+        if not raw or not path.is_file():
+            raise UserError(f"GGUF model file not found for spec '{spec}'; pass an existing file as local:/path/model.gguf")
+    engine = shared_engine(path, slots=slots)
+    return dspy.LM(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **settings)
+
+
+def _load_dotenv() -> None:
+    """Read ./.env into the environment without overriding variables already set."""
+    from dotenv import load_dotenv
+
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        load_dotenv(path, override=False)
+
+
+def _require_env(spec: str, provider: str, lm_kwargs: dict[str, Any]) -> None:
+    for name in PROVIDER_ENV[provider]:
+        if name.endswith("_API_BASE") and lm_kwargs.get("api_base"):
+            continue
+        if not os.environ.get(name):
+            raise UserError(f"model '{spec}' needs {name}, which is not set; "
+                            f"export {name}=... or add it to .env in the working directory")
+
+
+def _check_ollama(spec: str, model: str, api_base: str | None) -> str:
+    """Check that an ollama server answers and has `model` pulled; return its base URL."""
+    import httpx
+    import ollama
+    from ollama._client import _parse_host  # the client's own OLLAMA_HOST normalisation
+
+    host = _parse_host(api_base or os.environ.get("OLLAMA_HOST"))
+    try:
+        with ollama.Client(host=host, timeout=PROBE_TIMEOUT_S) as client:
+            pulled = {entry.model for entry in client.list().models}
+    except (ConnectionError, httpx.HTTPError, ollama.ResponseError) as error:
+        raise UserError(f"no ollama server answers at {host} for '{spec}' ({type(error).__name__}); "
+                        "start it with: ollama serve (or point OLLAMA_HOST / api_base at it)") from None
+    if model not in pulled and f"{model}:latest" not in pulled:
+        raise UserError(f"ollama at {host} has no model '{model}' (spec '{spec}'); fetch it with: ollama pull {model}")
+    return host
+
+
+def _check_openai_server(spec: str, api_base: str) -> None:
+    """Check that an OpenAI-compatible server answers GET {api_base}/models."""
+    url = api_base.rstrip("/") + "/models"
+    try:
+        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S):
+            return
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            return  # it answered (401/403 mean a key is needed: OPENAI_API_KEY is sent when set)
+        reason = "HTTP 404: api_base usually ends in /v1"
+    except (urllib.error.URLError, OSError) as error:
+        reason = str(getattr(error, "reason", error))
+    raise UserError(f"no OpenAI-compatible server answers at api_base={api_base!r} for '{spec}' (GET {url}: {reason}); "
+                    "start the server (vllm serve / llama-server) or fix api_base")
