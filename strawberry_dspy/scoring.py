@@ -25,6 +25,7 @@ _ANSWER_PREFIX = re.compile(
     r"^(?:(?:so|thus|therefore|hence)[,:]?\s+)?(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*:?|:|=)\s*",
     re.IGNORECASE,
 )
+_LATEX_FRACTION = re.compile(r"\\[dt]?frac\{(-?[\d.,]+)\}\{(-?[\d.,]+)\}")
 _NUMBER = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*-?\d+(?:\.\d+)?)?|-?\.\d+")
 
 
@@ -41,15 +42,20 @@ def _last_boxed(text: str) -> str | None:
     return None
 
 
+def strip_answer_prefix(text: str) -> str:
+    """Drop <final_answer> tags and a leading 'The answer is' / 'Final answer:'."""
+    return _ANSWER_PREFIX.sub("", _FINAL_ANSWER_TAG.sub("", text).strip(), count=1).strip()
+
+
 def clean_answer(text: str) -> str:
     """Strip what weak models wrap around an answer: tags, \\boxed{}, 'The answer is', quotes, a final period."""
-    text = _FINAL_ANSWER_TAG.sub("", text).strip()
     text = _last_boxed(text) or text
-    text = _ANSWER_PREFIX.sub("", text, count=1).strip().strip("*`").strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'$":
-        text = text[1:-1].strip()
-    if text.endswith(".") and not text.endswith(".."):
-        text = text[:-1].rstrip()
+    text = strip_answer_prefix(text).strip("*`").strip()
+    for _ in range(2):  # 'X'. and "X." alike
+        if text.endswith(".") and not text.endswith(".."):
+            text = text[:-1].rstrip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'$":
+            text = text[1:-1].strip()
     return text
 
 
@@ -65,8 +71,8 @@ def parse_number(text: str) -> Fraction | None:
 
 
 def last_number(text: str) -> str | None:
-    """The last number written in the text, as written."""
-    matches = _NUMBER.findall(text)
+    """The last number written in the text, as written (a LaTeX \\frac of two numbers reads as a/b)."""
+    matches = _NUMBER.findall(_LATEX_FRACTION.sub(r"\1/\2", text))
     return matches[-1] if matches else None
 
 
@@ -94,14 +100,13 @@ def exact(gold: str, response: str | None) -> Score:
 
 def numeric(gold: str, response: str | None) -> Score:
     """Correct when the last number in the answer equals the gold number within 1e-6."""
-    gold_number = last_number(gold)
-    if gold_number is None:  # a non-numeric gold answer cannot be compared as a number
+    if not is_number(gold):  # a gold answer that is not one number cannot be compared as a number
         return exact(gold, response)
     if _blank(response):
         return NO_ANSWER
     extracted = last_number(clean_answer(response))
     predicted = parse_number(extracted) if extracted is not None else None
-    gold_value = parse_number(gold_number)
+    gold_value = parse_number(clean_answer(gold))
     correct = predicted is not None and gold_value is not None and abs(predicted - gold_value) <= NUMERIC_TOLERANCE
     return Score(correct=correct, value=float(correct), extracted=extracted)
 
@@ -147,10 +152,12 @@ def best_graded(grade: Callable[[str], float], gold: str, response: str | None) 
     """Grade each plausible extraction of the answer with a graded scorer; keep the best. Only 1.0 is correct."""
     if _blank(response):
         return NO_ANSWER
-    candidates = [response.strip(), clean_answer(response)]
+    unprefixed = strip_answer_prefix(response)
+    # an answer may itself end with '.', so try it with and without the final period
+    candidates = [response.strip(), unprefixed, unprefixed.removesuffix("."), clean_answer(response)]
     if is_number(gold):
         candidates.append(last_number(clean_answer(response)))
-    best = Score(correct=False, value=0.0, extracted=candidates[1])
+    best = Score(correct=False, value=0.0, extracted=clean_answer(response))
     for candidate in dict.fromkeys(c for c in candidates if c):
         try:
             value = min(max(float(grade(candidate)), 0.0), 1.0)

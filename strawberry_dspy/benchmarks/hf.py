@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from typing import Iterable
 
 from strawberry_dspy.benchmarks.files import COLUMN_OPTIONS, RowsBenchmark
 from strawberry_dspy.errors import UserError
 
 HF_OPTIONS = ("config", "split", *COLUMN_OPTIONS)
+
+
+def _offline_unless_user_chose() -> None:
+    """HF_HUB_OFFLINE=1 unless the user set it; also tell datasets/huggingface_hub if they read it already."""
+    if "HF_HUB_OFFLINE" in os.environ:
+        return
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    for module in ("huggingface_hub.constants", "datasets.config"):  # both read the variable once, at import
+        if module in sys.modules:
+            sys.modules[module].HF_HUB_OFFLINE = True
 
 
 class HFBenchmark(RowsBenchmark):
@@ -22,7 +33,7 @@ class HFBenchmark(RowsBenchmark):
         self.dataset = dataset
 
     def _rows(self) -> tuple[Iterable[dict], list[str]]:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # read before datasets is first imported; the user's value wins
+        _offline_unless_user_chose()
         import datasets
 
         try:

@@ -42,7 +42,10 @@ def _parse_like(default: Any, annotation: str, raw: str) -> Any:
             raise ValueError(raw)
         return raw.lower() in _TRUE
     if isinstance(default, enum.Enum):
-        return type(default)(raw)
+        choices = {str(member.value): member for member in type(default)}
+        if raw not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return choices[raw]
     if isinstance(default, (int, float)):
         return type(default)(raw)
     if isinstance(default, (datetime.date, datetime.time)):

@@ -1,0 +1,107 @@
+"""Scorers grade right, wrong, garbled and missing answers, and record what they extracted."""
+
+import pytest
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.scoring import SCORER_NAMES, SCORERS, best_graded, check_scorer, clean_answer
+
+
+@pytest.mark.parametrize(
+    "response, cleaned",
+    [
+        ("The answer is 42.", "42"),
+        ("Final answer: Paris", "Paris"),
+        ("<final_answer>\\boxed{\\frac{1}{2}}</final_answer>", "\\frac{1}{2}"),
+        ("**yes**", "yes"),
+        ('"HELLO WORLD"', "HELLO WORLD"),
+        ("Wait...", "Wait..."),
+    ],
+)
+def test_clean_answer_strips_wrapping_words(response, cleaned):
+    assert clean_answer(response) == cleaned
+
+
+@pytest.mark.parametrize(
+    "gold, response, correct, extracted",
+    [
+        ("Paris", "The answer is paris.", True, "paris"),
+        ("Paris", "London", False, "London"),
+        ("-5", "5", False, "5"),
+    ],
+)
+def test_exact(gold, response, correct, extracted):
+    score = SCORERS["exact"](gold, response)
+    assert (score.correct, score.value, score.extracted) == (correct, float(correct), extracted)
+
+
+@pytest.mark.parametrize(
+    "gold, response, correct, extracted",
+    [
+        ("1000", "It costs 1,000 dollars", True, "1,000"),
+        ("0.75", "3/4", True, "3/4"),
+        ("3/4", "\\frac{3}{4}", True, "3/4"),
+        ("42", "41 or maybe 43", False, "43"),
+        ("1000", "1000.01", False, "1000.01"),
+        ("42", "no idea ###", False, None),
+    ],
+)
+def test_numeric(gold, response, correct, extracted):
+    score = SCORERS["numeric"](gold, response)
+    assert (score.correct, score.extracted) == (correct, extracted)
+
+
+def test_numeric_with_non_numeric_gold_compares_text():
+    assert SCORERS["numeric"]("x+1", "1+x").correct is False
+    assert SCORERS["numeric"]("blue", "Blue").correct is True
+
+
+@pytest.mark.parametrize(
+    "gold, response, correct",
+    [
+        ("\\frac{1}{2}", "0.5", True),
+        ("x+1", "1+x", True),
+        ("72", "Natalia sold 72 clips.", True),
+        ("x+1", "x+2", False),
+        ("42", "%%%garbled", False),
+        ("Paris", "paris", True),  # not mathematics: compared as text
+    ],
+)
+def test_math_verify(gold, response, correct):
+    assert SCORERS["math_verify"](gold, response).correct is correct
+
+
+def test_math_verify_works_outside_the_main_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        scores = list(pool.map(lambda r: SCORERS["math_verify"]("\\frac{3}{4}", r), ["0.75", "0.7"]))
+    assert [s.correct for s in scores] == [True, False]
+
+
+@pytest.mark.parametrize("name", sorted(SCORERS))
+@pytest.mark.parametrize("response", [None, "", "   "])
+def test_missing_response_scores_zero(name, response):
+    score = SCORERS[name]("42", response)
+    assert (score.correct, score.value, score.extracted) == (False, 0.0, None)
+
+
+def test_best_graded_counts_only_full_credit_and_keeps_best_extraction():
+    def grade(answer):
+        return 1.0 if answer == "HELLO" else (0.5 if "HELLO" in answer else 0.0)
+
+    assert best_graded(grade, "HELLO", 'The answer is "HELLO".').extracted == "HELLO"
+    partial = best_graded(grade, "HELLO", "HELLO and more")
+    assert (partial.correct, partial.value) == (False, 0.5)
+
+
+def test_best_graded_treats_a_crashing_grader_as_wrong():
+    def grade(answer):
+        raise KeyError(answer)
+
+    assert best_graded(grade, "1", "1").value == 0.0
+
+
+def test_unknown_scorer_names_the_value_and_valid_names():
+    assert "task" in SCORER_NAMES
+    with pytest.raises(UserError, match=r"'fuzzy'.*exact, numeric, math_verify, task"):
+        check_scorer("fuzzy")
