@@ -5,7 +5,7 @@ renders a signature as a plain chat and returns the completion text as the outpu
 leaving tags to be parsed in Python. Turn signatures carry the chat itself in a
 `conversation` input (system prompt first) and the next user message in `prompt`, so
 every call of one trace shares the same message prefix and the engine's KV cache is
-reused. Any other signature (the zero-shot and chain-of-thought baselines) becomes
+reused; an optional `prefill` starts the assistant's reply (e.g. with `<final_answer>`). Any other signature (the zero-shot and chain-of-thought baselines) becomes
 system = instructions, user = the input fields, and the last output field is read from
 `<final_answer>` tags.
 """
@@ -50,6 +50,8 @@ class TextAdapter(dspy.Adapter):
         messages += rest
         if inputs.get("prompt"):
             messages.append({"role": "user", "content": inputs["prompt"]})
+        if inputs.get("prefill"):  # the engine continues a trailing assistant message
+            messages.append({"role": "assistant", "content": inputs["prefill"]})
         return messages
 
     def _format_task(self, signature, demos, inputs):

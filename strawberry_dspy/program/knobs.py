@@ -34,6 +34,9 @@ class StrawberryKnobs:
     force_answer: bool = True  # when a budget runs out, ask once more for a final answer
     temperature: float | None = None  # sampling temperature per call (None = the model's default)
     step_tokens: int = 64  # max completion tokens of one step
+    step_stop: list[str] = field(default_factory=lambda: ["\n\n"])  # stop sequences that keep a step minuscule
+    check_prefill: str = ""  # how a check reply starts ("<final_answer>" forces an answer at every check)
+    answer_prefill: str = "<final_answer>"  # how the forced answer at the end of a budget starts
     check_tokens: int = 64  # max completion tokens of a check reply
     verify_tokens: int = 96  # max completion tokens of a critique
     title_tokens: int = 16  # max completion tokens of a title

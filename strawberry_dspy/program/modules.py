@@ -18,17 +18,19 @@ def _predict(signature, instructions: str | None) -> dspy.Predict:
 class ReasoningStep(dspy.Module):
     """The most minuscule step toward the solution; its instructions are the chat's system prompt."""
 
-    def __init__(self, instructions: str | None = None, max_tokens: int = 64):
+    def __init__(self, instructions: str | None = None, max_tokens: int = 64, stop: list[str] | None = None):
         super().__init__()
         self.predict = _predict(StepSignature, instructions)
         self.max_tokens = max_tokens
+        self.stop = list(stop or [])
 
     @property
     def system_prompt(self) -> str:
         return self.predict.signature.instructions
 
     def forward(self, conversation: list[dict], prompt: str, config: dict) -> Reply:
-        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens})
+        stop = {"stop": self.stop} if self.stop else {}
+        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens, **stop})
 
 
 class Nudge(dspy.Module):
@@ -51,11 +53,12 @@ class Nudge(dspy.Module):
 class ConfidenceCheck(dspy.Module):
     """Every N steps: does the model have a final answer? If so it is in <final_answer> tags."""
 
-    def __init__(self, every: int = 3, instructions: str | None = None, max_tokens: int = 64):
+    def __init__(self, every: int = 3, instructions: str | None = None, max_tokens: int = 64, prefill: str = ""):
         super().__init__()
         self.predict = _predict(CheckSignature, instructions)
         self.every = every
         self.max_tokens = max_tokens
+        self.prefill = prefill
 
     @property
     def question(self) -> str:
@@ -64,9 +67,10 @@ class ConfidenceCheck(dspy.Module):
     def due(self, steps_since_check: int) -> bool:
         return steps_since_check >= self.every
 
-    def forward(self, conversation: list[dict], prompt: str, config: dict) -> Reply:
+    def forward(self, conversation: list[dict], prompt: str, config: dict, prefill: str | None = None) -> Reply:
         """The reply; the caller parses its <final_answer> tags."""
-        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens})
+        prefill = self.prefill if prefill is None else prefill
+        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens}, prefill)
 
 
 _VERDICT = re.compile(r"verdict\s*[:=]?\s*\**\s*(incorrect|correct|wrong|right)", re.IGNORECASE)

@@ -24,6 +24,7 @@ class CheckSignature(dspy.Signature):
 
     conversation: Conversation = dspy.InputField(desc="the chat so far, system prompt first")
     prompt: str = dspy.InputField(desc="the check question, possibly preceded by verifier feedback")
+    prefill: str = dspy.InputField(default="", desc="how the reply starts (e.g. '<final_answer>' for weak models)")
     reply: str = dspy.OutputField(desc="a <final_answer> or one more step")
 
 

@@ -19,9 +19,9 @@ class StrawberryProgram(dspy.Module):
     def __init__(self, knobs: StrawberryKnobs | None = None):
         super().__init__()
         self.knobs = k = knobs or StrawberryKnobs()
-        self.step = ReasoningStep(k.system_prompt, k.step_tokens)
+        self.step = ReasoningStep(k.system_prompt, k.step_tokens, k.step_stop)
         self.nudge = Nudge(k.nudges, k.continue_prompt, k.nudge_probability)
-        self.check = ConfidenceCheck(k.check_every, k.check_prompt, k.check_tokens)
+        self.check = ConfidenceCheck(k.check_every, k.check_prompt, k.check_tokens, k.check_prefill)
         self.verifier = WindowedVerifier(k.verifier_window, k.verifier_every, k.verifier_prompt, k.verify_tokens)
         self.title = StepTitle(k.title_every, k.title_tokens)
 
@@ -103,7 +103,8 @@ class _TurnLoop:
         self.finish(None, "missing", reason)
         if k.force_answer:
             self.pending_meta = {"forced": True}
-            reply = self.ask("check", _join(feedback, k.force_prompt), self.p.check)
+            reply = self.ask("check", _join(feedback, k.force_prompt),
+                             lambda chat, prompt, config: self.p.check(chat, prompt, config, prefill=k.answer_prefill))
             answer = parse_final_answer(reply.text)
             trace.add(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
                            meta={"answer_status": answer.status, "forced": True}))

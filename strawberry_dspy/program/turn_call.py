@@ -41,15 +41,23 @@ def sum_usage(usage_by_lm: dict) -> tuple[int, int, int]:
     return prompt, completion, cached
 
 
-def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, config: dict | None = None) -> Reply:
-    """Call a one-output turn predictor; an empty or unparseable reply is recorded, not raised."""
+def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, config: dict | None = None,
+              prefill: str = "") -> Reply:
+    """Call a one-output turn predictor; an empty or unparseable reply is recorded, not raised.
+
+    With a prefill the reply always starts with it: llama.cpp returns the prefill with its
+    continuation, other servers only the continuation.
+    """
     (output_name,) = predict.signature.output_fields
     start = time.perf_counter()
     parse_error = None
     with track_usage() as tracker:
         try:
-            prediction = predict(conversation=conversation, prompt=prompt, config=dict(config or {}))
+            extra = {"prefill": prefill} if prefill else {}
+            prediction = predict(conversation=conversation, prompt=prompt, config=dict(config or {}), **extra)
             text = (getattr(prediction, output_name, None) or "").strip()
+            if prefill and not text.startswith(prefill.strip()):
+                text = prefill + text
         except AdapterParseError as exc:
             text, parse_error = "", str(exc).splitlines()[0][:200]
     latency = time.perf_counter() - start

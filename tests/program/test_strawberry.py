@@ -145,3 +145,16 @@ def test_provider_failure_ends_trace_with_error(use_lm):
 @pytest.mark.parametrize("field, value", [("check_every", 0), ("nudge_probability", 1.5), ("max_turns", 0)])
 def test_knob_validation(field, value):
     assert any(field in p for p in StrawberryKnobs(**{field: value}).validate())
+
+
+def test_forced_answer_is_prefilled(use_lm):
+    lm = use_lm([{"step": "s"}] * 2 + [{"reply": "41</final_answer>"}])
+    out = StrawberryProgram(knobs(max_turns=2, force_answer=True))(question=QUESTION)
+    assert lm.history[-1]["messages"][-1] == {"role": "assistant", "content": "<final_answer>"}
+    assert out.answer == "41" and out.trace.turns[-1].content == "<final_answer>41</final_answer>"
+
+
+def test_step_stop_sequences_reach_the_lm(use_lm):
+    lm = steps_lm(use_lm)
+    StrawberryProgram(knobs(max_turns=1, step_stop=["\n\n", "Step"]))(question=QUESTION)
+    assert lm.history[0]["kwargs"]["stop"] == ["\n\n", "Step"]
