@@ -10,10 +10,10 @@ from strawberry_dspy.errors import UserError
 PROGRAMS = Path(__file__).resolve().parent.parent / "programs"
 
 
-@pytest.mark.parametrize("name", ["strawberry", "zero_shot", "cot"])
+@pytest.mark.parametrize("name", ["strawberry", "strawberry_full", "zero_shot", "cot"])
 def test_shipped_programs_load(name):
     config = load_config(PROGRAMS / f"{name}.yaml")
-    assert config.program == name and config.model == "local"
+    assert config.program == name.split("_full")[0] and config.model == "local"
 
 
 def test_yaml_values_reach_the_knobs(tmp_path):
