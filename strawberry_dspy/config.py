@@ -42,6 +42,7 @@ class RunConfig:
     limit: int = 10  # number of problems
     concurrency: int = 2  # problems in flight at once
     seed: int = 0  # seeds nudges and sampling
+    cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
 

@@ -144,21 +144,23 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
     lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
-                    **({"api_base": config.api_base} if config.api_base else {}))
+                    cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)
     log_file = out.with_name(out.name + ".log.tmp")
     sink = logger.add(log_file, level="DEBUG", mode="w")
     try:
-        logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
-                    len(problems), config.model)
-        start = time.perf_counter()
-        results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
-        summary = summarize(results, time.perf_counter() - start)
-        logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
-    finally:
-        logger.remove(sink)
-    write_run_dir(out, config, results, summary, log_file)
-    log_file.unlink(missing_ok=True)
+        try:
+            logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
+                        len(problems), config.model)
+            start = time.perf_counter()
+            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
+            summary = summarize(results, time.perf_counter() - start)
+            logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
+        finally:
+            logger.remove(sink)
+        write_run_dir(out, config, results, summary, log_file)
+    finally:  # done or interrupted, no half-written file stays behind
+        log_file.unlink(missing_ok=True)
     return out, summary, results

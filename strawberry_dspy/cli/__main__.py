@@ -1,0 +1,5 @@
+import sys
+
+from strawberry_dspy.cli import main
+
+sys.exit(main())
