@@ -1,0 +1,67 @@
+"""Compare reasoning programs side by side on one benchmark split, in one run.
+
+    python eval/compare_programs.py programs/zero_shot.yaml programs/cot.yaml programs/strawberry.yaml \
+        --limit 50 --out eval/results/programs.md
+
+Each program runs on the same problems with the same model; the table (accuracy with a
+95% Wilson interval, steps, tokens, time) is written with the command that produced it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+from strawberry_dspy.config import load_config
+from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.report import format_grid
+from strawberry_dspy.run import run
+
+
+def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if n == 0:
+        return 0.0, 0.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("programs", nargs="+")
+    parser.add_argument("--benchmark")
+    parser.add_argument("--model")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--out", default="eval/results/programs.md")
+    args = parser.parse_args()
+    overrides = {"split": args.split, "limit": args.limit}
+    overrides.update({k: v for k, v in (("benchmark", args.benchmark), ("model", args.model)) if v})
+    rows, configs = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, path in enumerate(args.programs):
+            config = load_config(path, overrides)
+            configs.append(config)
+            _, s, _ = run(config, Path(tmp) / f"run{i}")
+            lo, hi = wilson(s["correct"], s["problems"])
+            rows.append([Path(path).name, f"{s['accuracy']:.1%}", f"[{lo:.1%}, {hi:.1%}]", f"{s['correct']}/{s['problems']}",
+                         f"{s['mean_steps']:.1f}", str(s["completion_tokens"]),
+                         f"{s['cached_tokens'] / s['prompt_tokens']:.0%}" if s["prompt_tokens"] else "-", f"{s['wall_s']:.0f}"])
+    table = format_grid(["program", "accuracy", "95% CI", "correct", "mean steps", "completion tok", "prompt cached", "time s"], rows)
+    command = "python " + " ".join(sys.argv)
+    versions = package_versions()
+    text = (f"# Programs compared\n\nCommand: `{command}`\n\nBenchmark: `{configs[0].benchmark}` ({args.split} split, "
+            f"{args.limit} problems), model `{configs[0].model}`, dspy {versions.get('dspy')}, xllamacpp {versions.get('xllamacpp')}.\n\n"
+            f"```\n{table}\n```\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
