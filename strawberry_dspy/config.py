@@ -45,6 +45,7 @@ class RunConfig:
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
+    search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
     def validate(self, source: str) -> None:
         problems = []
