@@ -1,0 +1,66 @@
+"""run_program's logic with a scripted LM: scoring, stop reasons, and no gold answer in any prompt."""
+
+import json
+
+import pytest
+
+from strawberry_dspy.benchmarks import load_benchmark
+from strawberry_dspy.program import ChainOfThought, StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.run import problem_seed, run_program, summarize
+from tests.conftest import all_prompt_text, scripted_lm
+
+GOLDS = ["731904", "528617", "964250"]
+
+
+@pytest.fixture
+def benchmark(tmp_path):
+    path = tmp_path / "problems.jsonl"
+    rows = [{"question": f"Riddle number {i}: what is the secret code?", "answer": gold} for i, gold in enumerate(GOLDS * 4)]
+    rows = [{**r, "question": r["question"] + f" (variant {i})"} for i, r in enumerate(rows)]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    return load_benchmark(f"jsonl:{path}")
+
+
+TURN_SCRIPT = {  # first key found in the last message wins
+    "Recent steps": {"critique": "Looks fine. VERDICT: correct"},
+    "short title": {"title": "Reading the riddle"},
+    "final answer now": {"reply": "<final_answer>1</final_answer>"},
+    "": {"step": "thinking"},
+}
+
+
+@pytest.mark.parametrize("make_program, script", [
+    (lambda: StrawberryProgram(StrawberryKnobs(check_every=2, verifier_every=1, verifier_window=2, title_every=1,
+                                               max_turns=5)), TURN_SCRIPT),
+    (lambda: ChainOfThought(), {"": {"reasoning": "r", "answer": "1"}}),
+])
+def test_no_prompt_ever_contains_the_gold_answer(benchmark, make_program, script):
+    problems = benchmark.problems("train", None)
+    lm = scripted_lm(script)
+    results = run_program(make_program(), problems, benchmark, lm, concurrency=2, progress=False)
+    assert len(results) == len(problems) and lm.history
+    text = all_prompt_text(lm)
+    assert not any(p.answer in text for p in problems)
+    assert all(r.gold in GOLDS and r.answer == "1" and not r.correct for r in results)
+    kinds = {t["kind"] for r in results for t in r.trace["turns"]}
+    assert kinds >= ({"step", "verify", "title", "final"} if script is TURN_SCRIPT else {"final"})
+
+
+def test_scores_and_summary(benchmark):
+    problems = benchmark.problems("train", None)
+    gold_of = {p.question: p.answer for p in problems}
+    answers = {q: {"answer": gold_of[q] if i % 2 == 0 else "nope"} for i, q in enumerate(gold_of)}
+    lm = scripted_lm(answers)
+    from strawberry_dspy.program import ZeroShot
+
+    results = run_program(ZeroShot(), problems, benchmark, lm, concurrency=2, progress=False)
+    expected = {q: i % 2 == 0 for i, q in enumerate(gold_of)}
+    assert {r.question: r.correct for r in results} == expected
+    summary = summarize(results, wall_s=2.0)
+    assert summary["correct"] == sum(expected.values()) and summary["stop_reasons"] == {"final_answer": len(problems)}
+
+
+def test_problem_seed_is_stable_and_distinct():
+    assert problem_seed(0, "a") == problem_seed(0, "a")
+    assert len({problem_seed(0, str(i)) for i in range(100)}) == 100
+    assert problem_seed(0, "a") != problem_seed(1, "a")
