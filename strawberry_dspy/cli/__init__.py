@@ -8,11 +8,13 @@ import sys
 
 from loguru import logger
 
+from strawberry_dspy.cli import export as export_command
 from strawberry_dspy.cli import run as run_command
 from strawberry_dspy.errors import UserError
 
 COMMANDS = {
     "run": run_command,
+    "export": export_command,
 }
 
 
