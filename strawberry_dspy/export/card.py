@@ -1,0 +1,117 @@
+"""Provenance beside the data: a dataset card (README.md) and the resolved export config (export.yaml)."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from strawberry_dspy.export.config import ExportConfig
+from strawberry_dspy.export.render import __doc__ as STYLE_NOTES
+from strawberry_dspy.export.weighting import __doc__ as WEIGHTING_NOTES
+from strawberry_dspy.export.writer import DATA_FILES
+from strawberry_dspy.provenance import package_versions
+
+TRL_TYPES = {
+    "sft": ("prompt-completion", "SFTTrainer"),
+    "dpo": ("preference (explicit prompt)", "DPOTrainer"),
+    "kto": ("unpaired preference", "KTOTrainer"),
+    "stepwise": ("stepwise supervision", "a process reward model trainer"),
+}
+
+
+def export_yaml(config: ExportConfig, store: str) -> str:
+    """The resolved export config, with the store it read, as YAML."""
+    return yaml.safe_dump({"store": store, **config.to_dict()}, sort_keys=False, allow_unicode=True)
+
+
+def _columns(config: ExportConfig) -> str:
+    if config.format == "sft":
+        trl = "`messages`" if config.sft_form == "messages" else "`prompt`, `completion`"
+        return f"{trl} (conversational); provenance: `problem_id`, `trace_id`"
+    if config.format == "dpo":
+        return ("`prompt`, `chosen`, `rejected` (conversational); `weight`; provenance: `problem_id`, "
+                "`chosen_trace_id`, `rejected_trace_id`, `chosen_steps`, `rejected_steps`")
+    if config.format == "kto":
+        return "`prompt`, `completion`, `label` (conversational); provenance: `problem_id`, `trace_id`, `steps`"
+    return "`prompt`, `completions`, `labels` (standard: TRL has no conversational stepwise form); provenance: `problem_id`, `trace_id`"
+
+
+def _load_snippet(config: ExportConfig) -> str:
+    if config.to == "disk":
+        return f'from datasets import load_from_disk\nds = load_from_disk("PATH/{DATA_FILES["disk"]}")'
+    kind = "json" if config.to == "jsonl" else "parquet"
+    return f'from datasets import load_dataset\nds = load_dataset("{kind}", data_files="PATH/{DATA_FILES[config.to]}", split="train")'
+
+
+def _front_matter(config: ExportConfig) -> str:
+    meta: dict = {"tags": ["trl", "strawberry-dspy", config.format]}
+    if config.to != "disk":
+        meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILES[config.to]}]}]
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
+
+
+def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats: dict, store: str,
+                 harvest_versions: dict) -> str:
+    """README.md: what the data is, where it came from, what was removed, and how to load it."""
+    trl_type, trainer = TRL_TYPES[config.format]
+    if config.format == "sft" and config.sft_form == "messages":
+        trl_type = "language modeling"
+    lo, hi = config.band
+    lines = [
+        _front_matter(config),
+        f"# strawberry-dspy {config.format.upper()} export ({config.style} traces)",
+        "",
+        f"Reasoning traces harvested by the `{meta.get('program', '?')}` program, in TRL's **{trl_type}** type "
+        f"for `{trainer}`.",
+        "",
+        f"Columns: {_columns(config)}.",
+        "",
+        "```python",
+        _load_snippet(config),
+        "```",
+        "",
+        "## Provenance",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| store | `{store}` |",
+        f"| program | `{meta.get('program', '?')}` (hash `{meta.get('program_hash', '?')}`) |",
+        f"| model | `{meta.get('model', '?')}` |",
+        f"| benchmark | `{meta.get('benchmark', '?')}` |",
+        f"| harvested | {meta.get('created_at', '?')} |",
+        f"| pass-rate band | [{lo}, {hi}] |",
+        f"| style | {config.style} |",
+        "",
+        "## Counts",
+        "",
+        "```json",
+        json.dumps({**counts, **stats}, indent=2),
+        "```",
+        "",
+        f"Decontamination: problems of the {', '.join(config.eval_splits)} split(s) never reach this export: by stored "
+        f"split and hash split, by normalized question hash, and by {config.ngram}-gram overlap >= "
+        f"{config.ngram_threshold} against {counts.get('eval_questions_checked', 0)} evaluation questions of "
+        f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Identical renderings of a problem's traces are "
+        "kept once.",
+        "",
+        "## Trace style and loss",
+        "",
+        STYLE_NOTES.strip(),
+    ]
+    if config.format == "dpo":
+        lines += ["", "## Weighting", "", f"weighting: `{config.weighting}`, alpha {config.alpha}, "
+                  f"resample factor {config.resample or 'off'}.", "", WEIGHTING_NOTES.strip()]
+        if config.resample:
+            lines += ["", "Rows are already repeated by weight: do not also apply the `weight` column."]
+    if config.format == "kto":
+        lines += ["", f"Class balance: {stats.get('desirable')} desirable, {stats.get('undesirable')} undesirable "
+                  "(set KTOConfig desirable_weight / undesirable_weight so that desirable_weight x desirable / "
+                  "(undesirable_weight x undesirable) is in [1, 4/3])."]
+    if config.format == "stepwise":
+        lines += ["", "**The step labels are the verifier's verdicts (the same kind of model judging a window of "
+                  "steps), not gold labels.** An 'incorrect' verdict marks every step of its window False; each row "
+                  "keeps the longest prefix of steps that a decisive verdict covers."]
+    lines += ["", "## Package versions", "", "```json",
+              json.dumps({"export": package_versions(), "harvest": harvest_versions}, indent=2), "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,76 @@
+"""Write an export atomically (a sibling temp directory, then one rename) and optionally push it to the Hub."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from strawberry_dspy.errors import UserError
+
+DATA_FILES = {"jsonl": "train.jsonl", "parquet": "train.parquet", "disk": "dataset"}
+
+
+def check_destination(out: Path, overwrite: bool) -> None:
+    """A UserError when the output exists and may not be replaced."""
+    if out.exists() and not overwrite:
+        raise UserError(f"output {out} already exists: pass --overwrite to replace it or --out to choose another path")
+
+
+def to_dataset(rows: list[dict]):
+    """The rows as a datasets.Dataset (the schema is inferred from the rows)."""
+    from datasets import Dataset  # imported here: `datasets` is slow to import and jsonl output does not need it
+
+    return Dataset.from_list(rows)
+
+
+def write_export(out: Path, rows: list[dict], to: str, extra_files: dict[str, str], overwrite: bool = False) -> Path:
+    """Write rows (as jsonl, parquet or save_to_disk) and the extra text files into `out`, all or nothing."""
+    check_destination(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        target = tmp / DATA_FILES[to]
+        if to == "jsonl":
+            with target.open("w", encoding="utf-8") as f:
+                for row in rows:
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif to == "parquet":
+            to_dataset(rows).to_parquet(str(target))
+        else:
+            to_dataset(rows).save_to_disk(str(target))
+        for name, text in extra_files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        _replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _replace(tmp: Path, out: Path) -> None:
+    """Move tmp into place; an existing output is moved aside first and removed only after the rename."""
+    if not out.exists():
+        tmp.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    out.rename(old)
+    tmp.rename(out)
+    shutil.rmtree(old) if old.is_dir() else old.unlink()
+
+
+def push_to_hub(repo: str, rows: list[dict], card: str) -> None:
+    """Push the dataset and its card to a Hub dataset repo; any failure is one UserError line."""
+    try:
+        to_dataset(rows).push_to_hub(repo)
+        from huggingface_hub import HfApi
+
+        HfApi().upload_file(path_or_fileobj=card.encode("utf-8"), path_in_repo="README.md", repo_id=repo,
+                            repo_type="dataset")
+    except Exception as error:  # network, auth, offline mode, bad repo name: all end the same way
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        raise UserError(f"push to the Hub repo {repo!r} failed ({type(error).__name__}: {reason}): the export is "
+                        "written locally; to push, be online with HF_HUB_OFFLINE=0 and a token (HF_TOKEN)") from None
