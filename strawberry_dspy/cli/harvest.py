@@ -1,0 +1,72 @@
+"""Harvest K reasoning traces per problem into a resumable SQLite store (DIR/traces.sqlite)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from strawberry_dspy.cli.run import cli_overrides
+from strawberry_dspy.harvest import DEFAULT_BAND, harvest
+from strawberry_dspy.harvest.harvest import HarvestSummary, apply_temperature
+from strawberry_dspy.program_file import load_program_file
+from strawberry_dspy.report import format_table
+
+DEFAULT_SAMPLES = 8
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
+    parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
+    parser.add_argument("--split", help="train, dev or test")
+    parser.add_argument("--limit", type=int, help="number of problems")
+    parser.add_argument("--samples", "-k", type=int, default=DEFAULT_SAMPLES,
+                        help=f"traces per problem (default {DEFAULT_SAMPLES})")
+    parser.add_argument("--temperature", type=float, help="sampling temperature (overrides the recipe's)")
+    parser.add_argument("--concurrency", type=int, help="traces in flight at once (the embedded engine gets as many slots)")
+    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
+    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
+    parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
+                                      "rerunning into it resumes")
+    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=list(DEFAULT_BAND),
+                        help="pass-rate band of the 'barely solvable' problems (default %(default)s)")
+    parser.add_argument("--early-stop", type=int, default=0, metavar="N",
+                        help="stop sampling a problem whose first N samples agree and lie outside the band (0 = off)")
+    parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
+    parser.add_argument("--retry-failed", action="store_true", help="sample failed traces again")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.max_turns=8 --seed=1"
+
+
+def summary_table(s: HarvestSummary) -> str:
+    """The run's outcome as a two-column table."""
+    rate = f"{s.pass_rate:.1%}" if s.pass_rate is not None else "-"
+    return format_table([
+        ("problems x samples", f"{s.problems} x {s.samples}"),
+        ("traces stored", f"{s.traces}  ({s.new} new, {s.failed} failed)"),
+        ("stopped early", f"{s.skipped} sample(s) not taken"),
+        ("pass rate", rate),
+        ("in band", f"{s.in_band}/{s.problems} problems with pass rate in [{s.band[0]}, {s.band[1]}]"),
+        ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
+        ("time", f"{s.wall_s:.1f} s"),
+    ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
+
+
+def main(args: argparse.Namespace) -> int:
+    config, program = load_program_file(args.program, cli_overrides(args))
+    if args.temperature is not None:
+        apply_temperature(config, program, args.temperature)
+    try:
+        summary = harvest(config, args.out, samples=args.samples, program=program, band=tuple(args.band),
+                          early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
+                          progress=not args.no_progress)
+    except KeyboardInterrupt:
+        # Every finished trace is committed; traces still in flight are dropped. Exit now rather than wait
+        # for the worker threads' LM calls to return.
+        print("interrupted: rerun the same command to resume", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    print(summary_table(summary))
+    print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")
+    return 130 if summary.interrupted else 0

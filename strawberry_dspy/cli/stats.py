@@ -1,0 +1,39 @@
+"""Statistics of a harvest: pass-rate histogram (PNG), band, stop reasons, tokens and cost, verifier AUROC, nudges."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.plots import pass_rate_histogram
+from strawberry_dspy.harvest.selection import check_band
+from strawberry_dspy.harvest.stats import format_stats, harvest_stats
+from strawberry_dspy.harvest.store import TraceStore
+
+PLOT_FILE = "pass_rates.png"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="a harvest directory (or its traces.sqlite)")
+    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"),
+                        help="pass-rate band (default: the one the harvest used)")
+    parser.add_argument("--plot", help=f"where to write the histogram (default: DIR/{PLOT_FILE})")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.overrides:
+        raise UserError(f"stats takes no --key=value overrides, got {' '.join(args.overrides)}")
+    band = check_band(*args.band) if args.band else None
+    with TraceStore.open(args.dir, readonly=True) as store:
+        stats = harvest_stats(store, band)
+        folder = store.path.parent
+    print(format_stats(stats))
+    rates = [r for r in stats.rates.values() if r is not None]
+    if not rates:
+        print("\nno plot: no problem has a non-failed sample yet")
+        return 0
+    title = f"{stats.meta.get('program')} on {stats.meta.get('benchmark', '').split('?')[0]} ({stats.meta.get('model')})"
+    path = pass_rate_histogram(rates, stats.band, stats.samples, Path(args.plot) if args.plot else folder / PLOT_FILE, title)
+    print(f"\npass-rate histogram: {path}")
+    return 0

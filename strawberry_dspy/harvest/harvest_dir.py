@@ -1,0 +1,91 @@
+"""The harvest directory: `traces.sqlite`, `config.yaml`, `run.log`, `versions.json`, and who may write it."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import dspy
+import yaml
+
+from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.store import STORE_FILE, TraceStore
+from strawberry_dspy.provenance import package_versions
+
+# What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
+# would silently mix. The number of samples and problems may grow between runs.
+IDENTITY_KEYS = ("program_hash", "program", "benchmark", "split", "scorer", "model", "temperature", "seed")
+LOCK_FILE = ".harvest.lock"
+
+
+def program_hash(config: RunConfig, program: dspy.Module | None = None) -> str:
+    """The config's program fingerprint, extended by a compiled program's learned state."""
+    if program is None:
+        return config.fingerprint()
+    state = json.dumps(program.dump_state(), sort_keys=True, default=str)
+    return hashlib.sha1(f"{config.fingerprint()}:{state}".encode()).hexdigest()[:12]
+
+
+def identity(config: RunConfig, phash: str) -> dict[str, str]:
+    """The meta values a resumed harvest must share with the store."""
+    values = {"program_hash": phash, "program": config.program, "benchmark": config.benchmark, "split": config.split,
+              "scorer": config.scorer or "default", "model": config.model, "temperature": config.temperature,
+              "seed": config.seed}
+    return {k: str(values[k]) for k in IDENTITY_KEYS}
+
+
+def default_harvest_dir(config: RunConfig, phash: str) -> Path:
+    """runs/harvest-<program>-<task>-<split>-<hash of the identity>: the same harvest lands in the same place."""
+    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
+    digest = hashlib.sha1(json.dumps(identity(config, phash), sort_keys=True).encode()).hexdigest()[:8]
+    return Path("runs") / f"harvest-{config.program}-{task}-{config.split}-{digest}"
+
+
+def lock_dir(out: Path):
+    """Hold an exclusive lock on the harvest dir for this process (released by the OS even on SIGKILL)."""
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UserError(f"another harvest is writing {out}; wait for it to finish or pass another --out") from None
+    return handle
+
+
+def remove_store(out: Path) -> None:
+    """--fresh: delete the store and its WAL files."""
+    for suffix in ("", "-wal", "-shm"):
+        (out / f"{STORE_FILE}{suffix}").unlink(missing_ok=True)
+
+
+def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceStore:
+    """Create the store, or reopen it when it holds the same harvest; anything else is a UserError, store untouched."""
+    wanted = identity(config, phash)
+    meta = {"config_json": json.dumps(config.to_dict(), sort_keys=True),
+            "versions_json": json.dumps(package_versions(), sort_keys=True), "samples": str(samples)}
+    if not (out / STORE_FILE).exists():
+        return TraceStore.create(out, {**wanted, **meta})
+    with TraceStore.open(out, readonly=True) as existing:  # checked read-only: a refused store stays untouched
+        stored = existing.meta()
+    different = [k for k in IDENTITY_KEYS if stored.get(k) != wanted[k]]
+    if different:
+        diffs = "; ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in different)
+        raise UserError(f"{out} holds a harvest of a different setup ({diffs}): pass --fresh to start over "
+                        "or another --out")
+    samples = max(samples, int(stored.get("samples") or 0))
+    store = TraceStore.open(out, readonly=False)
+    store.set_meta({**meta, "samples": str(samples)})
+    return store
+
+
+def write_provenance(out: Path, config: RunConfig) -> None:
+    """config.yaml (the resolved config) and versions.json beside the store."""
+    tmp = out / "config.yaml.tmp"
+    tmp.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
+    os.replace(tmp, out / "config.yaml")
+    (out / "versions.json").write_text(json.dumps(package_versions(), indent=2))

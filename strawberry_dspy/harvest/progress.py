@@ -1,0 +1,49 @@
+"""The harvest's progress bar: traces/s, generated tokens/s, running pass rate and failures."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tqdm import tqdm
+
+
+class HarvestProgress:
+    """A tqdm bar fed from the worker threads; also the running counts of this run."""
+
+    def __init__(self, total: int, correct: int = 0, valid: int = 0, enabled: bool = True):
+        self.bar = tqdm(total=total, unit="trace", desc="harvest", dynamic_ncols=True, disable=not enabled)
+        self.start = time.perf_counter()
+        self.lock = threading.Lock()
+        self.correct, self.valid = correct, valid  # over the whole store: the pass rate shown is the harvest's
+        self.new = self.failed = self.skipped = self.completion_tokens = 0
+
+    def trace_done(self, correct: bool, failed: bool, completion_tokens: int) -> None:
+        """Count one stored trace and refresh the bar."""
+        with self.lock:
+            self.new += 1
+            self.failed += failed
+            self.valid += not failed
+            self.correct += correct
+            self.completion_tokens += completion_tokens
+            self._refresh()
+
+    def skipped_one(self) -> None:
+        """Count one sample not taken (its problem was stopped early)."""
+        with self.lock:
+            self.skipped += 1
+            self._refresh()
+
+    @property
+    def tokens_per_s(self) -> float:
+        elapsed = time.perf_counter() - self.start
+        return self.completion_tokens / elapsed if elapsed > 0 else 0.0
+
+    def _refresh(self) -> None:
+        rate = f"{self.correct / self.valid:.0%}" if self.valid else "-"
+        extra = (f", failed {self.failed}" if self.failed else "") + (f", stopped early {self.skipped}" if self.skipped else "")
+        self.bar.set_postfix_str(f"{self.tokens_per_s:.0f} tok/s, pass {rate}{extra}", refresh=False)
+        self.bar.update()
+
+    def close(self) -> None:
+        self.bar.close()

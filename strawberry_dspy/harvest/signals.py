@@ -1,0 +1,140 @@
+"""What the traces say about the program's parts: the verifier's agreement with gold, and nudges that changed answers."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable
+
+from strawberry_dspy.harvest.store import TraceStore
+from strawberry_dspy.program.final_answer import parse_final_answer
+from strawberry_dspy.scoring import is_number, last_number, parse_number
+
+VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"
+
+
+def auroc(scores: list[float], positives: list[bool]) -> float | None:
+    """Area under the ROC curve of `scores` for the positive labels (ties count half); None when undefined."""
+    n_pos = sum(positives)
+    n_neg = len(positives) - n_pos
+    if not n_pos or not n_neg:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):  # average ranks over runs of tied scores
+        j = i
+        while j + 1 < len(order) and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    rank_sum = sum(r for r, p in zip(ranks, positives) if p)
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+@dataclass
+class VerifierAgreement:
+    """Verdicts against the gold outcome of their trace, and the AUROC of 'incorrect' for an incorrect trace."""
+
+    traces: int = 0  # non-failed traces with at least one verdict
+    verdicts: dict[str, list[int]] = field(default_factory=dict)  # verdict -> [on correct traces, on incorrect traces]
+    auroc: float | None = None
+
+
+def verifier_agreement(store: TraceStore) -> VerifierAgreement:
+    """Score each trace by its verdicts (incorrect 1, unclear 0.5, correct 0, averaged) and compare with gold."""
+    rows = store.conn.execute(
+        "SELECT t.id, t.correct, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
+        "WHERE u.kind = 'verify' AND t.stop_reason != 'error' ORDER BY t.id, u.idx").fetchall()
+    per_trace: dict[int, list[float]] = defaultdict(list)
+    correct_of: dict[int, bool] = {}
+    verdicts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for trace_id, correct, meta_json in rows:
+        verdict = json.loads(meta_json or "{}").get("verdict") or "unclear"
+        verdicts[verdict][0 if correct else 1] += 1
+        per_trace[trace_id].append(VERDICT_SCORE.get(verdict, 0.5))
+        correct_of[trace_id] = bool(correct)
+    ids = list(per_trace)
+    scores = [sum(per_trace[i]) / len(per_trace[i]) for i in ids]
+    return VerifierAgreement(len(ids), dict(verdicts), auroc(scores, [not correct_of[i] for i in ids]))
+
+
+def stated_answer(text: str, gold: str) -> str | None:
+    """The answer a turn states: its <final_answer>, or for a numeric problem the last number it writes."""
+    tagged = parse_final_answer(text)
+    if tagged.found:
+        return tagged.answer
+    return last_number(text) if is_number(gold) else None
+
+
+def _same(a: str, b: str) -> bool:
+    x, y = parse_number(a), parse_number(b)
+    return x == y if x is not None and y is not None else " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+@dataclass
+class NudgeEffect:
+    """How often a user prompt, sent after the model had stated an answer, was followed by a different one."""
+
+    sent: int = 0  # times sent while an answer stood
+    changed: int = 0  # the next stated answer differed
+    corrections: int = 0  # ... from wrong to right
+    regressions: int = 0  # ... from right to wrong
+
+
+def _prompt_label(turn_kind: str, content: str, meta: dict, after_critique: bool) -> str:
+    if turn_kind == "check":
+        label = "(time is up: answer now)" if meta.get("forced") else "(confidence check)"
+    else:
+        label = content.rsplit("\n\n", 1)[-1].strip()  # a verifier critique is prepended as its own paragraph
+    return f"{label} [after a critique]" if after_critique else label
+
+
+def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
+    """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer))."""
+    gold = dict(store.conn.execute("SELECT id, answer FROM problems"))
+    effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
+    rows = store.conn.execute(
+        "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
+        "JOIN traces t ON u.trace_id = t.id WHERE t.stop_reason != 'error' ORDER BY u.trace_id, u.idx")
+    trace_id = current = label = None
+    critique = False
+    for tid, problem_id, role, kind, content, meta_json in rows:
+        if tid != trace_id:
+            trace_id, current, label, critique = tid, None, None, False
+        if kind == "verify":
+            critique = True
+        elif role == "user" and kind in ("nudge", "check"):
+            label = _prompt_label(kind, content, json.loads(meta_json or "{}"), critique) if current else None
+            critique = False
+            if label:
+                effects[label].sent += 1
+        elif role == "assistant" and kind in ("step", "check", "final"):
+            answer = stated_answer(content, gold.get(problem_id, ""))
+            if answer is None:
+                continue
+            if current is not None and label and not _same(answer, current[0]):
+                was_right, now_right = current[1], is_correct(problem_id, answer)
+                effect = effects[label]
+                effect.changed += 1
+                effect.corrections += (not was_right) and now_right
+                effect.regressions += was_right and not now_right
+                current = (answer, now_right)
+            elif current is None or not _same(answer, current[0]):
+                current = (answer, is_correct(problem_id, answer))
+            label = None
+    return dict(sorted(effects.items(), key=lambda kv: (-kv[1].changed, -kv[1].sent, kv[0])))
+
+
+def stop_reasons(store: TraceStore) -> list[tuple[str, int, int]]:
+    """(stop reason, traces, correct) by decreasing count."""
+    rows = store.conn.execute("SELECT stop_reason, COUNT(*), SUM(correct) FROM traces GROUP BY stop_reason").fetchall()
+    return sorted(((r, n, int(c or 0)) for r, n, c in rows), key=lambda row: -row[1])
+
+
+def verdict_names(agreement: VerifierAgreement) -> list[str]:
+    """Verdicts in a stable order: the known ones first."""
+    known = [v for v in VERDICT_SCORE if v in agreement.verdicts]
+    return known + sorted(Counter(agreement.verdicts).keys() - set(known))

@@ -1,0 +1,147 @@
+"""`strawberry stats DIR`: pass rates and band, stop reasons, tokens and cost, verifier AUROC, nudge effects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
+from loguru import logger
+
+from strawberry_dspy.benchmarks import Problem, load_benchmark
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.cost import cost_usd
+from strawberry_dspy.harvest.selection import tallies
+from strawberry_dspy.harvest.signals import (NudgeEffect, VerifierAgreement, nudge_effects, stop_reasons, verdict_names,
+                                             verifier_agreement)
+from strawberry_dspy.harvest.store import TraceStore
+from strawberry_dspy.report import format_grid, format_table
+from strawberry_dspy.scoring import SCORERS, is_number
+
+MAX_NUDGE_ROWS = 15
+
+
+@dataclass
+class HarvestStats:
+    """Everything `strawberry stats` reports about one store."""
+
+    meta: dict
+    band: tuple[float, float]
+    samples: int  # the most samples any problem has
+    traces: int
+    failed: int
+    correct: int
+    rates: dict[str, float | None]  # problem id -> pass rate
+    stop_reasons: list[tuple[str, int, int]]
+    prompt_tokens: int
+    cached_tokens: int
+    completion_tokens: int
+    cost_usd: float | None
+    verifier: VerifierAgreement
+    nudges: dict[str, NudgeEffect]
+
+    @property
+    def in_band(self) -> list[str]:
+        lo, hi = self.band
+        return [pid for pid, r in self.rates.items() if r is not None and lo <= r <= hi]
+
+    def count_rate(self, value: float) -> int:
+        return sum(1 for r in self.rates.values() if r == value)
+
+
+def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
+    """is_correct(problem_id, answer) by the harvest's own scorer (numeric/exact when its benchmark cannot load)."""
+    meta = store.meta()
+    problems = {p.id: Problem(p.id, p.question, p.answer, p.metadata) for p in store.problems()}
+    try:
+        scorer = meta.get("scorer")
+        benchmark = load_benchmark(meta["benchmark"], None if scorer in (None, "default") else scorer)
+        score = benchmark.score
+    except (UserError, KeyError) as exc:
+        logger.info("scoring stated answers with numeric/exact: the benchmark does not load here ({})", exc)
+
+        def score(problem, answer):
+            return SCORERS["numeric" if is_number(problem.answer) else "exact"](problem.answer, answer)
+
+    @lru_cache(maxsize=100_000)
+    def is_correct(problem_id: str, answer: str) -> bool:
+        return bool(score(problems[problem_id], answer).correct)
+
+    return is_correct
+
+
+def harvest_stats(store: TraceStore, band: tuple[float, float] | None = None) -> HarvestStats:
+    """Gather the statistics of a store (band: the store's own unless given)."""
+    meta = store.meta()
+    if band is None:
+        lo, _, hi = meta.get("band", "0.1,0.9").partition(",")
+        band = (float(lo), float(hi))
+    counts = tallies(store)
+    rates = {pid: (c / n if n else None) for pid, (c, n) in counts.items()}
+    samples = store.conn.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM traces GROUP BY problem_id)").fetchone()[0]
+    prompt, cached, completion = store.conn.execute(
+        "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
+        "FROM traces").fetchone()
+    api_base = json.loads(meta.get("config_json") or "{}").get("api_base")
+    return HarvestStats(
+        meta=meta, band=band, samples=samples or 0, traces=store.count(), failed=store.count("stop_reason = 'error'"),
+        correct=store.count("correct = 1"), rates=rates, stop_reasons=stop_reasons(store), prompt_tokens=prompt,
+        cached_tokens=cached, completion_tokens=completion,
+        cost_usd=cost_usd(meta.get("model", "local"), prompt, completion, cached, api_base),
+        verifier=verifier_agreement(store), nudges=nudge_effects(store, answer_checker(store)))
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def format_stats(s: HarvestStats) -> str:
+    """The report: overview, stop reasons, tokens and cost, verifier, nudges."""
+    meta, valid = s.meta, s.traces - s.failed
+    lo, hi = s.band
+    sampled = [r for r in s.rates.values() if r is not None]
+    sections = [format_table([
+        ("program", f"{meta.get('program')} ({meta.get('program_hash')})"),
+        ("benchmark", f"{meta.get('benchmark')} ({meta.get('split')} split)"),
+        ("model", f"{meta.get('model')}, temperature {meta.get('temperature')}"),
+        ("problems", f"{len(s.rates)} ({len(sampled)} with a non-failed sample), up to {s.samples} samples each"),
+        ("traces", f"{s.traces} ({s.failed} failed)"),
+        ("pass rate", f"{_share(s.correct, valid)} of non-failed traces"),
+        ("in band", f"{len(s.in_band)} problems with pass rate in [{lo:g}, {hi:g}]"),
+        ("always / never", f"{s.count_rate(1.0)} always solved, {s.count_rate(0.0)} never solved"),
+    ], "harvest")]
+    sections.append("traces by stop reason\n" + format_grid(
+        ["stop reason", "traces", "share", "correct"],
+        [[r, str(n), _share(n, s.traces), _share(c, n)] for r, n, c in s.stop_reasons]))
+    cost = "unknown (no known price for a local or self-hosted model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"
+    per_trace = f"  ({s.completion_tokens / s.traces:.0f} per trace)" if s.traces else ""
+    sections.append(format_table([
+        ("prompt tokens", f"{s.prompt_tokens}  ({_share(s.cached_tokens, s.prompt_tokens)} served from cache)"),
+        ("completion tokens", f"{s.completion_tokens}{per_trace}"),
+        ("cost", cost),
+    ], "tokens and cost"))
+    sections.append(_verifier_section(s.verifier))
+    sections.append(_nudge_section(s.nudges))
+    return "\n\n".join(sections)
+
+
+def _verifier_section(v: VerifierAgreement) -> str:
+    if not v.traces:
+        return "verifier\n--------\nno verdicts (the verifier was off: strawberry.verifier_every=0); AUROC n/a"
+    rows = [[name, str(v.verdicts[name][0]), str(v.verdicts[name][1])] for name in verdict_names(v)]
+    auc = "n/a (needs both correct and incorrect traces)" if v.auroc is None else f"{v.auroc:.3f}"
+    return (f"verifier: verdicts vs gold outcome ({v.traces} traces with verdicts)\n"
+            + format_grid(["verdict", "on correct traces", "on incorrect traces"], rows)
+            + f"\nAUROC of 'incorrect' verdicts for an incorrect trace: {auc}  (0.5 = chance)")
+
+
+def _nudge_section(nudges: dict[str, NudgeEffect]) -> str:
+    title = "user prompts that preceded a change of the stated answer"
+    if not nudges:
+        return f"{title}\nnone: no trace stated an answer and was then prompted again"
+    rows = [[label if len(label) <= 48 else label[:45] + "...", str(e.sent), str(e.changed), str(e.corrections),
+             str(e.regressions)] for label, e in list(nudges.items())[:MAX_NUDGE_ROWS]]
+    return (f"{title}\n" + format_grid(["prompt", "sent after an answer", "answer changed", "wrong->right",
+                                        "right->wrong"], rows)
+            + "\n(a stated answer: a <final_answer>, or for numeric problems the last number of a turn)")
