@@ -9,11 +9,15 @@ import sys
 from loguru import logger
 
 from strawberry_dspy.cli import export as export_command
+from strawberry_dspy.cli import harvest as harvest_command
 from strawberry_dspy.cli import run as run_command
+from strawberry_dspy.cli import stats as stats_command
 from strawberry_dspy.errors import UserError
 
 COMMANDS = {
     "run": run_command,
+    "harvest": harvest_command,
+    "stats": stats_command,
     "export": export_command,
 }
 
