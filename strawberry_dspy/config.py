@@ -158,6 +158,14 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
+def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config"):
+    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`."""
+    try:
+        return _build(cls, _merge(data, overrides or {}))
+    except UserError as exc:
+        raise UserError(f"{source}: {exc}") from None
+
+
 def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
     """Build and validate a RunConfig from a mapping plus overrides."""
     try:
