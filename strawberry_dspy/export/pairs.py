@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TypeVar
 
@@ -21,14 +22,8 @@ def make_pairs(correct: list[T], incorrect: list[T], cap: int, seed: int, key: s
     chosen, rejected = correct[:], incorrect[:]
     rng.shuffle(chosen)
     rng.shuffle(rejected)
-    # walk the diagonals of the chosen x rejected grid: pair k of diagonal d is (k, k + d), so the
-    # first min(n, m) pairs use every trace of the smaller side once before any trace repeats
-    pairs: list[tuple[T, T]] = []
+    # pair t is (t mod n, t mod m), shifted by one every lcm(n, m) pairs: the first max(n, m) pairs use
+    # every trace of the larger side once and cycle the smaller side evenly; all n * m pairs come out once
     n, m = len(chosen), len(rejected)
-    for diagonal in range(max(n, m)):
-        for k in range(min(n, m)):
-            i, j = (k, (k + diagonal) % m) if n <= m else ((k + diagonal) % n, k)
-            pairs.append((chosen[i], rejected[j]))
-            if len(pairs) >= cap:
-                return pairs
-    return pairs
+    cycle = math.lcm(n, m)
+    return [(chosen[t % n], rejected[(t + t // cycle) % m]) for t in range(min(cap, n * m))]

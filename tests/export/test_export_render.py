@@ -1,0 +1,64 @@
+"""Rendering real strawberry traces: flat (one assistant message) and turns (the chat as the model saw it)."""
+
+from strawberry_dspy.export.reader import StoredTurn
+from strawberry_dspy.export.render import flat_text, render, step_texts
+from strawberry_dspy.export.reader import StoredTrace
+from tests.export.store_fixture import strawberry_trace
+
+
+def stored(trace, correct=True) -> StoredTrace:
+    turns = [StoredTurn(t.role, t.kind, t.content, t.meta) for t in trace.turns]
+    return StoredTrace(1, "p", 0, correct, trace.steps, trace.total("completion_tokens"), trace.stop_reason,
+                       trace.final_answer, turns)
+
+
+def test_flat_is_one_assistant_message_with_inline_nudges_and_the_final_answer():
+    trace = stored(strawberry_trace(["Add the ones.", "2 + 3 = 5."], "5", verdicts=["correct"]))
+    prompt, completion = render(trace, "What is 2 + 3?", "flat")
+    assert prompt == [{"role": "user", "content": "What is 2 + 3?"}]
+    assert len(completion) == 1 and completion[0]["role"] == "assistant"
+    text = completion[0]["content"]
+    nudges = [t.content for t in trace.turns if t.kind == "nudge"]
+    first_nudge = nudges[0]
+    assert text.startswith(f"Add the ones.\n\n{first_nudge}\n\n2 + 3 = 5.")
+    assert text.endswith("So <final_answer>5</final_answer>")
+    assert "verifier" not in text.lower() and "VERDICT" not in text  # feedback stripped from the later nudge
+    assert "minuscule" not in text  # neither the system prompt nor the first user turn
+
+
+def test_flat_options_drop_nudges_and_add_a_system_message():
+    trace = stored(strawberry_trace(["one", "two", "three"], "5"))
+    prompt, completion = render(trace, "Q?", "flat", nudges="drop", system="Think step by step.")
+    assert prompt[0] == {"role": "system", "content": "Think step by step."}
+    assert completion[0]["content"] == "one\n\ntwo\n\nthree\n\nSo <final_answer>5</final_answer>"
+
+
+def test_flat_keeps_check_replies_that_were_steps_and_drops_empty_answers():
+    turns = [StoredTurn("system", "system", "sys"), StoredTurn("user", "problem", "Problem: Q"),
+             StoredTurn("assistant", "step", "s1", {"step": 1}),
+             StoredTurn("user", "check", "Do you have the final answer?"),
+             StoredTurn("assistant", "check", "Not yet, next I add.", {"answer_status": "missing"}),
+             StoredTurn("user", "check", "Do you have the final answer?"),
+             StoredTurn("assistant", "check", "<final_answer></final_answer>", {"answer_status": "empty"}),
+             StoredTurn("user", "check", "Time is up.", {"forced": True}),
+             StoredTurn("assistant", "final", "<final_answer>7</final_answer>", {"answer_status": "ok"}),
+             StoredTurn("assistant", "title", "Adding", {"step": 1})]
+    assert flat_text(turns) == "s1\n\nNot yet, next I add.\n\n<final_answer>7</final_answer>"
+
+
+def test_turns_keep_the_chat_the_model_saw_without_verifier_or_titles():
+    raw = strawberry_trace(["a", "b", "c", "d"], "5", verdicts=["incorrect", "correct"])
+    trace = stored(raw)
+    prompt, completion = render(trace, "ignored", "turns")
+    assert [m["role"] for m in prompt] == ["system", "user"]
+    assert prompt[1]["content"].startswith("Problem: What is 2 + 3?")
+    main_chat = [t for t in raw.turns if t.role in ("user", "assistant")][1:]
+    assert completion == [{"role": t.role, "content": t.content} for t in main_chat]
+    assert completion[-1] == {"role": "assistant", "content": "So <final_answer>5</final_answer>"}
+    assert any("VERDICT: incorrect" in m["content"] for m in completion if m["role"] == "user")
+    assert all(m["role"] in ("user", "assistant") for m in completion)
+
+
+def test_step_texts_are_numbered_steps_only():
+    trace = stored(strawberry_trace(["a", "b", "c"], "5"))
+    assert step_texts(trace.turns) == [(1, "a"), (2, "b"), (3, "c")]
