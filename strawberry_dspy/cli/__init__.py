@@ -12,6 +12,7 @@ from strawberry_dspy.cli import export as export_command
 from strawberry_dspy.cli import harvest as harvest_command
 from strawberry_dspy.cli import run as run_command
 from strawberry_dspy.cli import stats as stats_command
+from strawberry_dspy.cli import train as train_command
 from strawberry_dspy.errors import UserError
 
 COMMANDS = {
@@ -19,6 +20,7 @@ COMMANDS = {
     "harvest": harvest_command,
     "stats": stats_command,
     "export": export_command,
+    "train": train_command,
 }
 
 
