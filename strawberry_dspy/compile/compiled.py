@@ -1,0 +1,105 @@
+"""A compiled program on disk: DSPy's own `program.save()` JSON plus our metadata under one key.
+
+The file is what `program.save(path)` writes (each predictor's instructions and demos, and
+DSPy's dependency versions) with a `"strawberry"` key added: the compiled RunConfig (knobs
+chosen, benchmark, split and seed so `strawberry run compiled.json` reproduces the test
+score), the base program YAML with its hash, the optimizer, budget, LM calls and scores.
+`dspy.Module.load()` ignores the extra key, so the file stays a plain DSPy state file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import dspy
+
+from strawberry_dspy.config import RunConfig, config_from_dict
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.program.build import build_program
+
+FORMAT = "strawberry-compiled/1"
+META_KEY = "strawberry"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def program_structure(program: dspy.Module) -> str:
+    """A hash of the program's shape: predictor names and their fields (what the saved state must fit)."""
+    shape = [(name, list(p.signature.input_fields), list(p.signature.output_fields))
+             for name, p in program.named_predictors()]
+    return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+def base_program_record(path: str | Path) -> dict:
+    """Where the recipe was, its text and hash: what a compiled file was compiled from."""
+    path = Path(path)
+    text = path.read_text()
+    return {"path": str(path), "absolute_path": str(path.resolve()), "sha256": text_hash(text), "yaml": text}
+
+
+def save_compiled(path: str | Path, program: dspy.Module, config: RunConfig, metadata: dict) -> Path:
+    """Write program.save() JSON plus metadata, atomically (a temp file renamed over the target)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.json")
+    try:
+        program.save(str(tmp))
+        state = json.loads(tmp.read_text())
+        state[META_KEY] = {"format": FORMAT, "config": config.to_dict(), "structure": program_structure(program),
+                           **metadata}
+        tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The metadata of a compiled file; a file that is not one is a UserError."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"compiled program not found: {str(path)!r}; pass a compiled.json written by strawberry compile")
+    try:
+        state = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc}); pass a compiled.json written by strawberry compile") from None
+    meta = state.get(META_KEY) if isinstance(state, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UserError(f"{path}: not a compiled strawberry program (no '{META_KEY}' metadata of format {FORMAT}); "
+                        "pass a compiled.json written by strawberry compile, or a program YAML")
+    return meta
+
+
+def check_base_program(path: Path, meta: dict) -> None:
+    """Reject a compiled file whose base recipe has changed since it was compiled."""
+    base = meta.get("base_program") or {}
+    for candidate in (base.get("path"), base.get("absolute_path")):
+        if candidate and Path(candidate).is_file():
+            now = text_hash(Path(candidate).read_text())
+            if now != base.get("sha256"):
+                raise UserError(f"{path} was compiled from {candidate} (hash {base.get('sha256')}), which has changed "
+                                f"since (hash {now}): recompile it with strawberry compile {candidate} ...")
+            return
+
+
+def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module]:
+    """The compiled config (with overrides) and its program with the optimized instructions and demos."""
+    path = Path(path)
+    meta = read_metadata(path)
+    check_base_program(path, meta)
+    config = config_from_dict(meta.get("config") or {}, overrides, str(path))
+    program = build_program(config)
+    if program_structure(program) != meta.get("structure"):
+        raise UserError(f"{path} was compiled for another version of the '{config.program}' program (its predictors "
+                        "or their fields have changed): recompile it with strawberry compile")
+    try:
+        program.load(str(path))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UserError(f"{path}: the saved program state does not fit the '{config.program}' program ({exc}); "
+                        "recompile it with strawberry compile") from None
+    return config, program

@@ -1,0 +1,101 @@
+"""What a compile maximizes on the dev split: gold accuracy, or the number of problems in a pass-rate band.
+
+`band` counts the problems whose estimated pass rate (k samples each, distinct seeds) lies in
+[lo, hi]: "barely solvable" problems are the ones whose traces hold both right and wrong
+answers, i.e. the preference pairs a harvest is for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import dspy
+
+from strawberry_dspy.benchmarks import Benchmark, Problem
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.run import ProblemResult, run_program
+
+OBJECTIVES = ("accuracy", "band")
+DEFAULT_BAND = (0.25, 0.75)
+DEFAULT_BAND_SAMPLES = 4
+
+
+@dataclass
+class Objective:
+    """The dev-split score a compile maximizes."""
+
+    name: str = "accuracy"
+    lo: float = DEFAULT_BAND[0]
+    hi: float = DEFAULT_BAND[1]
+    samples: int = 1  # samples per problem (distinct seeds); band needs >= 2
+
+    def validate(self) -> None:
+        if self.name not in OBJECTIVES:
+            raise UserError(f"unknown objective {self.name!r}: expected one of {', '.join(OBJECTIVES)}")
+        if self.samples < 1:
+            raise UserError(f"--samples must be >= 1, got {self.samples}")
+        if self.name == "band":
+            if not (0.0 <= self.lo < self.hi <= 1.0):
+                raise UserError(f"--band must be LO,HI with 0 <= LO < HI <= 1, got {self.lo},{self.hi}; "
+                                f"e.g. --band {DEFAULT_BAND[0]},{DEFAULT_BAND[1]}")
+            if self.samples < 2:
+                raise UserError(f"the band objective estimates pass rates from several samples: --samples must be "
+                                f">= 2, got {self.samples}; e.g. --samples {DEFAULT_BAND_SAMPLES}")
+
+    def in_band(self, rate: float) -> bool:
+        return self.lo <= rate <= self.hi
+
+    def value(self, pass_rates: list[float]) -> float:
+        """The score of a list of per-problem pass rates."""
+        if self.name == "band":
+            return float(sum(self.in_band(r) for r in pass_rates))
+        return sum(pass_rates) / len(pass_rates) if pass_rates else 0.0
+
+    def describe(self) -> str:
+        if self.name == "band":
+            return f"band: problems with pass rate in [{self.lo:g}, {self.hi:g}] over {self.samples} samples"
+        return "accuracy" + (f" (mean over {self.samples} samples)" if self.samples > 1 else "")
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "lo": self.lo, "hi": self.hi, "samples": self.samples}
+
+
+@dataclass
+class Evaluation:
+    """A program scored on a split: the objective, and the single-sample accuracy `strawberry run` reports."""
+
+    value: float
+    accuracy: float  # sample 0, seeded like `strawberry run`
+    pass_rate: float  # mean over all samples
+    in_band: int
+    problems: int
+    samples: int
+    lm_calls: int
+    results: list[ProblemResult] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls")}
+
+
+def lm_calls_of(results: list[ProblemResult]) -> int:
+    """LM calls made by a run, counted from its traces (every assistant or verifier turn is one call)."""
+    return sum(1 for r in results for t in r.trace.get("turns", []) if t.get("role") in ("assistant", "verifier"))
+
+
+def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
+             objective: Objective, concurrency: int, seed: int, progress: bool = False) -> Evaluation:
+    """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it."""
+    runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress)
+            for k in range(objective.samples)]
+    pass_rates = [sum(run[i].correct for run in runs) / len(runs) for i in range(len(problems))]
+    first = runs[0]
+    return Evaluation(
+        value=objective.value(pass_rates),
+        accuracy=sum(r.correct for r in first) / len(first) if first else 0.0,
+        pass_rate=sum(pass_rates) / len(pass_rates) if pass_rates else 0.0,
+        in_band=sum(objective.in_band(r) for r in pass_rates),
+        problems=len(problems),
+        samples=objective.samples,
+        lm_calls=sum(lm_calls_of(run) for run in runs),
+        results=first,
+    )

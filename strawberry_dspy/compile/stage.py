@@ -1,0 +1,212 @@
+"""`strawberry compile`: optimize a program against the gold answers of the dev split, report before / after on test."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import dspy
+import optuna
+from dspy.utils.callback import BaseCallback
+from loguru import logger
+
+from strawberry_dspy.benchmarks import load_benchmark
+from strawberry_dspy.compile.compiled import base_program_record, save_compiled
+from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
+from strawberry_dspy.compile.objectives import Evaluation, Objective, evaluate
+from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
+from strawberry_dspy.compile.report import write_report
+from strawberry_dspy.compile.search import search
+from strawberry_dspy.compile.space import build_space
+from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.program.build import build_program
+from strawberry_dspy.provenance import package_versions
+
+MIN_DEV = 2  # fewer dev problems cannot tell two settings apart
+COMPILED_FILE = "compiled.json"
+
+
+@dataclass
+class CompileOptions:
+    """What `strawberry compile` does besides the program's own config."""
+
+    optimizer: str = "search"  # search | bootstrap | mipro | gepa
+    budget: int = 8  # see optimizers.BUDGET_MEANING
+    objective: Objective = dataclasses.field(default_factory=Objective)
+    prompt_model: str | None = None  # teacher / proposer / reflection model spec (default: the task model)
+    dev_limit: int = 20
+    test_limit: int = 20
+    train_limit: int = 20  # train problems for bootstrap / mipro / gepa
+    out: str | Path | None = None  # a directory, or a path ending in .json
+
+    def validate(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise UserError(f"unknown optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
+        if not isinstance(self.budget, int) or self.budget < 1:
+            raise UserError(f"--budget must be >= 1 (for {self.optimizer}: {BUDGET_MEANING[self.optimizer]}), "
+                            f"got {self.budget}")
+        self.objective.validate()
+        if self.objective.name == "band" and self.optimizer != "search":
+            raise UserError(f"the band objective needs --optimizer search (DSPy's optimizers score one example at a "
+                            f"time), got --optimizer {self.optimizer}")
+        for name in ("dev_limit", "test_limit", "train_limit"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+
+
+class LMCallCounter(BaseCallback):
+    """Counts every LM call made under it (task and prompt model alike), across threads."""
+
+    def __init__(self):
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def on_lm_start(self, call_id, instance, inputs):
+        with self._lock:
+            self.calls += 1
+
+
+def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptions) -> Path:
+    """compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
+    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
+    key = {"config": config.to_dict(), "optimizer": options.optimizer, "objective": options.objective.to_dict(),
+           "limits": [options.dev_limit, options.test_limit, options.train_limit], "prompt": options.prompt_model}
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    return Path("compiled") / f"{program_path.stem}-{task}-{options.optimizer}-{digest}"
+
+
+def output_paths(program_path: Path, config: RunConfig, options: CompileOptions) -> tuple[Path, Path]:
+    """(output directory, compiled file)."""
+    if options.out is None:
+        out_dir = default_out_dir(program_path, config, options)
+        return out_dir, out_dir / COMPILED_FILE
+    out = Path(options.out)
+    return (out.parent, out) if out.suffix == ".json" else (out, out / COMPILED_FILE)
+
+
+def compile_program(program_path: str | Path, config: RunConfig, options: CompileOptions,
+                    task_lm: dspy.BaseLM | None = None, prompt_lm: dspy.BaseLM | None = None,
+                    progress: bool = True) -> tuple[Path, dict]:
+    """Compile a recipe: optimize on dev, score before / after on test, save compiled.json and the report."""
+    program_path = Path(program_path)
+    if program_path.suffix == ".json":
+        raise UserError(f"compile takes a program YAML recipe, got {str(program_path)!r}; "
+                        "compile the recipe it came from (e.g. programs/strawberry.yaml)")
+    options.validate()
+    benchmark = load_benchmark(config.benchmark, config.scorer)
+    dev = benchmark.problems("dev", options.dev_limit)
+    if len(dev) < MIN_DEV:
+        raise UserError(f"the dev split of {config.benchmark} has {len(dev)} problem(s) (--dev-limit "
+                        f"{options.dev_limit}); compiling needs >= {MIN_DEV}: raise --dev-limit or use a larger benchmark")
+    test = benchmark.problems("test", options.test_limit)
+    if not test:
+        raise UserError(f"the test split of {config.benchmark} is empty; use a larger benchmark")
+    train = benchmark.problems("train", options.train_limit) if options.optimizer != "search" else []
+    if options.optimizer != "search" and not train:
+        raise UserError(f"the train split of {config.benchmark} is empty, and {options.optimizer} learns from it; "
+                        "use a larger benchmark or --optimizer search")
+    space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
+    out_dir, compiled_path = output_paths(program_path, config, options)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    task_lm = task_lm or resolve_lm(config.model, temperature=config.temperature, cache=config.cache,
+                                    slots=max(config.slots, config.concurrency),
+                                    **({"api_base": config.api_base} if config.api_base else {}))
+    if prompt_lm is None and options.prompt_model:
+        prompt_lm = resolve_lm(options.prompt_model, temperature=1.0, max_tokens=4096, cache=config.cache)
+    sink = logger.add(out_dir / "compile.log", level="DEBUG")
+    try:
+        return _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm,
+                        out_dir, compiled_path, progress)
+    finally:
+        logger.remove(sink)
+
+
+def _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm, out_dir,
+             compiled_path, progress) -> tuple[Path, dict]:
+    objective = options.objective
+
+    def score(program: dspy.Module, problems, what: str) -> Evaluation:
+        logger.info("scoring {} ({} problems x {} samples)", what, len(problems), objective.samples)
+        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress)
+
+    base_program = build_program(config)
+    before = {"dev": score(base_program, dev, "the recipe on dev")}
+    logger.info("{} {} with {}, budget {} ({})", "compiling" if options.optimizer != "search" else "searching",
+                program_path, options.optimizer, options.budget, BUDGET_MEANING[options.optimizer])
+    study, knobs = None, {}
+    counter = LMCallCounter()
+    if options.optimizer == "search":
+        result = search(config, space, objective, dev, benchmark, task_lm, options.budget, out_dir, before["dev"], progress)
+        compiled_config, optimize_calls = result.config, result.lm_calls
+        compiled_program = build_program(compiled_config)
+        study = optuna.load_study(study_name=result.study_name, storage=result.storage)
+        knobs = {name: [space.base[name], result.params[name]] for name in space.base}
+        chosen_trial = _trial_with(study, result.params)
+    else:
+        metric, feedback = GoldMetric(benchmark, train + dev), FeedbackMetric(benchmark, train + dev)
+        with dspy.context(callbacks=[*dspy.settings.get("callbacks", []), counter]):
+            compiled_program = optimize(options.optimizer, base_program, to_examples(train, config.seed),
+                                        to_examples(dev, config.seed), metric, feedback, options.budget, task_lm,
+                                        prompt_lm, config.concurrency, config.seed)
+        compiled_config, optimize_calls, chosen_trial = config, counter.calls, None
+    before["test"] = score(base_program, test, "the recipe on test")
+    unchanged = options.optimizer == "search" and knobs and all(a == b for a, b in knobs.values())
+    if unchanged:  # the recipe won: same program, same seeds, same scores
+        after = dict(before)
+    else:
+        after = {"dev": _trial_evaluation(chosen_trial) or score(compiled_program, dev, "the compiled program on dev"),
+                 "test": score(compiled_program, test, "the compiled program on test")}
+    evaluate_calls = sum(e.lm_calls for e in before.values()) + (0 if unchanged else after["test"].lm_calls)
+    if not unchanged and chosen_trial is None:
+        evaluate_calls += after["dev"].lm_calls
+    saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test))
+    meta = {
+        "base_program": base_program_record(program_path),
+        "model": config.model,
+        "prompt_model": options.prompt_model,
+        "benchmark": config.benchmark,
+        "scorer": config.scorer,
+        "splits": {**({"train": len(train)} if train else {}), "dev": len(dev), "test": len(test)},
+        "problem_ids": {"dev": [p.id for p in dev], "test": [p.id for p in test]},
+        "seed": config.seed,
+        "optimizer": options.optimizer,
+        "budget": options.budget,
+        "budget_meaning": BUDGET_MEANING[options.optimizer],
+        "objective": objective.to_dict(),
+        "objective_text": objective.describe(),
+        "lm_calls": {"optimize": optimize_calls, "evaluate": evaluate_calls, "total": optimize_calls + evaluate_calls},
+        "scores": {k: {split: _as_dict(e) for split, e in v.items()} for k, v in (("before", before), ("after", after))},
+        "knobs": knobs,
+        "predictors": predictor_state(compiled_program),
+        "study": ({"name": study.study_name, "storage": f"sqlite:///{(out_dir / 'study.sqlite').resolve()}",
+                   "trials": len(study.trials)} if study is not None else None),
+        "versions": package_versions(),
+    }
+    save_compiled(compiled_path, compiled_program, saved_config, meta)
+    write_report(out_dir, meta, study)
+    logger.info("compiled program: {}", compiled_path)
+    return compiled_path, meta
+
+
+def _trial_with(study: optuna.Study, params: dict):
+    """The completed trial that scored these params (None: the recipe itself, or not in the study)."""
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if trial.params == params and "value" in trial.user_attrs:
+            return trial
+    return None
+
+
+def _trial_evaluation(trial) -> dict | None:
+    """A trial's stored evaluation: its dev score needs no second run."""
+    return None if trial is None else {k: trial.user_attrs[k] for k in
+                                       ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls")}
+
+
+def _as_dict(evaluation) -> dict:
+    return evaluation if isinstance(evaluation, dict) else evaluation.to_dict()
