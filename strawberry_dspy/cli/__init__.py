@@ -8,6 +8,7 @@ import sys
 
 from loguru import logger
 
+from strawberry_dspy.cli import compile as compile_command
 from strawberry_dspy.cli import export as export_command
 from strawberry_dspy.cli import harvest as harvest_command
 from strawberry_dspy.cli import run as run_command
@@ -21,6 +22,7 @@ COMMANDS = {
     "stats": stats_command,
     "export": export_command,
     "train": train_command,
+    "compile": compile_command,
 }
 
 
