@@ -11,4 +11,8 @@ from strawberry_dspy.config import RunConfig, load_config
 
 def load_program_file(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module | None]:
     """The config and, for a compiled program, its optimized module (None: build from the config)."""
+    if str(path).endswith(".json"):  # a compiled program (strawberry compile); a changed base recipe is a UserError
+        from strawberry_dspy.compile.compiled import load_compiled
+
+        return load_compiled(path, overrides)
     return load_config(path, overrides), None
