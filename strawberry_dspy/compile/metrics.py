@@ -46,7 +46,7 @@ class FeedbackMetric(GoldMetric):
         elif getattr(pred, "answer", None) is None:
             lines.append("The program gave no final answer.")
         else:
-            lines.append(f"The program answered {extracted if extracted is not None else pred.answer!r}, which is wrong.")
+            lines.append(f"The program answered {extracted if extracted is not None else pred.answer}, which is wrong.")
         if run is not None:
             lines.append(f"It took {run.steps} reasoning steps and stopped because of: {run.stop_reason}.")
             if run.error:

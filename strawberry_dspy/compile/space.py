@@ -140,6 +140,8 @@ def build_space(config: RunConfig) -> SearchSpace:
         if spec is None:
             continue
         param, base_value = _param(name, spec, hints[name], knobs, config)
+        if name not in (config.search or {}):
+            _widen(param, base_value)  # a default range always holds the recipe's own value
         _check_values(section, knobs, param)
         params.append(param)
         base[name] = base_value
@@ -180,6 +182,16 @@ def _param(name: str, spec, hint, knobs, config: RunConfig) -> tuple[Param, obje
         return Param(name, "choice", choices=_choices(where, spec, current)), current
     raise UserError(f"'{where}' must be [low, high], {{low, high, step}}, {{choices: [...]}} or, for a text knob, "
                     f"a list of variants; got {spec!r}")
+
+
+def _widen(param: Param, value) -> None:
+    if param.kind not in ("int", "float") or not isinstance(value, (int, float)):
+        return
+    step = param.step or (1 if param.kind == "int" else 0)
+    while value < param.low:
+        param.low = param.low - step if step else value
+    while value > param.high:
+        param.high = param.high + step if step else value
 
 
 def _choices(where: str, values, current) -> list:

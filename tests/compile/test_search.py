@@ -7,14 +7,15 @@ import pytest
 
 from strawberry_dspy.compile import CompileOptions, compile_program
 from strawberry_dspy.compile.space import STRAWBERRY_DEFAULTS
-from tests.compile.helpers import right_after_three_steps, rule_lm, write_recipe, write_sums
+from tests.compile.helpers import RECIPE, right_after_three_steps, rule_lm, write_recipe, write_sums
 
 OFF = {name: None for name in STRAWBERRY_DEFAULTS}  # search nothing but what a test names
 
 
-def compile_sums(tmp_path, search, budget, rule=right_after_three_steps, out="out", **options):
+def compile_sums(tmp_path, search, budget, rule=right_after_three_steps, out="out", knobs=None, **options):
     spec = write_sums(tmp_path / "sums.jsonl")
-    path, config = write_recipe(tmp_path, spec, search={**OFF, **search})
+    path, config = write_recipe(tmp_path, spec, search={**OFF, **search},
+                                strawberry={**RECIPE["strawberry"], **(knobs or {})})
     lm = rule_lm(rule)
     options = {"dev_limit": 6, "test_limit": 6, **options}
     compiled, meta = compile_program(path, config, CompileOptions(budget=budget, out=tmp_path / out, **options),
