@@ -12,6 +12,7 @@ import dspy
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.engine import local_model_path, shared_engine
+from strawberry_dspy.models.hf import hf_lm
 
 # provider prefix -> environment variables it needs (read by DSPy/litellm themselves, never passed by us)
 PROVIDER_ENV: dict[str, tuple[str, ...]] = {
@@ -44,6 +45,8 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
     spec = spec.strip()
     if spec == "local" or spec.startswith("local:"):
         return _local_lm(spec, slots, settings)
+    if spec.startswith("hf:"):  # a Hugging Face folder, e.g. a model trained by `strawberry train`
+        return hf_lm(spec, slots, settings)
 
     provider, _, model = spec.partition("/")
     if provider not in PROVIDER_ENV or not model:

@@ -1,0 +1,22 @@
+"""Training: the embedded GGUF as a Hugging Face folder, TRL fine-tuning (SFT/DPO/KTO), and the way back to GGUF.
+
+Everything here needs the optional `[train]` extra (torch, transformers, trl, gguf); `require_train_extra()`
+turns its absence into one clear line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from strawberry_dspy.errors import UserError
+
+TRAIN_PACKAGES = ("torch", "transformers", "trl", "gguf", "safetensors")
+INSTALL_HINT = "pip install 'strawberry-dspy[train]' (or, in a checkout: pip install -e '.[train]')"
+
+
+def require_train_extra(*packages: str) -> None:
+    """Raise a UserError naming the install command when a package of the [train] extra is missing."""
+    missing = [name for name in packages or TRAIN_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(f"training needs the [train] extra, and {', '.join(missing)} is not installed; "
+                        f"install it with: {INSTALL_HINT}")
