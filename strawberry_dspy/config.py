@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.knobs import StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
+SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 @dataclass
@@ -127,6 +129,8 @@ def parse_overrides(pairs: list[str]) -> dict:
             value = yaml.safe_load(raw) if raw else ""
         except yaml.YAMLError:
             value = raw
+        if isinstance(value, str) and SCIENTIFIC.fullmatch(raw):
+            value = float(raw)  # YAML 1.1 reads 1e-4 (no dot) as a string
         *parents, leaf = key.split(".")
         node = nested
         for part in parents:
