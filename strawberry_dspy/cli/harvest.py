@@ -8,7 +8,7 @@ import sys
 
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.harvest import DEFAULT_BAND, harvest
-from strawberry_dspy.harvest.harvest import HarvestSummary, apply_temperature
+from strawberry_dspy.harvest.harvester import HarvestSummary, apply_temperature
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 

@@ -14,29 +14,35 @@ def pass_rate_histogram(rates: list[float], band: tuple[float, float], samples: 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
-    # one bar per reachable pass rate k/K when K is small, else MAX_BINS equal bins
-    bins = samples + 1 if 0 < samples < MAX_BINS else MAX_BINS
-    width = 1.0 / (bins - 1) if bins == samples + 1 else 1.0 / bins
-    edges = [i / (bins - 1) - width / 2 for i in range(bins + 1)] if bins == samples + 1 else [i / bins for i in range(bins + 1)]
+    if 0 < samples < MAX_BINS:  # one bar per reachable pass rate k/K (a rate over fewer samples goes to the nearest)
+        centres = np.arange(samples + 1) / samples
+        edges = np.concatenate([[-0.5 / samples], (centres[:-1] + centres[1:]) / 2, [1 + 0.5 / samples]])
+    else:
+        edges = np.linspace(0.0, 1.0, MAX_BINS + 1)
+        centres = (edges[:-1] + edges[1:]) / 2
+    counts, _ = np.histogram(np.clip(rates, 0.0, 1.0), bins=edges)
+    width = 0.7 * min(np.diff(edges))
+    lo, hi = band
+    colours = ["#2ca02c" if lo <= c <= hi else "#8c8c8c" for c in centres]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    ax.axvspan(band[0], band[1], color="#2ca02c", alpha=0.12, label=f"band [{band[0]:g}, {band[1]:g}]")
-    counts, _, bars = ax.hist(rates, bins=edges, color="#d62728", edgecolor="white", rwidth=0.9)
-    for count, bar in zip(counts, bars):
-        centre = bar.get_x() + bar.get_width() / 2
-        bar.set_color("#2ca02c" if band[0] <= centre <= band[1] else "#7f7f7f")
+    ax.axvspan(lo, hi, color="#2ca02c", alpha=0.10, zorder=0)
+    ax.bar(centres, counts, width=width, color=colours, zorder=2)
+    for centre, count in zip(centres, counts):
         if count:
-            ax.annotate(f"{int(count)}", (centre, count), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
+            ax.annotate(str(int(count)), (centre, count), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                         textcoords="offset points")
-    in_band = sum(band[0] <= r <= band[1] for r in rates)
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_xlabel(f"pass rate (correct / non-failed samples, K = {samples})")
+    in_band = sum(lo <= r <= hi for r in rates)
+    ax.set_xlim(-0.06, 1.06)
+    ax.set_ylim(0, max(counts.max(), 1) * 1.15)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(f"pass rate per problem (correct / non-failed samples, K = {samples})")
     ax.set_ylabel("problems")
-    ax.set_title(title or "pass rate per problem", fontsize=10)
-    ax.text(0.99, 0.97, f"{in_band} of {len(rates)} problems in band", transform=ax.transAxes, ha="right", va="top",
-            fontsize=9)
+    ax.set_title(f"{title or 'pass rate per problem'}\n{in_band} of {len(rates)} problems in the band "
+                 f"[{lo:g}, {hi:g}] (shaded green)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path)

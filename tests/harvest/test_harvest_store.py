@@ -1,0 +1,103 @@
+"""traces.sqlite: the schema contract with the export stage, round trips, and refusing stores it must not touch."""
+
+import sqlite3
+
+import pytest
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest import TraceStore
+from strawberry_dspy.harvest.store import SCHEMA_VERSION
+from strawberry_dspy.program.trace import Trace, Turn
+
+CONTRACT = {  # the columns issue 5 (export) builds on; more may be added, none renamed
+    "meta": ["key", "value"],
+    "problems": ["id", "question", "answer", "split", "qhash", "metadata_json"],
+    "traces": ["id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
+               "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
+               "program_hash", "error", "created_at"],
+    "turns": ["trace_id", "idx", "role", "kind", "content", "prompt_tokens", "completion_tokens", "cached_tokens",
+              "latency_s", "meta_json"],
+}
+
+
+class _P:
+    def __init__(self, pid, question, answer):
+        self.id, self.question, self.answer, self.metadata = pid, question, answer, {"source": "test"}
+
+
+def make_store(tmp_path) -> TraceStore:
+    store = TraceStore.create(tmp_path, {"program": "strawberry", "benchmark": "jsonl:x"})
+    store.add_problems([_P("p1", "What is 1 + 1?", "2"), _P("p2", "What is 2 + 2?", "4")], "train", lambda q: "h" + q[-4:])
+    return store
+
+
+def trace_row(pid, sample, **extra):
+    row = dict(problem_id=pid, sample=sample, seed=100 + sample, final_answer="2", extracted="2", correct=1, score=1.0,
+               stop_reason="final_answer", answer_status="ok", steps=1, prompt_tokens=30, completion_tokens=7,
+               cached_tokens=20, latency_s=0.5, model="local", program_hash="abc", error=None)
+    return {**row, **extra}
+
+
+TURNS = [Turn("system", "system", "Be brief."), Turn("user", "problem", "Problem: What is 1 + 1?"),
+         Turn("assistant", "step", "1 and 1", 10, 3, 8, 0.2, {"step": 1}),
+         Turn("user", "nudge", "Are you sure?", meta={"nudge": 1}),
+         Turn("assistant", "final", "<final_answer>2</final_answer>", 20, 4, 12, 0.3, {"answer_status": "ok"})]
+
+
+def test_schema_holds_the_contract_columns_and_wal(tmp_path):
+    make_store(tmp_path).close()
+    conn = sqlite3.connect(tmp_path / "traces.sqlite")
+    for table, columns in CONTRACT.items():
+        present = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+        assert present[: len(columns)] == columns
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    assert meta["schema_version"] == SCHEMA_VERSION and meta["program"] == "strawberry" and meta["created_at"]
+
+
+def test_trace_round_trip_through_the_read_api(tmp_path):
+    store = make_store(tmp_path)
+    trace_id = store.write_trace(trace_row("p1", 0), TURNS)
+    store.write_trace(trace_row("p1", 1, correct=0, stop_reason="error", error="boom", final_answer=None), [TURNS[0]])
+    store.close()
+    with TraceStore.open(tmp_path, readonly=True) as store:
+        problems = list(store.problems())
+        assert [p.id for p in problems] == ["p1", "p2"] and problems[0].metadata == {"source": "test"}
+        rows = list(store.traces("p1"))
+        assert [(r.sample, r.correct, r.failed) for r in rows] == [(0, True, False), (1, False, True)]
+        assert rows[1].error == "boom"
+        trace = store.trace_of(trace_id)
+        assert isinstance(trace, Trace) and trace.turns == TURNS
+        assert (trace.final_answer, trace.stop_reason, trace.steps, trace.total("cached_tokens")) == ("2", "final_answer", 1, 20)
+        assert store.finished() == {("p1", 0), ("p1", 1)}
+        assert len(list(store.traces(include_failed=False))) == 1
+        with pytest.raises(sqlite3.OperationalError):  # read-only really is
+            store.conn.execute("DELETE FROM traces")
+
+
+def test_a_pair_is_stored_once(tmp_path):
+    store = make_store(tmp_path)
+    assert store.write_trace(trace_row("p1", 0), TURNS) is not None
+    assert store.write_trace(trace_row("p1", 0, seed=5), TURNS) is None
+    assert store.count() == 1 and store.conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0] == len(TURNS)
+    assert store.delete_failed() == 0
+
+
+@pytest.mark.parametrize("content", [b"this is not a database" * 100, b""])
+def test_corrupt_or_foreign_file_is_one_clear_error_and_untouched(tmp_path, content):
+    path = tmp_path / "traces.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match="corrupt|not a strawberry trace store"):
+        TraceStore.open(tmp_path, readonly=False)
+    assert path.read_bytes() == content
+
+
+def test_another_schema_version_is_refused(tmp_path):
+    make_store(tmp_path).set_meta({"schema_version": "999"})
+    with pytest.raises(UserError, match="schema version '999'"):
+        TraceStore.open(tmp_path)
+
+
+def test_missing_store_says_how_to_make_one(tmp_path):
+    with pytest.raises(UserError, match="strawberry harvest"):
+        TraceStore.open(tmp_path / "nowhere")
