@@ -51,6 +51,7 @@ class TransformersEngine:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(str(self.folder), dtype=torch.float32).eval()
         self._torch = torch
+        self.batch_sizes: list[int] = []  # size of every generate() call, for stats and tests
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._worker = threading.Thread(target=self._serve, name=f"hf-engine-{self.name}", daemon=True)
         self._worker.start()
@@ -91,6 +92,7 @@ class TransformersEngine:
             for job in jobs:
                 groups.setdefault(job.sampling, []).append(job)
             for group in groups.values():
+                self.batch_sizes.append(len(group))
                 try:
                     for job, response in zip(group, self._generate(group)):
                         job.future.set_result(response)
