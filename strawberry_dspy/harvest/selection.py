@@ -17,13 +17,11 @@ def check_band(lo: float, hi: float) -> tuple[float, float]:
     return lo, hi
 
 
-def _store(store: TraceStore | str | Path) -> TraceStore:
-    return store if isinstance(store, TraceStore) else TraceStore.open(store, readonly=True)
-
-
 def tallies(store: TraceStore | str | Path) -> dict[str, tuple[int, int]]:
     """problem id -> (correct, non-failed samples), for every problem of the store (0, 0 when none)."""
-    store = _store(store)
+    if not isinstance(store, TraceStore):
+        with TraceStore.open(store, readonly=True) as opened:
+            return tallies(opened)
     counts = {pid: (0, 0) for (pid,) in store.conn.execute("SELECT id FROM problems ORDER BY rowid")}
     query = ("SELECT problem_id, SUM(correct), COUNT(*) FROM traces WHERE stop_reason != 'error' "
              "GROUP BY problem_id")
