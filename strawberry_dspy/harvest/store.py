@@ -148,7 +148,9 @@ class TraceStore:
                             "harvest into another --out")
 
     def close(self) -> None:
-        self.conn.close()
+        """Close the connection (after any write in progress)."""
+        with self.lock:
+            self.conn.close()
 
     def __enter__(self) -> TraceStore:
         return self

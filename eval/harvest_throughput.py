@@ -1,0 +1,174 @@
+"""Harvest throughput against the raw embedded engine, and the prefix-cache share after the first turn, in one run.
+
+    python eval/harvest_throughput.py --problems 8 --samples 2 --concurrency 2 --rounds 3 \
+        --out eval/results/harvest_throughput.md
+
+Each round harvests PROBLEMS x SAMPLES traces of a recipe (default programs/strawberry.yaml)
+through DSPy (`strawberry_dspy.harvest.harvest`, C threads, C engine slots), then replays the
+very same LM calls straight into the engine (`LocalEngine.chat` in C threads, one trace per
+thread at a time, same messages, same temperature, and max_tokens = the tokens the harvest
+generated with EOS ignored, so both generate the same number of tokens). The ratio is
+harvest generated tokens/s over raw generated tokens/s (goal >= 0.9). The cache share is
+cached / prompt tokens over every LM call of a trace but its first (goal >= 90%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from strawberry_dspy.config import load_config, parse_overrides
+from strawberry_dspy.harvest import TraceStore, harvest
+from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models.engine import local_model_path, shared_engine
+from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.report import format_grid
+
+CALL_KINDS = ("step", "check", "final", "title")  # assistant turns made on the main chat
+
+
+def replay_plan(store: TraceStore) -> tuple[list[list[tuple[list[dict], int]]], dict]:
+    """Per trace, its main-chat LM calls as (messages, generated tokens); and the cache counts after turn 1.
+
+    `seen` counts, for every call but the first, the tokens the engine already processed for this
+    conversation (the previous call's prompt and completion): the most a prefix cache can serve.
+    """
+    plan, counts = [], {"prompt": 0, "cached": 0, "seen": 0}
+    for row in store.traces(include_failed=False):
+        chat, calls, previous = [], [], None
+        for turn in store.turns(row.id):
+            if turn.role == "system":
+                chat.append({"role": "system", "content": turn.content})
+            elif turn.role == "user":
+                chat.append({"role": "user", "content": turn.content})
+            elif turn.role == "assistant" and turn.kind in CALL_KINDS:
+                calls.append((list(chat), max(1, turn.completion_tokens)))
+                chat.append({"role": "assistant", "content": turn.content})
+                if previous is not None:
+                    counts["prompt"] += turn.prompt_tokens
+                    counts["cached"] += turn.cached_tokens
+                    counts["seen"] += previous.prompt_tokens + previous.completion_tokens
+                previous = turn
+        plan.append(calls)
+    return plan, counts
+
+
+def raw_replay(engine, plan, concurrency: int, temperature: float) -> dict:
+    """Drive the engine directly: C threads, each replaying whole traces call by call."""
+    totals = {"completion": 0, "prompt": 0, "cached": 0, "prompt_after_first": 0, "cached_after_first": 0}
+    lock = threading.Lock()
+
+    def one_trace(calls):
+        for index, (messages, tokens) in enumerate(calls):
+            usage = engine.chat(messages, max_tokens=tokens, temperature=temperature, ignore_eos=True)["usage"]
+            cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+            with lock:
+                totals["completion"] += usage["completion_tokens"]
+                totals["prompt"] += usage["prompt_tokens"]
+                totals["cached"] += cached
+                if index:
+                    totals["prompt_after_first"] += usage["prompt_tokens"]
+                    totals["cached_after_first"] += cached
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one_trace, plan))
+    totals["wall_s"] = time.perf_counter() - start
+    return totals
+
+
+def share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--program", default="programs/strawberry.yaml")
+    parser.add_argument("--problems", type=int, default=8)
+    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", default="eval/results/harvest_throughput.md")
+    parser.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
+    args, extra = parser.parse_known_args()
+    overrides = parse_overrides(extra)
+    config = load_config(args.program, {**overrides, "limit": args.problems, "concurrency": args.concurrency,
+                                        "split": "train"})
+    engine = shared_engine(local_model_path(), slots=args.concurrency)
+    lm = resolve_lm("local", temperature=config.temperature, slots=args.concurrency, cache=False)
+    load_before = os.getloadavg()
+    engine.chat([{"role": "user", "content": "Say hi."}], max_tokens=4)  # warm-up
+    rows, ratios, cache, raw_cache = [], [], {"prompt": 0, "cached": 0, "seen": 0}, [0, 0]
+    totals = {"harvest_tok": 0, "harvest_s": 0.0, "raw_tok": 0, "raw_s": 0.0}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_index in range(args.rounds):
+            config.seed = 1000 + round_index  # fresh samples every round
+            summary = harvest(config, Path(tmp) / f"round{round_index}", samples=args.samples, lm=lm, progress=False)
+            with TraceStore.open(Path(tmp) / f"round{round_index}") as store:
+                plan, counts = replay_plan(store)
+            raw = raw_replay(engine, plan, args.concurrency, config.temperature)
+            harvest_rate = summary.completion_tokens / summary.wall_s
+            raw_rate = raw["completion"] / raw["wall_s"]
+            ratios.append(harvest_rate / raw_rate)
+            for key in cache:
+                cache[key] += counts[key]
+            totals["harvest_tok"] += summary.completion_tokens
+            totals["harvest_s"] += summary.wall_s
+            totals["raw_tok"] += raw["completion"]
+            totals["raw_s"] += raw["wall_s"]
+            raw_cache[0] += raw["cached_after_first"]
+            raw_cache[1] += raw["prompt_after_first"]
+            rows.append([str(round_index + 1), str(summary.new), str(sum(map(len, plan))), str(summary.completion_tokens),
+                         f"{summary.wall_s:.1f}", f"{harvest_rate:.1f}", str(raw["completion"]), f"{raw['wall_s']:.1f}",
+                         f"{raw_rate:.1f}", f"{ratios[-1]:.3f}", share(counts["cached"], counts["prompt"]),
+                         share(raw["cached_after_first"], raw["prompt_after_first"])])
+            print(rows[-1], file=sys.stderr)
+    load_after = os.getloadavg()
+    table = format_grid(["round", "traces", "LM calls", "harvest tok", "harvest s", "harvest tok/s", "raw tok", "raw s",
+                         "raw tok/s", "ratio", "cached after turn 1 (harvest)", "(raw replay)"], rows)
+    median = statistics.median(ratios)
+    pooled = (totals["harvest_tok"] / totals["harvest_s"]) / (totals["raw_tok"] / totals["raw_s"])
+    knobs = " ".join(extra)
+    versions = package_versions()
+    text = f"""# Harvest throughput vs the raw embedded engine
+
+Command: `python {' '.join(sys.argv)}`
+
+Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores, load average {load_before[0]:.1f} before and
+{load_after[0]:.1f} after (other work shared the machine); model SmolLM2-135M-Instruct Q4_1 (embedded llama.cpp),
+recipe `{args.program}`{f" with `{knobs}`" if knobs else ""} ({config.program}, temperature {config.temperature}), benchmark `{config.benchmark}`
+(train split, {args.problems} problems x {args.samples} samples per round), concurrency {args.concurrency} = engine slots;
+dspy {versions.get('dspy')}, xllamacpp {versions.get('xllamacpp')}.
+
+Harvest = `strawberry_dspy.harvest.harvest` (DSPy program, TextAdapter, dspy.LM over loopback HTTP, SQLite writes).
+Raw = the same LM calls replayed with `LocalEngine.chat` (in-process, no DSPy, no HTTP) in {args.concurrency} threads,
+same messages and temperature, max_tokens = the harvest's generated tokens with EOS ignored.
+
+```
+{table}
+```
+
+| figure | measured | goal |
+| --- | --- | --- |
+| harvest / raw generated tokens/s, median of {args.rounds} rounds | **{median:.3f}** (rounds: {', '.join(f'{r:.3f}' for r in ratios)}) | >= 0.9 |
+| the same, pooled (all tokens / all seconds) | {pooled:.3f} | |
+| prompt tokens served from the prefix cache after the first turn (harvest) | **{share(cache["cached"], cache["prompt"])}** | >= 90% |
+| ... of the tokens the engine had already seen for that conversation (previous prompt + reply) | {share(cache["cached"], cache["seen"])} | |
+| prompt tokens from the cache after the first turn, raw replay | {share(*raw_cache)} | |
+"""
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "a" if args.append else "w") as f:
+        f.write(text if not args.append else "\n" + text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
