@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-limit", type=int, default=20, help="held-out test problems for before/after (default 20)")
     parser.add_argument("--train-limit", type=int, default=20, help="train problems for bootstrap/mipro/gepa (default 20)")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
-    parser.add_argument("--out", help="output directory, or a path ending in .json (default compiled/<recipe>-<task>-<optimizer>-<hash>)")
+    parser.add_argument("--out", help="output directory, or a path ending in .json (default runs/compiled/<recipe>-<task>-<optimizer>-<hash>)")
     parser.epilog = "Any knob of the recipe: --key=value, e.g. --strawberry.max_turns=6 --seed=1"
 
 

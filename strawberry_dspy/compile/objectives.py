@@ -18,6 +18,7 @@ from strawberry_dspy.run import ProblemResult, run_program
 OBJECTIVES = ("accuracy", "band")
 DEFAULT_BAND = (0.25, 0.75)
 DEFAULT_BAND_SAMPLES = 4
+EVALUATION_KEYS = ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls", "answers")
 
 
 @dataclass
@@ -74,7 +75,9 @@ class Evaluation:
     results: list[ProblemResult] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls")}
+        """The scores, and sample 0's answer per problem (what a rerun with the same seeds must reproduce)."""
+        scores = {k: getattr(self, k) for k in EVALUATION_KEYS if k != "answers"}
+        return {**scores, "answers": {r.problem_id: r.answer for r in self.results}}
 
 
 def lm_calls_of(results: list[ProblemResult]) -> int:

@@ -65,12 +65,28 @@ def format_report(meta: dict) -> str:
         info.append(("optuna study", f"{meta['study']['name']} in {meta['study']['storage']} "
                                      f"({meta['study']['trials']} trials)"))
     parts = [format_table(info, "strawberry compile"), "", before_after_table(meta)]
-    knobs = changed_knobs(meta)
-    parts += ["", format_table(knobs, "knobs changed") if knobs else "knobs changed: none (the recipe's own values won)"]
-    demos = {k: v["demos"] for k, v in (meta.get("predictors") or {}).items() if v["demos"]}
-    if demos:
-        parts += ["", "demos: " + ", ".join(f"{k} {n}" for k, n in demos.items())]
+    if meta.get("rejected"):
+        parts += ["", f"kept the recipe: the {meta['optimizer']} program scored {meta['rejected']['value']:.3g} on dev, "
+                      f"below the recipe's {meta['scores']['before']['dev']['value']:.3g}"]
+    elif meta["optimizer"] == "search":
+        knobs = changed_knobs(meta)
+        parts += ["", format_table(knobs, "knobs changed") if knobs else "knobs changed: none (the recipe's own values won)"]
+    else:
+        changed = changed_predictors(meta)
+        parts += ["", format_table(changed, "predictors changed") if changed else "predictors changed: none"]
     return "\n".join(parts)
+
+
+def changed_predictors(meta: dict) -> list[tuple[str, str]]:
+    """(predictor, what changed) for the instructions and demos an optimizer set."""
+    before, rows = meta.get("predictors_before") or {}, []
+    for name, now in (meta.get("predictors") or {}).items():
+        was = before.get(name, {})
+        if now["instructions"] != was.get("instructions"):
+            rows.append((name, f"instructions -> {_short(now['instructions'])}"))
+        if now["demos"] != was.get("demos", 0):
+            rows.append((name, f"{now['demos']} demos"))
+    return rows
 
 
 def write_report(out_dir: Path, meta: dict, study=None) -> list[Path]:

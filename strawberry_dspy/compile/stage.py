@@ -17,7 +17,7 @@ from loguru import logger
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.compile.compiled import base_program_record, save_compiled
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
-from strawberry_dspy.compile.objectives import Evaluation, Objective, evaluate
+from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Objective, evaluate
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
 from strawberry_dspy.compile.report import write_report
 from strawberry_dspy.compile.search import search
@@ -73,12 +73,12 @@ class LMCallCounter(BaseCallback):
 
 
 def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptions) -> Path:
-    """compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
+    """runs/compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
     task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
     key = {"config": config.to_dict(), "optimizer": options.optimizer, "objective": options.objective.to_dict(),
            "limits": [options.dev_limit, options.test_limit, options.train_limit], "prompt": options.prompt_model}
     digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return Path("compiled") / f"{program_path.stem}-{task}-{options.optimizer}-{digest}"
+    return Path("runs") / "compiled" / f"{program_path.stem}-{task}-{options.optimizer}-{digest}"
 
 
 def output_paths(program_path: Path, config: RunConfig, options: CompileOptions) -> tuple[Path, Path]:
@@ -156,15 +156,22 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
                                         prompt_lm, config.concurrency, config.seed)
         compiled_config, optimize_calls, chosen_trial = config, counter.calls, None
     before["test"] = score(base_program, test, "the recipe on test")
-    unchanged = options.optimizer == "search" and knobs and all(a == b for a, b in knobs.values())
-    if unchanged:  # the recipe won: same program, same seeds, same scores
-        after = dict(before)
-    else:
-        after = {"dev": _trial_evaluation(chosen_trial) or score(compiled_program, dev, "the compiled program on dev"),
-                 "test": score(compiled_program, test, "the compiled program on test")}
-    evaluate_calls = sum(e.lm_calls for e in before.values()) + (0 if unchanged else after["test"].lm_calls)
-    if not unchanged and chosen_trial is None:
-        evaluate_calls += after["dev"].lm_calls
+    evaluate_calls = before["dev"].lm_calls + before["test"].lm_calls
+    unchanged = options.optimizer == "search" and all(a == b for a, b in knobs.values())
+    after, rejected = dict(before), None
+    if not unchanged:
+        after_dev = _trial_evaluation(chosen_trial)
+        if after_dev is None:
+            after_dev = score(compiled_program, dev, "the compiled program on dev")
+            evaluate_calls += after_dev.lm_calls
+        if _as_dict(after_dev)["value"] < before["dev"].value:  # an optimizer made it worse: keep the recipe
+            rejected = _as_dict(after_dev)
+            logger.warning("the {} program scores {:.3g} on dev, below the recipe's {:.3g}: keeping the recipe",
+                           options.optimizer, rejected["value"], before["dev"].value)
+            compiled_program, compiled_config = base_program, config
+        else:
+            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test")}
+            evaluate_calls += after["test"].lm_calls
     saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test))
     meta = {
         "base_program": base_program_record(program_path),
@@ -183,7 +190,9 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         "lm_calls": {"optimize": optimize_calls, "evaluate": evaluate_calls, "total": optimize_calls + evaluate_calls},
         "scores": {k: {split: _as_dict(e) for split, e in v.items()} for k, v in (("before", before), ("after", after))},
         "knobs": knobs,
+        "rejected": rejected,  # the optimizer's program when it scored below the recipe on dev (then not saved)
         "predictors": predictor_state(compiled_program),
+        "predictors_before": predictor_state(base_program),
         "study": ({"name": study.study_name, "storage": f"sqlite:///{(out_dir / 'study.sqlite').resolve()}",
                    "trials": len(study.trials)} if study is not None else None),
         "versions": package_versions(),
@@ -204,8 +213,7 @@ def _trial_with(study: optuna.Study, params: dict):
 
 def _trial_evaluation(trial) -> dict | None:
     """A trial's stored evaluation: its dev score needs no second run."""
-    return None if trial is None else {k: trial.user_attrs[k] for k in
-                                       ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls")}
+    return None if trial is None else {k: trial.user_attrs.get(k) for k in EVALUATION_KEYS}
 
 
 def _as_dict(evaluation) -> dict:

@@ -40,7 +40,8 @@ def rule_lm(rule) -> DummyLM:
 
 
 def gold_sum(messages) -> int | None:
-    for message in messages:
+    """The sum asked in the chat's own problem (the last one: demos come before it)."""
+    for message in reversed(messages):
         match = QUESTION.search(message.get("content") or "")
         if match:
             return int(match.group(1)) + int(match.group(2))
@@ -55,10 +56,14 @@ def is_check(messages) -> bool:
 
 
 def right_after_three_steps(messages) -> str:
-    """Steps are filler; a check answers right only after exactly three steps (so check_every=3 is best)."""
+    """Steps are filler; a check answers right only after exactly three steps (so check_every=3 is best).
+
+    Steps are counted from the problem message on, so demos placed before the chat do not count.
+    """
     if not is_check(messages):
         return "I add the numbers."
-    steps = sum(1 for m in messages if m["role"] == "assistant" and "final_answer" not in m["content"])
+    start = max(i for i, m in enumerate(messages) if m["role"] == "user" and m["content"].startswith("Problem:"))
+    steps = sum(1 for m in messages[start:] if m["role"] == "assistant" and "final_answer" not in m["content"])
     answer = gold_sum(messages) if steps == 3 else -1
     return f"<final_answer>{answer}</final_answer>"
 

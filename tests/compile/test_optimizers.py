@@ -100,3 +100,18 @@ def test_band_needs_search(tmp_path):
 
     with pytest.raises(UserError, match="band objective needs --optimizer search"):
         CompileOptions(optimizer="gepa", objective=Objective("band", samples=4)).validate()
+
+
+def test_an_optimized_program_worse_on_dev_is_not_kept(tmp_path):
+    def demos_confuse_it(messages):  # counts every earlier assistant message, demos included: demos make it wrong
+        if not is_check(messages):
+            return "I add the numbers."
+        steps = sum(1 for m in messages[:-1] if m["role"] == "assistant")
+        return f"<final_answer>{gold_sum(messages) if steps == 3 else -1}</final_answer>"
+
+    compiled, meta = compile_with(tmp_path, "bootstrap", demos_confuse_it, budget=5)
+    assert meta["rejected"]["value"] == 0.0 and meta["scores"]["before"]["dev"]["value"] == 1.0
+    assert meta["scores"]["after"] == meta["scores"]["before"]
+    state = json.loads(compiled.read_text())
+    assert state["step.predict"]["demos"] == [] and meta["predictors"]["step.predict"]["demos"] == 0
+    assert "kept the recipe" in (compiled.parent / "report.md").read_text()
