@@ -41,7 +41,8 @@ def _load_snippet(config: ExportConfig) -> str:
     if config.to == "disk":
         return f'from datasets import load_from_disk\nds = load_from_disk("PATH/{DATA_FILES["disk"]}")'
     kind = "json" if config.to == "jsonl" else "parquet"
-    return f'from datasets import load_dataset\nds = load_dataset("{kind}", data_files="PATH/{DATA_FILES[config.to]}", split="train")'
+    return (f'from datasets import load_dataset\nds = load_dataset("PATH", split="train")  # or:\n'
+            f'ds = load_dataset("{kind}", data_files="PATH/{DATA_FILES[config.to]}", split="train")')
 
 
 def _front_matter(config: ExportConfig) -> str:

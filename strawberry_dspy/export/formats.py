@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.pairs import make_pairs
@@ -35,7 +37,7 @@ def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, St
     """Each problem's traces rendered in the configured style, identical renderings dropped."""
     out: dict[str, list[Rendered]] = {}
     stats["duplicates"] = 0
-    for pid, traces in groups.items():
+    for pid, traces in tqdm(groups.items(), desc="render", unit="problem", disable=None, leave=False):
         seen: set[str] = set()
         kept = out[pid] = []
         for trace in traces:
@@ -98,6 +100,7 @@ def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
     if config.resample:
         rows = resample(rows, resample_counts(weights, config.resample, config.seed))
         stats["resampled_rows"] = len(rows)
+        _require(rows, f"--resample {config.resample} repeats no row", "use a factor of 1 or more")
     return rows
 
 

@@ -25,7 +25,8 @@ def render(trace: StoredTrace, question: str, style: str, *, nudges: str = "inli
     """(prompt messages, completion messages) of a trace in the given style."""
     if style == "flat":
         prompt = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
-        return prompt, [{"role": "assistant", "content": flat_text(trace.turns, nudges == "inline")}]
+        text = flat_text(trace.turns, nudges == "inline")
+        return prompt, [{"role": "assistant", "content": text}] if text else []
     return split_conversation(conversation(trace.turns))
 
 

@@ -62,3 +62,11 @@ def test_turns_keep_the_chat_the_model_saw_without_verifier_or_titles():
 def test_step_texts_are_numbered_steps_only():
     trace = stored(strawberry_trace(["a", "b", "c"], "5"))
     assert step_texts(trace.turns) == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def test_a_trace_without_any_reasoning_text_renders_no_completion():
+    turns = [StoredTurn("system", "system", "sys"), StoredTurn("user", "problem", "Problem: Q"),
+             StoredTurn("assistant", "step", "", {"step": 1})]
+    trace = StoredTrace(1, "p", 0, False, 1, 0, "max_turns", None, turns)
+    assert render(trace, "Q", "flat")[1] == []
+    assert render(trace, "Q", "turns")[1] == [{"role": "assistant", "content": ""}]
