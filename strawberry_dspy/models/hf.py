@@ -1,6 +1,7 @@
 """The `hf:DIR` model spec: a Hugging Face folder (e.g. a model trained by `strawberry train`) as a dspy.LM.
 
-By default the folder is written once to GGUF (`DIR/model.q8_0.gguf`, rewritten when the weights change) and
+By default the folder is written once to GGUF (`DIR/model-<weights version>.q8_0.gguf`; the name, under which
+llama.cpp serves it and DSPy caches its replies, changes whenever the weights do) and
 served by the embedded llama.cpp engine, like `local`. `hf:DIR?engine=transformers` generates with
 transformers instead (batched; slower), which is also the only way for folders that cannot be written as GGUF.
 `?quant=f16|q8_0|q4_1|f32` chooses the GGUF's quantization.
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import dspy
+from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.engine import shared_engine
@@ -46,7 +48,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
     if "api_base" in settings:
         raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (it is served in-process)")
     require_train_extra("torch", "transformers", "gguf", "safetensors")
-    from strawberry_dspy.train.to_gguf import DEFAULT_QUANT, gguf_supported, hf_to_gguf
+    from strawberry_dspy.train.to_gguf import DEFAULT_QUANT, gguf_supported, hf_to_gguf, weights_version
 
     engine_name = options.get("engine", ENGINES[0])
     if engine_name == "llama.cpp" and gguf_supported(folder) is None:
@@ -56,11 +58,14 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
         raise UserError(f"cannot serve '{spec}' with llama.cpp: {gguf_supported(folder)}; use hf:{folder}?engine=transformers")
     from strawberry_dspy.train.hf_engine import TransformersEngine
 
-    key = (folder.resolve(), max(w.stat().st_mtime_ns for w in folder.glob("*.safetensors")))
+    if "engine" not in options:
+        logger.info(f"serving {folder} with transformers (slower than llama.cpp): {gguf_supported(folder)}")
+
+    key = (folder.resolve(), weights_version(folder))  # the version names the model: DSPy's cache keys on it
     with _engines_lock:
         if key not in _engines:
             _engines[key] = TransformersEngine(folder, max_batch=max(slots, 1) * 4)
-    return dspy.LM(f"hf/{folder.name}", engine=_engines[key], **settings)
+    return dspy.LM(f"hf/{folder.name}-{key[1]}", engine=_engines[key], **settings)
 
 
 _engines: dict[tuple, Any] = {}  # one loaded transformers model per folder (and weights version)

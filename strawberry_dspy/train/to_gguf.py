@@ -10,6 +10,7 @@ transformers instead (`strawberry_dspy.train.hf_engine`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -20,7 +21,8 @@ from loguru import logger
 from strawberry_dspy.errors import UserError
 
 TEMPLATE = "gguf_template.gguf"
-GGUF_NAME = "model.{quant}.gguf"
+# the weights' version is in the name: llama.cpp serves a GGUF under its file name, which DSPy's cache keys on
+GGUF_NAME = "model-{version}.{quant}.gguf"
 # the quantizations written (gguf-py implements them in numpy); q8_0 is near-lossless and fast on CPUs
 QUANTS = {"q8_0": ("Q8_0", "MOSTLY_Q8_0"), "f16": ("F16", "MOSTLY_F16"), "f32": ("F32", "ALL_F32"),
           "q4_1": ("Q4_1", "MOSTLY_Q4_1")}
@@ -67,8 +69,14 @@ def gguf_supported(folder: str | Path) -> str | None:
     return None
 
 
+def weights_version(folder: str | Path) -> str:
+    """A short id of the weights in `folder` (names, sizes, modification times): changes when they are rewritten."""
+    stats = [(w.name, w.stat().st_size, w.stat().st_mtime_ns) for w in sorted(Path(folder).glob("*.safetensors"))]
+    return hashlib.sha1(repr(stats).encode()).hexdigest()[:8]
+
+
 def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path | None = None) -> Path:
-    """Write (or reuse, when newer than the weights) `folder`/model.<quant>.gguf for llama.cpp; return its path."""
+    """Write (or reuse) `folder`/model-<weights version>.<quant>.gguf for llama.cpp; return its path."""
     import gguf
     import numpy as np
 
@@ -78,10 +86,12 @@ def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path |
     why_not = gguf_supported(folder)
     if why_not:
         raise UserError(f"cannot write '{folder}' as GGUF: {why_not}; serve it with hf:{folder}?engine=transformers")
-    out = Path(out) if out else folder / GGUF_NAME.format(quant=quant)
+    out = Path(out) if out else folder / GGUF_NAME.format(version=weights_version(folder), quant=quant)
     weights = sorted(folder.glob("*.safetensors"))
     if out.is_file() and out.stat().st_mtime >= max(w.stat().st_mtime for w in weights):
         return out
+    for stale in folder.glob(GGUF_NAME.format(version="*", quant=quant)):
+        stale.unlink()  # written from weights that have since been replaced
     started = time.perf_counter()
     config = json.loads((folder / "config.json").read_text())
     reader = gguf.GGUFReader(str(folder / TEMPLATE))

@@ -75,7 +75,7 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
     dataset = load_export(data, recipe.method)
     base = base_model_folder(recipe.base)
     if recipe.method == "dpo" and "weight" in dataset.column_names:
-        logger.info("the 'weight' column is not read by TRL's DPO; export with weighted resampling to apply it")
+        logger.info("the 'weight' column is not read by TRL's DPO; export with --resample FACTOR to apply the weights")
     if recipe.threads:
         import torch
 

@@ -42,7 +42,7 @@ def test_training_writes_an_hf_model_with_its_logs_and_provenance(trained, hf_ba
     assert recipe["method"] == "dpo" and recipe["max_steps"] == 2 and recipe["learning_rate"] == 1e-4
     card = json.loads((trained / MODEL_CARD).read_text())
     assert card["steps"] == 2 and card["rows"] == 6 and card["base"] == str(hf_base.resolve())
-    assert (trained / "model.q8_0.gguf").is_file() and (trained / "chat_template.jinja").is_file()
+    assert len(list(trained.glob("model-*.q8_0.gguf"))) == 1 and (trained / "chat_template.jinja").is_file()
     # the weights moved: DPO at lr 1e-4 changes the model
     with safe_open(str(trained / "model.safetensors"), "pt") as new, safe_open(str(hf_base / "model.safetensors"), "pt") as old:
         name = "model.layers.0.self_attn.q_proj.weight"
@@ -52,6 +52,7 @@ def test_training_writes_an_hf_model_with_its_logs_and_provenance(trained, hf_ba
 def test_trained_model_serves_through_llama_cpp_as_hf_spec(trained):
     lm = resolve_lm(f"hf:{trained}", temperature=0.0, max_tokens=24, cache=False)
     assert lm.kwargs.get("api_base", "").startswith("http://127.0.0.1")  # the embedded engine, on the written GGUF
+    assert lm.model.startswith("openai/model-") and lm.model.endswith(".q8_0")  # the weights' version names it
     reply = lm("What is 2 + 3?")[0]
     assert isinstance(reply, str) and reply.strip()
 
@@ -62,7 +63,7 @@ def test_trained_model_serves_through_transformers_batched(trained):
     from strawberry_dspy.models import hf
 
     lm = resolve_lm(f"hf:{trained}?engine=transformers", temperature=0.0, max_tokens=12, slots=2, cache=False)
-    assert lm.model == f"hf/{trained.name}"
+    assert lm.model.startswith(f"hf/{trained.name}-")
     questions = ["What is 2 + 3?", "What is 4 + 1?", "Name a colour."]
     with ThreadPoolExecutor(3) as pool:
         replies = list(pool.map(lambda q: lm(q)[0], questions))
@@ -77,6 +78,6 @@ def test_folder_without_gguf_template_falls_back_to_transformers(trained, tmp_pa
         if item.name != "gguf_template.gguf" and not item.name.endswith(".gguf"):
             (tmp_path / item.name).symlink_to(item)
     lm = resolve_lm(f"hf:{tmp_path}", cache=False)
-    assert lm.model == f"hf/{tmp_path.name}"
+    assert lm.model.startswith(f"hf/{tmp_path.name}-")
     with pytest.raises(UserError, match="cannot serve .* with llama.cpp: it has no gguf_template.gguf"):
         resolve_lm(f"hf:{tmp_path}?engine=llama.cpp")
