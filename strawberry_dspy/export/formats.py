@@ -36,7 +36,7 @@ def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, St
                     config: ExportConfig, stats: dict) -> dict[str, list[Rendered]]:
     """Each problem's traces rendered in the configured style, identical renderings dropped."""
     out: dict[str, list[Rendered]] = {}
-    stats["duplicates"] = 0
+    stats["duplicates"] = stats["empty"] = 0
     for pid, traces in tqdm(groups.items(), desc="render", unit="problem", disable=None, leave=False):
         seen: set[str] = set()
         kept = out[pid] = []
@@ -45,7 +45,7 @@ def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, St
                                         system=config.system)
             item = Rendered(trace, prompt, completion)
             if not completion or item.key() in seen:
-                stats["duplicates"] += bool(completion)
+                stats["duplicates" if completion else "empty"] += 1
                 continue
             seen.add(item.key())
             kept.append(item)
@@ -53,6 +53,7 @@ def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, St
 
 
 def sft_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
+    """SFT rows: every correct trace, as prompt/completion or as one messages list."""
     rows = []
     for pid, items in rendered.items():
         for item in items:
@@ -66,6 +67,7 @@ def sft_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
 
 
 def kto_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
+    """KTO rows: every trace, labelled desirable when correct; the class balance goes into stats."""
     rows = [{"prompt": item.prompt, "completion": item.completion, "label": item.trace.correct,
              "problem_id": pid, "trace_id": item.trace.id, "steps": item.trace.steps}
             for pid, items in rendered.items() for item in items]
@@ -78,6 +80,7 @@ def kto_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
 
 
 def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
+    """DPO rows: capped (correct, incorrect) pairs per problem, weighted by length, optionally resampled."""
     rows, lengths = [], []
     for pid, items in rendered.items():
         by_prompt: dict[str, list[Rendered]] = {}
@@ -106,6 +109,7 @@ def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
 
 def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, StoredProblem], config: ExportConfig,
                   stats: dict) -> list[dict]:
+    """Stepwise rows: the question, the verdict-covered prefix of steps, and their verifier labels."""
     rows, unlabeled, seen = [], 0, set()
     for pid, items in rendered.items():
         for item in items:

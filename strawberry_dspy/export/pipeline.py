@@ -68,7 +68,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
         rows = kto_rows(rendered, config, stats)
     else:
         rows = stepwise_rows(rendered, store.problems, config, stats)
-    counts["duplicates_dropped"] = stats.pop("duplicates")
+    counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
     counts["rows"] = len(rows)
     card = dataset_card(config, store.meta, counts, stats, str(store.path), store.meta_json("versions_json"))
     write_export(out, rows, config.to, {"README.md": card, "export.yaml": export_yaml(config, str(store.path))},

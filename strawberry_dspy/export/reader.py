@@ -55,6 +55,7 @@ class Store:
     failed: int  # traces with stop_reason "error": never exported
 
     def meta_json(self, key: str) -> dict:
+        """A JSON-valued meta entry (versions_json, config_json) as a dict; {} when absent or unreadable."""
         try:
             return json.loads(self.meta.get(key) or "{}")
         except json.JSONDecodeError:
