@@ -1,14 +1,16 @@
 """Harvest throughput against the raw embedded engine, and the prefix-cache share after the first turn, in one run.
 
-    python eval/harvest_throughput.py --problems 8 --samples 2 --concurrency 2 --rounds 3 \
-        --out eval/results/harvest_throughput.md
+    python eval/harvest_throughput.py --problems 2 --samples 2 --concurrency 2 --rounds 10 \
+        --out eval/results/harvest_throughput.md [--strawberry.KNOB=VALUE ...] [--append]
 
 Each round harvests PROBLEMS x SAMPLES traces of a recipe (default programs/strawberry.yaml)
-through DSPy (`strawberry_dspy.harvest.harvest`, C threads, C engine slots), then replays the
-very same LM calls straight into the engine (`LocalEngine.chat` in C threads, one trace per
+through DSPy (`strawberry_dspy.harvest.harvest`, C threads, C engine slots), and replays the
+same LM calls straight into the engine (`LocalEngine.chat` in C threads, one trace per
 thread at a time, same messages, same temperature, and max_tokens = the tokens the harvest
-generated with EOS ignored, so both generate the same number of tokens). The ratio is
-harvest generated tokens/s over raw generated tokens/s (goal >= 0.9). The cache share is
+generated with EOS ignored, so both generate the same number of tokens). Rounds alternate which
+side goes first (a raw-first round replays the previous round's calls), so load from other
+processes drifting over time does not favour one side. The ratio is harvest generated tokens/s
+over raw generated tokens/s (goal >= 0.9). The cache share is
 cached / prompt tokens over every LM call of a trace but its first (goal >= 90%).
 """
 
@@ -109,12 +111,20 @@ def main() -> None:
     rows, ratios, cache, raw_cache = [], [], {"prompt": 0, "cached": 0, "seen": 0}, [0, 0]
     totals = {"harvest_tok": 0, "harvest_s": 0.0, "raw_tok": 0, "raw_s": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
+        plan = None
         for round_index in range(args.rounds):
+            # Order alternates (harvest then raw, raw then harvest) so drifting load from other
+            # processes does not favour one side; a raw-first round replays the previous round's calls.
+            raw_first = round_index % 2 == 1
+            if raw_first:
+                raw = raw_replay(engine, plan, args.concurrency, config.temperature)
             config.seed = 1000 + round_index  # fresh samples every round
-            summary = harvest(config, Path(tmp) / f"round{round_index}", samples=args.samples, lm=lm, progress=False)
-            with TraceStore.open(Path(tmp) / f"round{round_index}") as store:
+            out = Path(tmp) / f"round{round_index}"
+            summary = harvest(config, out, samples=args.samples, lm=lm, progress=False)
+            with TraceStore.open(out) as store:
                 plan, counts = replay_plan(store)
-            raw = raw_replay(engine, plan, args.concurrency, config.temperature)
+            if not raw_first:
+                raw = raw_replay(engine, plan, args.concurrency, config.temperature)
             harvest_rate = summary.completion_tokens / summary.wall_s
             raw_rate = raw["completion"] / raw["wall_s"]
             ratios.append(harvest_rate / raw_rate)
@@ -126,14 +136,15 @@ def main() -> None:
             totals["raw_s"] += raw["wall_s"]
             raw_cache[0] += raw["cached_after_first"]
             raw_cache[1] += raw["prompt_after_first"]
-            rows.append([str(round_index + 1), str(summary.new), str(sum(map(len, plan))), str(summary.completion_tokens),
-                         f"{summary.wall_s:.1f}", f"{harvest_rate:.1f}", str(raw["completion"]), f"{raw['wall_s']:.1f}",
-                         f"{raw_rate:.1f}", f"{ratios[-1]:.3f}", share(counts["cached"], counts["prompt"]),
-                         share(raw["cached_after_first"], raw["prompt_after_first"])])
+            rows.append([str(round_index + 1), "raw, harvest" if raw_first else "harvest, raw", str(summary.new),
+                         str(sum(map(len, plan))), str(summary.completion_tokens), f"{summary.wall_s:.1f}",
+                         f"{harvest_rate:.1f}", str(raw["completion"]), f"{raw['wall_s']:.1f}", f"{raw_rate:.1f}",
+                         f"{ratios[-1]:.3f}", share(counts["cached"], counts["prompt"]),
+                         share(raw["cached_after_first"], raw["prompt_after_first"]), f"{os.getloadavg()[0]:.1f}"])
             print(rows[-1], file=sys.stderr)
     load_after = os.getloadavg()
-    table = format_grid(["round", "traces", "LM calls", "harvest tok", "harvest s", "harvest tok/s", "raw tok", "raw s",
-                         "raw tok/s", "ratio", "cached after turn 1 (harvest)", "(raw replay)"], rows)
+    table = format_grid(["round", "order", "traces", "LM calls", "harvest tok", "harvest s", "harvest tok/s", "raw tok",
+                         "raw s", "raw tok/s", "ratio", "cached after turn 1", "(raw)", "load"], rows)
     median = statistics.median(ratios)
     pooled = (totals["harvest_tok"] / totals["harvest_s"]) / (totals["raw_tok"] / totals["raw_s"])
     knobs = " ".join(extra)

@@ -12,10 +12,11 @@ import dspy
 from dspy.utils.parallelizer import ParallelExecutor
 from loguru import logger
 
-from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, question_hash
+from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest.harvest_dir import default_harvest_dir, lock_dir, open_store, program_hash, remove_store, write_provenance
+from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
+                                                 write_provenance)
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import DEFAULT_BAND, check_band, clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.harvest.store import TraceStore
@@ -48,6 +49,7 @@ class HarvestSummary:
 
     @property
     def tokens_per_s(self) -> float:
+        """Generated tokens per second of this run."""
         return self.completion_tokens / self.wall_s if self.wall_s else 0.0
 
 
@@ -84,6 +86,7 @@ class _Harvester:
         self.abort_reason: str | None = None
 
     def run_one(self, item: tuple[Problem, int]) -> bool | None:
+        """Sample, score and store one (problem, sample) pair; None when skipped, stopped or already stored."""
         problem, sample = item
         with self.lock:
             if self.stop.is_set():
@@ -192,7 +195,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
                   band: tuple[float, float], early_stop: int, retry_failed: bool, progress: bool) -> HarvestSummary:
     try:
-        store.add_problems(problems, config.split, question_hash)
+        store.add_problems(problems, config.split)
         if retry_failed and (removed := store.delete_failed()):
             logger.info("--retry-failed: {} failed trace(s) will be sampled again", removed)
         finished = store.finished()

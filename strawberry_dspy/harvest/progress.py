@@ -36,6 +36,7 @@ class HarvestProgress:
 
     @property
     def tokens_per_s(self) -> float:
+        """Generated tokens per second since the bar started."""
         elapsed = time.perf_counter() - self.start
         return self.completion_tokens / elapsed if elapsed > 0 else 0.0
 
@@ -46,4 +47,5 @@ class HarvestProgress:
         self.bar.update()
 
     def close(self) -> None:
+        """Close the bar."""
         self.bar.close()

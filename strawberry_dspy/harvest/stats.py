@@ -43,10 +43,12 @@ class HarvestStats:
 
     @property
     def in_band(self) -> list[str]:
+        """Ids of the problems whose pass rate lies in the band."""
         lo, hi = self.band
         return [pid for pid, r in self.rates.items() if r is not None and lo <= r <= hi]
 
     def count_rate(self, value: float) -> int:
+        """How many problems have exactly this pass rate."""
         return sum(1 for r in self.rates.values() if r == value)
 
 

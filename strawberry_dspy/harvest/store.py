@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace, Turn
 
@@ -80,6 +81,7 @@ class TraceRow:
 
     @property
     def failed(self) -> bool:
+        """Whether the trace ended in an error (it then counts in no pass rate)."""
         return self.stop_reason == "error"
 
 
@@ -169,9 +171,9 @@ class TraceStore:
             self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                                   [(k, str(v)) for k, v in values.items()])
 
-    def add_problems(self, problems: list, split: str, qhash) -> None:
+    def add_problems(self, problems: list[Problem], split: str) -> None:
         """Record the harvest's problems (ones already there are kept as they are)."""
-        rows = [(p.id, p.question, p.answer, split, qhash(p.question), json.dumps(p.metadata, ensure_ascii=False, default=str))
+        rows = [(p.id, p.question, p.answer, split, question_hash(p.question), json.dumps(p.metadata, ensure_ascii=False, default=str))
                 for p in problems]
         with self.lock, self.conn:
             self.conn.executemany("INSERT OR IGNORE INTO problems (id, question, answer, split, qhash, metadata_json) "

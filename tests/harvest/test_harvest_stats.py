@@ -2,6 +2,7 @@
 
 import pytest
 
+from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.cli import main
 from strawberry_dspy.harvest import TraceStore, harvest
 from strawberry_dspy.harvest.cost import cost_usd
@@ -19,11 +20,6 @@ def test_auroc_known_values_and_undefined():
     assert auroc([0.3, 0.7], [True, True]) is None and auroc([], []) is None
 
 
-class _P:
-    def __init__(self, pid, answer):
-        self.id, self.question, self.answer, self.metadata = pid, f"What gives {answer}?", answer, {}
-
-
 def _row(pid, sample, correct, **extra):
     return {"problem_id": pid, "sample": sample, "seed": sample, "correct": int(correct), "score": float(correct),
             "stop_reason": "final_answer", "steps": 2, "prompt_tokens": 100, "completion_tokens": 10, "cached_tokens": 80,
@@ -38,7 +34,7 @@ def verify(verdict):
 def store(tmp_path):
     store = TraceStore.create(tmp_path, {"program": "strawberry", "benchmark": "jsonl:/nonexistent.jsonl",
                                          "model": "local", "split": "train"})
-    store.add_problems([_P("p1", "12"), _P("p2", "7")], "train", lambda q: q)
+    store.add_problems([Problem("p1", "What is 6 + 6?", "12"), Problem("p2", "What is 3 + 4?", "7")], "train")
     opening = [Turn("system", "system", "Be brief."), Turn("user", "problem", "Problem: ...")]
     # sample 0: says 10, "Any mistakes so far?" -> 12 (a correction); the verifier doubted it anyway
     store.write_trace(_row("p1", 0, True), opening + [

@@ -4,6 +4,7 @@ import sqlite3
 
 import pytest
 
+from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest import TraceStore
 from strawberry_dspy.harvest.store import SCHEMA_VERSION
@@ -20,14 +21,10 @@ CONTRACT = {  # the columns issue 5 (export) builds on; more may be added, none 
 }
 
 
-class _P:
-    def __init__(self, pid, question, answer):
-        self.id, self.question, self.answer, self.metadata = pid, question, answer, {"source": "test"}
-
-
 def make_store(tmp_path) -> TraceStore:
     store = TraceStore.create(tmp_path, {"program": "strawberry", "benchmark": "jsonl:x"})
-    store.add_problems([_P("p1", "What is 1 + 1?", "2"), _P("p2", "What is 2 + 2?", "4")], "train", lambda q: "h" + q[-4:])
+    store.add_problems([Problem("p1", "What is 1 + 1?", "2", {"source": "test"}),
+                        Problem("p2", "What is 2 + 2?", "4", {"source": "test"})], "train")
     return store
 
 
