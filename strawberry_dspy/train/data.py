@@ -44,6 +44,8 @@ def load_export(path: str | Path, method: str):
         has = f"is in {found.split('_')[0].upper()} format" if found else f"has columns {', '.join(dataset.column_names)}"
         hint = {"dpo": "--format dpo", "kto": "--format kto", "sft": "--format sft"}[method]
         other = f" or train it with --method {found.split('_')[0]}" if found in ("dpo", "kto", "sft", "sft_messages") else ""
+        if found == "stepwise":
+            other = " (stepwise labels train a process reward model, which strawberry train does not do)"
         raise UserError(f"the export {str(path)!r} {has}, but --method {method} needs {need}; "
                         f"export with strawberry export ... {hint}{other}")
     return dataset
