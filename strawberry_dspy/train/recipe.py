@@ -29,7 +29,7 @@ class TrainRecipe:
     gradient_accumulation_steps: int = 4  # forward passes per optimizer step
     max_length: int = 512  # tokens per sequence (prompt + completion); longer ones are truncated
     beta: float = 0.1  # DPO/KTO: strength of the pull towards the reference model
-    warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up (in [0, 1))
+    warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up, rounded down (in [0, 1))
     lr_scheduler: str = "cosine"  # transformers scheduler name: cosine, linear, constant, ...
     weight_decay: float = 0.0
     seed: int = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -40,7 +41,15 @@ def default_out(recipe: TrainRecipe, data: str | Path) -> Path:
     return Path("runs") / f"train-{recipe.method}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
 
 
-def trl_config(recipe: TrainRecipe, output_dir: Path):
+def optimizer_steps(recipe: TrainRecipe, rows: int) -> int:
+    """How many optimizer steps a recipe takes on `rows` examples (one device)."""
+    if recipe.max_steps > 0:
+        return recipe.max_steps
+    per_epoch = max(1, math.ceil(rows / recipe.batch_size) // recipe.gradient_accumulation_steps)
+    return math.ceil(per_epoch * recipe.epochs)
+
+
+def trl_config(recipe: TrainRecipe, output_dir: Path, rows: int = 1):
     """The TRL config (DPOConfig / KTOConfig / SFTConfig) for a recipe; unknown `trl:` keys raise."""
     import torch
     import trl
@@ -50,12 +59,13 @@ def trl_config(recipe: TrainRecipe, output_dir: Path):
     unknown = sorted(set(recipe.trl) - valid)
     if unknown:
         raise UserError(f"unknown key 'trl.{unknown[0]}' for {config_class.__name__}: use a field of TRL's "
-                        f"{config_class.__name__} (e.g. trl.loss_type, trl.max_prompt_length)")
+                        f"{config_class.__name__} (e.g. trl.loss_type, trl.truncation_mode)")
     settings = dict(CPU_DEFAULTS, output_dir=str(output_dir), learning_rate=recipe.learning_rate,
                     num_train_epochs=recipe.epochs, max_steps=recipe.max_steps,
                     per_device_train_batch_size=recipe.batch_size,
                     gradient_accumulation_steps=recipe.gradient_accumulation_steps, max_length=recipe.max_length,
-                    warmup_steps=recipe.warmup_ratio, lr_scheduler_type=recipe.lr_scheduler,
+                    warmup_steps=int(recipe.warmup_ratio * optimizer_steps(recipe, rows)),  # rounded down: none in tiny runs
+                    lr_scheduler_type=recipe.lr_scheduler,
                     weight_decay=recipe.weight_decay, seed=recipe.seed, model_init_kwargs={"dtype": torch.float32})
     if recipe.method in ("dpo", "kto"):
         settings["beta"] = recipe.beta
@@ -111,7 +121,7 @@ def _trainer(recipe: TrainRecipe, base: Path, dataset, output_dir: Path):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     trainer_class = {"dpo": trl.DPOTrainer, "kto": trl.KTOTrainer, "sft": trl.SFTTrainer}[recipe.method]
-    args = trl_config(recipe, output_dir)
+    args = trl_config(recipe, output_dir, len(dataset))
     try:
         return trainer_class(model=str(base), args=args, train_dataset=dataset, processing_class=tokenizer)
     except (ValueError, KeyError, TypeError) as error:

@@ -17,7 +17,7 @@ from strawberry_dspy.train.convert import MODEL_CARD  # noqa: E402
 from strawberry_dspy.train.trainer import LOG_FILE, RECIPE_FILE  # noqa: E402
 from tests.train.tiny_data import dpo_rows, write_jsonl  # noqa: E402
 
-TINY = ["--max_steps=2", "--max_length=96", "--batch_size=2", "--gradient_accumulation_steps=1", "--warmup_ratio=0"]
+TINY = ["--max_steps=2", "--max_length=96", "--batch_size=2", "--gradient_accumulation_steps=1"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,7 @@ def test_training_writes_an_hf_model_with_its_logs_and_provenance(trained, hf_ba
     log = json.loads((trained / LOG_FILE).read_text())
     steps = [entry for entry in log if "loss" in entry]
     assert [entry["step"] for entry in steps] == [1, 2]
+    assert steps[0]["learning_rate"] > 0  # a 2-step run gets no warm-up step at learning rate 0
     recipe = yaml.safe_load((trained / RECIPE_FILE).read_text())["train"]
     assert recipe["method"] == "dpo" and recipe["max_steps"] == 2 and recipe["learning_rate"] == 1e-4
     card = json.loads((trained / MODEL_CARD).read_text())

@@ -80,6 +80,8 @@ def test_recipe_keys_and_types_are_checked(tmp_path):
         recipe_from_dict({}, {"train": {"method": "ppo"}})
     with pytest.raises(UserError, match="unknown key 'trl.not_a_field' for DPOConfig"):
         trl_config(recipe_from_dict({}, {"trl": {"not_a_field": 1}}), tmp_path)
+    assert trl_config(recipe_from_dict({}, {"max_steps": 2}), tmp_path).warmup_steps == 0  # no step wasted at lr 0
+    assert trl_config(recipe_from_dict({}, {"max_steps": 100}), tmp_path).warmup_steps == 10
     (tmp_path / "plain.yaml").write_text("program: cot\n")
     with pytest.raises(UserError, match="no 'train:' section"):
         load_recipe(tmp_path / "plain.yaml")
