@@ -47,7 +47,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
     folder, options = parse_hf_spec(spec)
     if "api_base" in settings:
         raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (it is served in-process)")
-    require_train_extra("torch", "transformers", "gguf", "safetensors")
+    require_train_extra("torch", "transformers", "gguf", "safetensors", purpose=f"the model spec '{spec}'")
     from strawberry_dspy.train.to_gguf import DEFAULT_QUANT, gguf_supported, hf_to_gguf, weights_version
 
     engine_name = options.get("engine", ENGINES[0])

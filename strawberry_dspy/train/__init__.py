@@ -14,9 +14,10 @@ TRAIN_PACKAGES = ("torch", "transformers", "trl", "gguf", "safetensors")
 INSTALL_HINT = "pip install 'strawberry-dspy[train]' (or, in a checkout: pip install -e '.[train]')"
 
 
-def require_train_extra(*packages: str) -> None:
+def require_train_extra(*packages: str, purpose: str = "training") -> None:
     """Raise a UserError naming the install command when a package of the [train] extra is missing."""
     missing = [name for name in packages or TRAIN_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
-        raise UserError(f"training needs the [train] extra, and {', '.join(missing)} is not installed; "
+        verb = "is" if len(missing) == 1 else "are"
+        raise UserError(f"{purpose} needs the [train] extra, and {', '.join(missing)} {verb} not installed; "
                         f"install it with: {INSTALL_HINT}")
