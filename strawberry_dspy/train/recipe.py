@@ -14,6 +14,7 @@ from strawberry_dspy.config import dataclass_from_dict, read_yaml
 from strawberry_dspy.errors import UserError
 
 METHODS = ("dpo", "kto", "sft")
+GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.train.to_gguf.QUANTS
 
 
 @dataclass
@@ -46,6 +47,8 @@ class TrainRecipe:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.learning_rate <= 0:
             problems.append(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.gguf is not None and self.gguf not in GGUF_QUANTS:
+            problems.append(f"unknown gguf quantization {self.gguf!r}: expected one of {', '.join(GGUF_QUANTS)} or null")
         if not 0 <= self.warmup_ratio < 1:
             problems.append(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if self.max_steps <= 0 and self.epochs <= 0:

@@ -76,6 +76,8 @@ def test_recipe_keys_and_types_are_checked(tmp_path):
         recipe_from_dict({"train": {"learnin_rate": 1e-5}})
     with pytest.raises(UserError, match="'max_steps' must be int"):
         recipe_from_dict({}, {"max_steps": "many"})
+    with pytest.raises(UserError, match="unknown gguf quantization 'q3'"):
+        recipe_from_dict({}, {"gguf": "q3"})
     with pytest.raises(UserError, match="unknown method 'ppo'"):
         recipe_from_dict({}, {"train": {"method": "ppo"}})
     with pytest.raises(UserError, match="unknown key 'trl.not_a_field' for DPOConfig"):
