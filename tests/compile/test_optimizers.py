@@ -115,3 +115,11 @@ def test_an_optimized_program_worse_on_dev_is_not_kept(tmp_path):
     state = json.loads(compiled.read_text())
     assert state["step.predict"]["demos"] == [] and meta["predictors"]["step.predict"]["demos"] == 0
     assert "kept the recipe" in (compiled.parent / "report.md").read_text()
+
+
+def test_bootstrap_takes_demos_from_the_teacher_prompt_model(tmp_path):
+    teacher = rule_lm(right_after_three_steps)
+    compiled, meta = compile_with(tmp_path, "bootstrap", lambda messages: "no idea", budget=3, prompt_lm=teacher)
+    assert len(teacher.history) > 0 and meta["predictors"]["check.predict"]["demos"] > 0
+    state = json.loads(compiled.read_text())
+    assert all(d["reply"].startswith("<final_answer>") for d in state["check.predict"]["demos"])
