@@ -107,7 +107,11 @@ def main() -> None:
     engine = shared_engine(local_model_path(), slots=args.concurrency)
     lm = resolve_lm("local", temperature=config.temperature, slots=args.concurrency, cache=False)
     load_before = os.getloadavg()
-    engine.chat([{"role": "user", "content": "Say hi."}], max_tokens=4)  # warm-up
+    # warm both paths up (first-call imports and client set-up are not throughput)
+    engine.chat([{"role": "user", "content": "Say hi."}], max_tokens=4)
+    with tempfile.TemporaryDirectory() as tmp:
+        harvest(load_config(args.program, {**overrides, "limit": 1, "concurrency": args.concurrency, "split": "train"}),
+                Path(tmp) / "warm-up", samples=1, lm=lm, progress=False)
     rows, ratios, cache, raw_cache = [], [], {"prompt": 0, "cached": 0, "seen": 0}, [0, 0]
     totals = {"harvest_tok": 0, "harvest_s": 0.0, "raw_tok": 0, "raw_s": 0.0}
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,12 +18,13 @@ DEFAULT_SAMPLES = 8
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    parser.add_argument("--split", help="train, dev or test")
+    parser.add_argument("--split", default="train",
+                        help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
     parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--samples", "-k", type=int, default=DEFAULT_SAMPLES,
+    parser.add_argument("--samples", "-k", type=int, default=DEFAULT_SAMPLES, metavar="K",
                         help=f"traces per problem (default {DEFAULT_SAMPLES})")
-    parser.add_argument("--temperature", type=float, help="sampling temperature (overrides the recipe's)")
-    parser.add_argument("--concurrency", type=int, help="traces in flight at once (the embedded engine gets as many slots)")
+    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (overrides the recipe's)")
+    parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
     parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
