@@ -1,0 +1,165 @@
+"""`strawberry bootstrap`: rounds of compile -> harvest -> band -> export -> train -> held-out eval -> level up.
+
+OUT/
+  bootstrap.json          the loop's identity (a rerun must match it) and the command that made it
+  round-N/round.json      the round's starting model and benchmark (level)
+  round-N/<stage>/        the stage's artifacts and done.json, the marker that it finished (what it produced)
+  rounds.md, rounds.png   the round table and plot, rewritten after every round
+A rerun skips every stage whose marker exists and resumes at the first unfinished one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loguru import logger
+
+from strawberry_dspy.bootstrap import stages
+from strawberry_dspy.bootstrap.curriculum import level_of
+from strawberry_dspy.bootstrap.report import write_report
+from strawberry_dspy.bootstrap.settings import BootstrapSettings
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.provenance import package_versions
+
+IDENTITY_FILE = "bootstrap.json"
+ROUND_FILE = "round.json"
+MARKER = "done.json"
+
+
+@dataclass
+class BootstrapResult:
+    """Where the loop wrote, each round's markers, and the (round, stage) pairs this invocation ran."""
+
+    out: Path
+    rounds: list[dict] = field(default_factory=list)  # per round: {"round", "model", "benchmark", "level", stages...}
+    ran: list[tuple[int, str]] = field(default_factory=list)
+    model: str = ""  # the model the next round would start from
+
+
+def default_out(settings: BootstrapSettings) -> Path:
+    """runs/bootstrap-<recipe>-<task>-<hash of the identity>."""
+    task = settings.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
+    return Path("runs") / f"bootstrap-{Path(settings.program).stem}-{task}-{settings.digest()}"
+
+
+def read_marker(stage_dir: Path) -> dict | None:
+    """A finished stage's marker, or None when the stage has not finished."""
+    path = stage_dir / MARKER
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically (a marker is either whole or absent)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command: str | None) -> None:
+    """Claim OUT for this loop, or refuse one that holds another loop (or other files) with one line."""
+    wanted = settings.identity()
+    path = out / IDENTITY_FILE
+    if fresh:
+        for item in [path, out / "rounds.md", out / "rounds.png", *out.glob("round-*")]:
+            shutil.rmtree(item) if item.is_dir() else item.unlink(missing_ok=True)
+    if path.is_file():
+        stored = json.loads(path.read_text()).get("identity", {})
+        different = [k for k in sorted(set(wanted) | set(stored)) if stored.get(k) != json.loads(json.dumps(wanted.get(k)))]
+        if different:
+            diffs = "; ".join(f"{k} {_short(stored.get(k))} there, {_short(wanted.get(k))} now" for k in different[:3])
+            raise UserError(f"{out} holds a bootstrap of another setup ({diffs}): pass another --out, "
+                            "or --fresh to delete its rounds and start over")
+        return
+    if any(out.glob("round-*")):
+        raise UserError(f"{out} holds round directories but no {IDENTITY_FILE}, so they are not from this loop: "
+                        "pass another --out, or --fresh to delete them")
+    write_json(path, {"identity": wanted, "command": command, "versions": package_versions(),
+                      "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+
+def _short(value) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def start_model(spec: str) -> str:
+    """The model round 1 starts from, served the way every trained model is (an HF folder written to GGUF).
+
+    A GGUF spec ('local', 'local:/x.gguf') is converted to its Hugging Face folder (cached), so the before
+    and after figures differ by the training alone, not by the GGUF's quantization.
+    """
+    if spec == "local" or spec.startswith("local:"):
+        from strawberry_dspy.train.convert import base_model_folder
+
+        return f"hf:{base_model_folder(spec).resolve()}"
+    return spec
+
+
+def run_round(ctx: stages.RoundContext, ran: list[tuple[int, str]]) -> dict[str, dict]:
+    """Run the round's unfinished stages in order; return every stage's marker."""
+    for name in stages.STAGES:
+        marker = read_marker(ctx.stage_dir(name))
+        if marker is None:
+            logger.info("round {}: {} ...", ctx.number, name)
+            started = time.perf_counter()
+            ctx.stage_dir(name).mkdir(parents=True, exist_ok=True)
+            marker = stages.STAGES[name](ctx)
+            marker["wall_s"] = round(time.perf_counter() - started, 1)
+            write_json(ctx.stage_dir(name) / MARKER, marker)
+            ran.append((ctx.number, name))
+        else:
+            logger.info("round {}: {} done already ({}), skipped", ctx.number, name, ctx.stage_dir(name) / MARKER)
+        ctx.done[name] = marker
+    return ctx.done
+
+
+def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fresh: bool = False,
+              progress: bool = True, command: str | None = None) -> BootstrapResult:
+    """Run (or resume) the rounds; write the round table and plot after each round."""
+    from strawberry_dspy.benchmarks import load_benchmark
+    from strawberry_dspy.train import require_train_extra
+
+    settings.validate()
+    require_train_extra(purpose="strawberry bootstrap (each round trains)")
+    benchmark = load_benchmark(settings.benchmark)  # a bad spec or too few problems fail before any work
+    benchmark.problems("train", settings.limit)
+    benchmark.problems("test", settings.eval_limit)
+    out = Path(out) if out else default_out(settings)
+    out.mkdir(parents=True, exist_ok=True)
+    check_identity(out, settings, fresh, command)
+    sink = logger.add(out / "bootstrap.log", level="DEBUG", mode="a")
+    try:
+        result = BootstrapResult(out)
+        model, spec = start_model(settings.model), settings.benchmark
+        previous: dict[str, dict] = {}
+        for number in range(1, settings.rounds + 1):
+            ctx = stages.RoundContext(settings, number, out / f"round-{number}", model, spec, level_of(spec),
+                                      progress, previous=previous)
+            _check_round(ctx)
+            done = run_round(ctx, result.ran)
+            result.rounds.append({"round": number, "model": model, "benchmark": spec, "level": ctx.level, **done})
+            write_report(out, result.rounds, settings)
+            model, spec, previous = done["advance"]["model"], done["advance"]["benchmark"], done
+        result.model = model
+        return result
+    finally:
+        logger.remove(sink)
+
+
+def _check_round(ctx: stages.RoundContext) -> None:
+    """A round directory must hold the round these inputs describe (else: one line, and nothing is touched)."""
+    path, wanted = ctx.dir / ROUND_FILE, {"round": ctx.number, "model": ctx.model, "benchmark": ctx.benchmark,
+                                          "level": ctx.level}
+    if path.is_file():
+        stored = json.loads(path.read_text())
+        if stored != wanted:
+            raise UserError(f"{ctx.dir} was started from model {stored.get('model')!r} on {stored.get('benchmark')!r}, "
+                            f"not {ctx.model!r} on {ctx.benchmark!r}: pass another --out, or --fresh to start over")
+        return
+    write_json(path, wanted)

@@ -1,0 +1,77 @@
+"""What a bootstrap run is: the program, benchmark, starting model and every per-round setting, validated.
+
+The identity (all of it but the number of rounds) is stored in OUT/bootstrap.json; a rerun into the same
+directory must match it, so a resumed round never mixes two setups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.selection import DEFAULT_BAND, check_band
+from strawberry_dspy.train.recipe import TrainRecipe
+
+EXPORT_STYLES = ("turns", "flat")
+EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft"}  # train method -> the export format it reads
+COMPILE_DEV_LIMIT = 10  # a small compile: dev problems scored per trial
+COMPILE_TEST_LIMIT = 5  # compile's own before/after check (the round's held-out eval is the real figure)
+
+
+@dataclass
+class BootstrapSettings:
+    """One bootstrap loop; help text is the comment beside each field."""
+
+    program: str  # a program YAML recipe (or a compiled JSON with compile_budget 0)
+    benchmark: str  # the starting benchmark spec (its level=N is raised by the curriculum)
+    recipe: TrainRecipe  # how each round trains (its base is replaced by the round's model)
+    rounds: int = 1  # rounds to run (a rerun with more rounds continues)
+    model: str = "local"  # the starting model spec
+    samples: int = 8  # traces per train problem
+    limit: int = 40  # train problems harvested per round
+    eval_limit: int = 100  # held-out test problems per evaluation
+    band: tuple[float, float] = DEFAULT_BAND  # pass-rate band of the "barely solvable" problems
+    temperature: float | None = None  # harvest sampling temperature (None: the recipe's); evaluation keeps the recipe's
+    compile_budget: int = 0  # compile trials per round (0: no compile)
+    level_up_at: float = 0.8  # held-out accuracy above which the next round moves one level up
+    export_style: str = "turns"  # turns: the chat as the program runs it; flat: one assistant message
+    overrides: dict = field(default_factory=dict)  # --key=value knobs of the program
+
+    def validate(self) -> BootstrapSettings:
+        """Raise a UserError naming the first bad setting; return self."""
+        if not Path(self.program).is_file():
+            raise UserError(f"program not found: {self.program!r}; pass a recipe such as programs/strawberry.yaml")
+        if self.program.endswith(".json") and self.compile_budget:
+            raise UserError(f"{self.program} is already compiled and each round compiles the recipe: pass the "
+                            "YAML recipe it came from, or --no-compile")
+        for name, least in (("rounds", 1), ("samples", 1), ("limit", 1), ("eval_limit", 1), ("compile_budget", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < least:
+                raise UserError(f"--{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
+        self.band = check_band(*self.band)
+        if not 0.0 <= self.level_up_at <= 1.0:
+            raise UserError(f"--level-up-at must be an accuracy in [0, 1], got {self.level_up_at}; e.g. 0.8")
+        if self.temperature is not None and self.temperature < 0:
+            raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
+        if self.export_style not in EXPORT_STYLES:
+            raise UserError(f"--export-style must be one of {', '.join(EXPORT_STYLES)}, got {self.export_style!r}")
+        return self
+
+    def identity(self) -> dict:
+        """What a rerun into the same directory must share (everything but the number of rounds)."""
+        return {"program": str(Path(self.program).resolve()), "program_text_sha1": _file_sha1(self.program),
+                "benchmark": self.benchmark, "model": self.model, "samples": self.samples, "limit": self.limit,
+                "eval_limit": self.eval_limit, "band": list(self.band), "temperature": self.temperature,
+                "compile_budget": self.compile_budget, "level_up_at": self.level_up_at,
+                "export_style": self.export_style, "overrides": self.overrides, "recipe": self.recipe.to_dict()}
+
+    def digest(self) -> str:
+        """A short hash of the identity (names the default output directory)."""
+        return hashlib.sha1(json.dumps(self.identity(), sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def _file_sha1(path: str) -> str:
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()[:12]
