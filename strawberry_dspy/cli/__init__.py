@@ -8,6 +8,7 @@ import sys
 
 from loguru import logger
 
+from strawberry_dspy.cli import bootstrap as bootstrap_command
 from strawberry_dspy.cli import compile as compile_command
 from strawberry_dspy.cli import export as export_command
 from strawberry_dspy.cli import harvest as harvest_command
@@ -23,6 +24,7 @@ COMMANDS = {
     "export": export_command,
     "train": train_command,
     "compile": compile_command,
+    "bootstrap": bootstrap_command,
 }
 
 
