@@ -80,11 +80,108 @@ def raw_replay(engine, plan, concurrency: int, temperature: float) -> dict:
                     totals["prompt_after_first"] += usage["prompt_tokens"]
                     totals["cached_after_first"] += cached
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one_trace, plan))
     totals["wall_s"] = time.perf_counter() - start
+    totals["cpu_s"] = time.process_time() - cpu
     return totals
+
+
+def call_overhead(lm, engine, calls: int = 10) -> float:
+    """Median extra seconds of one 1-token call through dspy.LM (litellm, loopback HTTP) over LocalEngine.chat."""
+    messages = [{"role": "user", "content": "Say hi."}]
+    extra = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        engine.chat(messages, max_tokens=1)
+        raw = time.perf_counter() - start
+        start = time.perf_counter()
+        lm(messages=messages, max_tokens=1)
+        extra.append(time.perf_counter() - start - raw)
+    return statistics.median(extra)
+
+
+def paired_round(engine, lm, config, samples: int, plan, out: Path) -> dict:
+    """Harvest while raw threads replay `plan` in a loop on the same engine, at the same time (2C slots).
+
+    llama.cpp decodes all active slots in one batch, so both sides see the same per-token speed and
+    the same load from other processes; the ratio measures how busy each side keeps its slots.
+    Raw tokens count the calls that ended inside the harvest's window.
+    """
+    stop, lock, ended = threading.Event(), threading.Lock(), []
+
+    def loop(offset: int):
+        index = offset
+        while not stop.is_set():
+            for messages, tokens in plan[index % len(plan)]:
+                if stop.is_set():
+                    return
+                usage = engine.chat(messages, max_tokens=tokens, temperature=config.temperature, ignore_eos=True)["usage"]
+                with lock:
+                    ended.append((time.perf_counter(), usage["completion_tokens"]))
+            index += config.concurrency
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(config.concurrency)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)  # raw side in steady state before the window opens
+    summary = harvest(config, out, samples=samples, lm=lm, progress=False)
+    end = time.perf_counter()
+    start = end - summary.wall_s  # the harvest's sampling window (its set-up and store opening excluded)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    raw_tokens = sum(tokens for at, tokens in ended if start <= at <= end)
+    return {"harvest_tok": summary.completion_tokens, "window_s": end - start, "raw_tok": raw_tokens,
+            "harvest_rate": summary.completion_tokens / (end - start), "raw_rate": raw_tokens / (end - start)}
+
+
+def paired(args, config, overrides, extra) -> None:
+    """--paired: harvest and raw replay at the same time, C slots each."""
+    engine = shared_engine(local_model_path(), slots=2 * args.concurrency)
+    lm = resolve_lm("local", temperature=config.temperature, slots=2 * args.concurrency, cache=False)
+    load_before = os.getloadavg()
+    rows, ratios = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        config.seed = 999  # the first plan to replay, and the warm-up of both paths
+        harvest(config, Path(tmp) / "plan", samples=args.samples, lm=lm, progress=False)
+        with TraceStore.open(Path(tmp) / "plan") as store:
+            plan, _ = replay_plan(store)
+        for round_index in range(args.rounds):
+            config.seed = 1000 + round_index
+            out = Path(tmp) / f"round{round_index}"
+            r = paired_round(engine, lm, config, args.samples, plan, out)
+            with TraceStore.open(out) as store:
+                plan, _ = replay_plan(store)
+            ratios.append(r["harvest_rate"] / r["raw_rate"])
+            rows.append([str(round_index + 1), str(r["harvest_tok"]), str(r["raw_tok"]), f"{r['window_s']:.1f}",
+                         f"{r['harvest_rate']:.1f}", f"{r['raw_rate']:.1f}", f"{ratios[-1]:.3f}",
+                         f"{os.getloadavg()[0]:.1f}"])
+            print(rows[-1], file=sys.stderr)
+    table = format_grid(["round", "harvest tok", "raw tok", "window s", "harvest tok/s", "raw tok/s", "ratio", "load"],
+                        rows)
+    knobs = " ".join(extra)
+    text = f"""## Paired: harvest and raw replay at the same time
+
+Command: `python {' '.join(sys.argv)}`
+
+Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; load average {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after.
+Recipe `{args.program}`{f" with `{knobs}`" if knobs else ""}, {args.problems} problems x {args.samples} samples per round;
+the engine has {2 * args.concurrency} slots: {args.concurrency} for the harvest ({args.concurrency} threads), {args.concurrency}
+for {args.concurrency} raw threads replaying the previous round's LM calls in a loop through `LocalEngine.chat`.
+Raw tokens are those of the calls that ended inside the harvest's window.
+
+```
+{table}
+```
+
+harvest / raw generated tokens/s, median of {args.rounds} paired rounds: **{statistics.median(ratios):.3f}**
+(rounds: {', '.join(f'{r:.3f}' for r in ratios)}); goal >= 0.9.
+"""
+    with open(args.out, "a" if args.append else "w") as f:
+        f.write(text if not args.append else "\n" + text)
+    print(text)
 
 
 def share(part: int, whole: int) -> str:
@@ -100,10 +197,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default="eval/results/harvest_throughput.md")
     parser.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
+    parser.add_argument("--paired", action="store_true", help="run harvest and raw replay at the same time")
     args, extra = parser.parse_known_args()
     overrides = parse_overrides(extra)
     config = load_config(args.program, {**overrides, "limit": args.problems, "concurrency": args.concurrency,
                                         "split": "train"})
+    if args.paired:
+        return paired(args, config, overrides, extra)
     engine = shared_engine(local_model_path(), slots=args.concurrency)
     lm = resolve_lm("local", temperature=config.temperature, slots=args.concurrency, cache=False)
     load_before = os.getloadavg()
@@ -113,7 +213,7 @@ def main() -> None:
         harvest(load_config(args.program, {**overrides, "limit": 1, "concurrency": args.concurrency, "split": "train"}),
                 Path(tmp) / "warm-up", samples=1, lm=lm, progress=False)
     rows, ratios, cache, raw_cache = [], [], {"prompt": 0, "cached": 0, "seen": 0}, [0, 0]
-    totals = {"harvest_tok": 0, "harvest_s": 0.0, "raw_tok": 0, "raw_s": 0.0}
+    totals = {"harvest_tok": 0, "harvest_s": 0.0, "raw_tok": 0, "raw_s": 0.0, "harvest_cpu": 0.0, "raw_cpu": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         plan = None
         for round_index in range(args.rounds):
@@ -124,7 +224,9 @@ def main() -> None:
                 raw = raw_replay(engine, plan, args.concurrency, config.temperature)
             config.seed = 1000 + round_index  # fresh samples every round
             out = Path(tmp) / f"round{round_index}"
+            cpu = time.process_time()
             summary = harvest(config, out, samples=args.samples, lm=lm, progress=False)
+            harvest_cpu = time.process_time() - cpu
             with TraceStore.open(out) as store:
                 plan, counts = replay_plan(store)
             if not raw_first:
@@ -138,6 +240,8 @@ def main() -> None:
             totals["harvest_s"] += summary.wall_s
             totals["raw_tok"] += raw["completion"]
             totals["raw_s"] += raw["wall_s"]
+            totals["harvest_cpu"] += harvest_cpu
+            totals["raw_cpu"] += raw["cpu_s"]
             raw_cache[0] += raw["cached_after_first"]
             raw_cache[1] += raw["prompt_after_first"]
             rows.append([str(round_index + 1), "raw, harvest" if raw_first else "harvest, raw", str(summary.new),
@@ -151,6 +255,8 @@ def main() -> None:
                          "raw s", "raw tok/s", "ratio", "cached after turn 1", "(raw)", "load"], rows)
     median = statistics.median(ratios)
     pooled = (totals["harvest_tok"] / totals["harvest_s"]) / (totals["raw_tok"] / totals["raw_s"])
+    per_cpu = (totals["harvest_tok"] / totals["harvest_cpu"]) / (totals["raw_tok"] / totals["raw_cpu"])
+    overhead = call_overhead(lm, engine)
     knobs = " ".join(extra)
     versions = package_versions()
     text = f"""# Harvest throughput vs the raw embedded engine
@@ -175,6 +281,8 @@ same messages and temperature, max_tokens = the harvest's generated tokens with 
 | --- | --- | --- |
 | harvest / raw generated tokens/s, median of {args.rounds} rounds | **{median:.3f}** (rounds: {', '.join(f'{r:.3f}' for r in ratios)}) | >= 0.9 |
 | the same, pooled (all tokens / all seconds) | {pooled:.3f} | |
+| generated tokens per CPU-second of the process, harvest / raw (less sensitive to other load) | {per_cpu:.3f} | |
+| extra latency of one 1-token call through dspy.LM (litellm, HTTP) over LocalEngine.chat, median of 10 | {overhead * 1000:.0f} ms | |
 | prompt tokens served from the prefix cache after the first turn (harvest) | **{share(cache["cached"], cache["prompt"])}** | >= 90% |
 | ... of the tokens the engine had already seen for that conversation (previous prompt + reply) | {share(cache["cached"], cache["seen"])} | |
 | prompt tokens from the cache after the first turn, raw replay | {share(*raw_cache)} | |
