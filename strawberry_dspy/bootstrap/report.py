@@ -81,20 +81,21 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
             errs[0].append(acc - lo)
             errs[1].append(hi - acc)
         ax.errorbar(xs, ys, yerr=errs, fmt="o", capsize=4, color=colour, label=label)
-    top = max([entry[s]["correct"] / max(entry[s]["problems"], 1) for entry in rounds for s in ("baseline", "eval")],
-              default=0.0)
+    labels = []
     for entry in rounds:
         level = "no levels" if entry["level"] is None else f"level {entry['level']}"
         pairs = f"{entry['export']['pairs']} pairs" if entry["export"]["rows"] else "no pairs"
-        ax.annotate(f"{level}\n{pairs}", (entry["round"], min(1.0, top + 0.12)), ha="center", fontsize=8)
-    ax.set_xticks([entry["round"] for entry in rounds])
+        labels.append(f"round {entry['round']}\n{level}\n{pairs}")
+        before, after = (entry[s]["correct"] / max(entry[s]["problems"], 1) for s in ("baseline", "eval"))
+        ax.annotate("", (entry["round"] + 0.06, after), (entry["round"] - 0.06, before),
+                    arrowprops=dict(arrowstyle="->", color="#555555", lw=0.8))
+    ax.set_xticks([entry["round"] for entry in rounds], labels, fontsize=8)
     ax.set_xlim(0.5, len(rounds) + 0.5)
-    ax.set_ylim(0, min(1.05, max(0.3, top + 0.3)))
-    ax.set_xlabel("round")
+    ax.set_ylim(0, 1.05)
     ax.set_ylabel("held-out accuracy (95% Wilson CI)")
     n = rounds[0]["baseline"]["problems"] if rounds else 0
-    ax.set_title(f"strawberry bootstrap: held-out test accuracy per round ({n} problems)", fontsize=10)
-    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    fig.suptitle(f"strawberry bootstrap: held-out test accuracy per round ({n} problems)", fontsize=10)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     path = Path(path)

@@ -1,0 +1,180 @@
+"""Bootstrap logic without a model: curriculum level-up, markers and resume order, identity, report, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from strawberry_dspy.bootstrap import BootstrapSettings, loop, stages
+from strawberry_dspy.bootstrap.curriculum import curriculum_of, level_of, next_level, with_level
+from strawberry_dspy.bootstrap.report import format_rounds, plot_rounds, wilson
+from strawberry_dspy.cli import main as cli_main
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.train.recipe import TrainRecipe
+
+EASY = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1&seed=7"
+
+
+def test_level_up_moves_one_level_and_drops_the_options_the_curriculum_sets():
+    assert curriculum_of(EASY).fields >= {"min_terms", "max_terms", "max_digits"}
+    assert level_of(EASY) == 0  # no level= counts as level 0
+    assert level_of("reasoning_gym:basic_arithmetic?level=2") == 2
+    up = next_level(EASY, accuracy=0.85, threshold=0.8)
+    assert up.leveled_up and up.level == 1 and up.benchmark == "reasoning_gym:basic_arithmetic?seed=7&level=1"
+    assert "level up to 1" in up.note
+    from strawberry_dspy.benchmarks import load_benchmark
+
+    config = load_benchmark(up.benchmark).config  # the level now sets the difficulty
+    assert (config.max_terms, config.max_digits, config.seed) == (3, 2, 7)
+
+
+def test_level_stays_at_or_below_the_threshold_and_at_the_top():
+    stay = next_level(EASY, accuracy=0.8, threshold=0.8)
+    assert not stay.leveled_up and stay.benchmark == EASY and stay.level == 0
+    top = curriculum_of(EASY).top
+    at_top = next_level(f"reasoning_gym:basic_arithmetic?level={top}", 1.0, 0.5)
+    assert not at_top.leveled_up and at_top.level == top and "top level" in at_top.note
+    flat = next_level("jsonl:/data/x.jsonl", 1.0, 0.5)
+    assert flat == type(flat)("jsonl:/data/x.jsonl", None, False, "no curriculum: same problems")
+    assert with_level("jsonl:/data/x.jsonl", 3) == "jsonl:/data/x.jsonl" and level_of("jsonl:/x.jsonl") is None
+
+
+def test_wilson_interval():
+    lo, hi = wilson(31, 100)
+    assert lo == pytest.approx(0.2278, abs=1e-3) and hi == pytest.approx(0.4063, abs=1e-3)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0 and wilson(0, 0) == (0.0, 1.0)
+
+
+def test_trainable_rule_per_method():
+    assert stages._trainable([], "dpo") == "no problem in the band"
+    assert "both a correct and an incorrect" in stages._trainable([(4, 4), (0, 4)], "dpo")
+    assert stages._trainable([(1, 4)], "dpo") is None
+    assert stages._trainable([(0, 4)], "sft") == "no correct trace in the band"
+    assert stages._trainable([(4, 4), (0, 4)], "kto") is None
+
+
+def _settings(tmp_path, **changes) -> BootstrapSettings:
+    program = tmp_path / "p.yaml"
+    if not program.exists():
+        program.write_text("program: zero_shot\n")
+    values = dict(program=str(program), benchmark="jsonl:/nowhere.jsonl", recipe=TrainRecipe(), rounds=2)
+    return BootstrapSettings(**{**values, **changes})
+
+
+def _fake_stages(monkeypatch, calls):
+    """Stages that record their call and return markers shaped like the real ones (the loop's logic alone)."""
+    def make(name):
+        def stage(ctx):
+            calls.append((ctx.number, name, ctx.model))
+            if name == "export":
+                return {"rows": 3, "pairs": 3}
+            if name in ("baseline", "eval"):
+                return {"model": ctx.model, "correct": 1, "problems": 4, "accuracy": 0.25, "completion_tokens": 10}
+            if name == "train":
+                return {"model": f"hf:model-{ctx.number}", "steps": 2}
+            if name == "harvest":
+                return {"in_band": 2, "problems": 3, "completion_tokens": 50}
+            if name == "advance":
+                return {"model": ctx.done["train"]["model"], "benchmark": ctx.benchmark, "level": None, "note": "same"}
+            return {}
+        return stage
+
+    for name in stages.STAGES:
+        monkeypatch.setitem(stages.STAGES, name, make(name))
+    monkeypatch.setattr(loop, "start_model", lambda spec: spec)
+    monkeypatch.setattr(loop, "require_train_extra", lambda **_: None, raising=False)
+
+
+def test_resume_runs_only_the_unfinished_stages_and_chains_the_models(tmp_path, monkeypatch):
+    """Logic only (stages replaced by recorders); the real stages are resumed in test_bootstrap_round.py."""
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n" for i in range(60)))
+    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2)
+    calls = []
+    _fake_stages(monkeypatch, calls)
+    real_export = stages.STAGES["export"]
+
+    def interrupted(ctx):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(stages.STAGES, "export", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        loop.bootstrap(settings, tmp_path / "out", progress=False)
+    assert [c[1] for c in calls] == ["compile", "baseline", "harvest"]
+    assert (tmp_path / "out/round-1/harvest/done.json").is_file() and not (tmp_path / "out/round-1/export/done.json").exists()
+
+    monkeypatch.setitem(stages.STAGES, "export", real_export)
+    calls.clear()
+    result = loop.bootstrap(settings, tmp_path / "out", progress=False)
+    assert result.ran[:4] == [(1, "export"), (1, "train"), (1, "eval"), (1, "advance")]
+    assert [c[1] for c in calls if c[0] == 2] == list(stages.STAGES)
+    assert {c[2] for c in calls if c[0] == 2} == {"hf:model-1"}  # round 2 starts from round 1's model
+    assert json.loads((tmp_path / "out/round-2/round.json").read_text())["model"] == "hf:model-1"
+    assert result.model == "hf:model-2" and (tmp_path / "out/rounds.md").is_file()
+    calls.clear()
+    assert loop.bootstrap(settings, tmp_path / "out", progress=False).ran == [] and calls == []  # all done
+
+
+def test_a_directory_of_another_setup_is_refused_and_fresh_clears_it(tmp_path):
+    out = tmp_path / "out"
+    (out / "round-1").mkdir(parents=True)
+    with pytest.raises(UserError, match="not from this loop.*--fresh"):
+        loop.check_identity(out, _settings(tmp_path), fresh=False, command=None)
+    loop.check_identity(out, _settings(tmp_path), fresh=True, command="strawberry bootstrap x")
+    assert not (out / "round-1").exists() and (out / "bootstrap.json").is_file()
+    with pytest.raises(UserError, match=r"another setup \(benchmark .*--out.*--fresh") as error:
+        loop.check_identity(out, _settings(tmp_path, benchmark="jsonl:/other.jsonl"), fresh=False, command=None)
+    assert "\n" not in str(error.value)
+    loop.check_identity(out, _settings(tmp_path, rounds=5), fresh=False, command=None)  # more rounds: same loop
+
+
+def test_round_table_and_plot(tmp_path):
+    settings = _settings(tmp_path, limit=32, samples=8, eval_limit=100, temperature=1.0)
+    entry = {"round": 1, "model": "hf:a", "benchmark": EASY, "level": 0,
+             "compile": {"wall_s": 0}, "baseline": {"correct": 31, "problems": 100, "completion_tokens": 900, "wall_s": 60},
+             "harvest": {"in_band": 20, "problems": 32, "completion_tokens": 5000, "wall_s": 600},
+             "export": {"rows": 70, "pairs": 70, "wall_s": 1}, "train": {"model": "hf:b", "steps": 20, "wall_s": 300},
+             "eval": {"correct": 36, "problems": 100, "completion_tokens": 800, "wall_s": 60},
+             "advance": {"model": "hf:b", "note": "stays at level 0 (36% <= 80%)", "wall_s": 0}}
+    skipped = {**entry, "round": 2, "level": 0, "export": {"rows": 0, "pairs": 0}, "train": {"skipped": "no pairs", "model": "hf:b"},
+               "eval": {**entry["eval"], "completion_tokens": 0}}
+    text = format_rounds([entry, skipped], settings)
+    assert "31.0% [22.8%, 40.6%] 31/100" in text and "36.0% [27.3%, 45.8%] 36/100" in text
+    assert "20/32" in text and "6700" in text and "17.0 min" in text and "stays at level 0" in text
+    assert "no pairs" in text and "untrained model carried forward" in text
+    png = plot_rounds([entry, skipped], tmp_path / "rounds.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["programs/nope.yaml"], "program not found: 'programs/nope.yaml'"),
+    (["programs/cot.yaml", "--rounds", "0"], "--rounds must be a whole number >= 1, got 0"),
+    (["programs/cot.yaml", "--band", "0.9", "0.1"], "--band 0.9 0.1 is not a range"),
+    (["programs/cot.yaml", "--level-up-at", "2"], "--level-up-at must be an accuracy in [0, 1], got 2.0"),
+    (["programs/cot.yaml", "--strawberry.nope=1"], "nope"),
+    (["programs/cot.yaml", "--train.nope=1"], "nope"),
+    (["programs/cot.yaml", "--train-recipe", "missing.yaml"], "train recipe not found"),
+    (["programs/cot.yaml", "--benchmark", "reasoning_gym:no_such_task"], "unknown reasoning_gym task"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, capsys, tmp_path):
+    assert cli_main(["bootstrap", *argv, "--out", str(tmp_path / "out"), "--no-compile"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not (tmp_path / "out" / "round-1").exists()
+
+
+def test_compiled_program_with_compile_is_refused(tmp_path, capsys):
+    compiled = tmp_path / "compiled.json"
+    compiled.write_text("{}")
+    settings = _settings(tmp_path, program=str(compiled), compile_budget=2)
+    with pytest.raises(UserError, match="already compiled.*--no-compile"):
+        settings.validate()
+
+
+def test_another_setup_in_out_is_one_line_from_the_cli(tmp_path, capsys):
+    out = tmp_path / "out"
+    loop.write_json(out / "bootstrap.json", {"identity": {"benchmark": "jsonl:/else.jsonl"}})
+    assert cli_main(["bootstrap", "programs/cot.yaml", "--out", str(out), "--no-compile"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {out} holds a bootstrap of another setup") and "--fresh" in err and "\n" not in err
