@@ -10,25 +10,15 @@ Each program runs on the same problems with the same model; the table (accuracy 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 from pathlib import Path
 
+from strawberry_dspy.bootstrap.report import wilson
 from strawberry_dspy.config import load_config
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid
 from strawberry_dspy.run import run
-
-
-def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion."""
-    if n == 0:
-        return 0.0, 0.0
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def main() -> None:
