@@ -129,20 +129,30 @@ def test_a_directory_of_another_setup_is_refused_and_fresh_clears_it(tmp_path):
     loop.check_identity(out, _settings(tmp_path, rounds=5), fresh=False, command=None)  # more rounds: same loop
 
 
+def _run_dir(path, correct: list[bool]):
+    path.mkdir(parents=True)
+    (path / "results.jsonl").write_text("".join(json.dumps({"problem_id": f"p{i}", "correct": c}) + "\n"
+                                                for i, c in enumerate(correct)))
+    return str(path)
+
+
 def test_round_table_and_plot(tmp_path):
     settings = _settings(tmp_path, limit=32, samples=8, eval_limit=100, temperature=1.0)
+    before_run = _run_dir(tmp_path / "before", [True] * 6 + [True] * 11 + [False] * 17 + [False] * 66)
+    after_run = _run_dir(tmp_path / "after", [True] * 6 + [False] * 11 + [True] * 17 + [False] * 66)
     entry = {"round": 1, "model": "hf:a", "benchmark": EASY, "level": 0,
-             "compile": {"wall_s": 0}, "baseline": {"correct": 31, "problems": 100, "completion_tokens": 900, "wall_s": 60},
+             "compile": {"wall_s": 0}, "baseline": {"correct": 31, "problems": 100, "completion_tokens": 900, "wall_s": 60, "run": before_run},
              "harvest": {"in_band": 20, "problems": 32, "completion_tokens": 5000, "wall_s": 600},
              "export": {"rows": 70, "pairs": 70, "wall_s": 1}, "train": {"model": "hf:b", "steps": 20, "wall_s": 300},
-             "eval": {"correct": 36, "problems": 100, "completion_tokens": 800, "wall_s": 60},
+             "eval": {"correct": 36, "problems": 100, "completion_tokens": 800, "wall_s": 60, "run": after_run},
              "advance": {"model": "hf:b", "note": "stays at level 0 (36% <= 80%)", "wall_s": 0}}
     skipped = {**entry, "round": 2, "level": 0, "export": {"rows": 0, "pairs": 0}, "train": {"skipped": "no pairs", "model": "hf:b"},
-               "eval": {**entry["eval"], "completion_tokens": 0}}
+               "eval": {**entry["eval"], "completion_tokens": 0, "reused": "baseline"}}
     text = format_rounds([entry, skipped], settings)
     assert "31.0% [22.8%, 40.6%] 31/100" in text and "36.0% [27.3%, 45.8%] 36/100" in text
     assert "20/32" in text and "6700" in text and "17.0 min" in text and "stays at level 0" in text
     assert "no pairs" in text and "untrained model carried forward" in text
+    assert "+17 -11 p=0.34" in text and "same model" in text  # paired on the same problems (exact McNemar)
     png = plot_rounds([entry, skipped], tmp_path / "rounds.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
