@@ -97,6 +97,15 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    path = Path(path)
+    with plt.style.context("default"):  # another stage (optuna's plots) may have changed the global style
+        fig = _draw(plt, rounds)
+        fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def _draw(plt, rounds: list[dict]):
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     for offset, stage, label, colour in ((-0.08, "baseline", "before (round's starting model)", "#8c8c8c"),
                                          (0.08, "eval", "after (trained model)", "#d62728")):
@@ -127,10 +136,7 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def write_report(out: Path, rounds: list[dict], settings) -> None:

@@ -153,8 +153,13 @@ def test_round_table_and_plot(tmp_path):
     assert "20/32" in text and "6700" in text and "17.0 min" in text and "stays at level 0" in text
     assert "no pairs" in text and "untrained model carried forward" in text
     assert "+17 -11 p=0.34" in text and "same model" in text  # paired on the same problems (exact McNemar)
-    png = plot_rounds([entry, skipped], tmp_path / "rounds.png")
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    with plt.style.context("ggplot"):  # a style left behind by another stage's plots does not leak in
+        png = plot_rounds([entry, skipped], tmp_path / "rounds.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert matplotlib.image.imread(str(png))[120, 700, :3].tolist() == [1.0, 1.0, 1.0]  # inside the axes: white, not grey
 
 
 @pytest.mark.parametrize("argv, message", [
