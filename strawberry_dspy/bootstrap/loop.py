@@ -10,6 +10,7 @@ A rerun skips every stage whose marker exists and resumes at the first unfinishe
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ from strawberry_dspy.provenance import package_versions
 IDENTITY_FILE = "bootstrap.json"
 ROUND_FILE = "round.json"
 MARKER = "done.json"
+LOCK_FILE = ".bootstrap.lock"
 
 
 @dataclass
@@ -59,6 +61,17 @@ def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(tmp, path)
+
+
+def lock_out(out: Path):
+    """Hold an exclusive lock on OUT for this process (released by the OS even on SIGKILL)."""
+    handle = open(out / LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise UserError(f"another strawberry bootstrap is running in {out}; wait for it to finish or pass another --out") from None
+    return handle
 
 
 def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command: str | None) -> None:
@@ -132,9 +145,11 @@ def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fre
     benchmark.problems("test", settings.eval_limit)
     out = Path(out) if out else default_out(settings)
     out.mkdir(parents=True, exist_ok=True)
-    check_identity(out, settings, fresh, command)
-    sink = logger.add(out / "bootstrap.log", level="DEBUG", mode="a")
+    lock = lock_out(out)
+    sink = None
     try:
+        check_identity(out, settings, fresh, command)
+        sink = logger.add(out / "bootstrap.log", level="DEBUG", mode="a")
         result = BootstrapResult(out)
         model, spec = start_model(settings.model), settings.benchmark
         previous: dict[str, dict] = {}
@@ -149,7 +164,9 @@ def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fre
         result.model = model
         return result
     finally:
-        logger.remove(sink)
+        if sink is not None:
+            logger.remove(sink)
+        lock.close()
 
 
 def _check_round(ctx: stages.RoundContext) -> None:

@@ -193,3 +193,19 @@ def test_another_setup_in_out_is_one_line_from_the_cli(tmp_path, capsys):
     assert cli_main(["bootstrap", "programs/cot.yaml", "--out", str(out), "--no-compile"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"error: {out} holds a bootstrap of another setup") and "--fresh" in err and "\n" not in err
+
+
+def test_a_second_bootstrap_into_the_same_directory_is_refused(tmp_path, monkeypatch):
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} + 2?", "answer": str(i + 2)}) + "\n" for i in range(40)))
+    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2)
+    _fake_stages(monkeypatch, [])
+    (tmp_path / "out").mkdir()
+    held = loop.lock_out(tmp_path / "out")
+    try:
+        with pytest.raises(UserError, match="another strawberry bootstrap is running in .*out; wait for it"):
+            loop.bootstrap(settings, tmp_path / "out", progress=False)
+        assert not (tmp_path / "out/bootstrap.json").exists()
+    finally:
+        held.close()
+    assert loop.bootstrap(settings, tmp_path / "out", progress=False).model == "hf:model-2"  # free again
