@@ -11,3 +11,6 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # huggingface_hub (via datasets/transformers) would otherwise try the Hub before reading its local cache.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# llama.cpp's OpenMP threads spin while idle; on a shared 2-core machine that slowed every
+# other thread 20-50x (measured in the bootstrap experiment). Sleep instead of spinning.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
