@@ -5,13 +5,15 @@
 
 Each round harvests PROBLEMS x SAMPLES traces of a recipe (default programs/strawberry.yaml)
 through DSPy (`strawberry_dspy.harvest.harvest`, C threads, C engine slots), and replays the
-same LM calls straight into the engine (`LocalEngine.chat` in C threads, one trace per
-thread at a time, same messages, same temperature, and max_tokens = the tokens the harvest
-generated with EOS ignored, so both generate the same number of tokens). Rounds alternate which
+same LM calls straight into the engine (`LocalEngine.chat` in C threads, one trace per thread
+at a time: the same system and user messages, the raw side's own replies appended as the harvest
+appends its own, the same temperature, and max_tokens = the tokens the harvest generated with EOS
+ignored, so both generate the same number of tokens). Rounds alternate which
 side goes first (a raw-first round replays the previous round's calls), so load from other
 processes drifting over time does not favour one side. The ratio is harvest generated tokens/s
 over raw generated tokens/s (goal >= 0.9). The cache share is
 cached / prompt tokens over every LM call of a trace but its first (goal >= 90%).
+--paired runs both sides at the same time on one engine instead (see paired_round).
 """
 
 from __future__ import annotations
@@ -38,22 +40,20 @@ CALL_KINDS = ("step", "check", "final", "title")  # assistant turns made on the 
 
 
 def replay_plan(store: TraceStore) -> tuple[list[list[tuple[list[dict], int]]], dict]:
-    """Per trace, its main-chat LM calls as (messages, generated tokens); and the cache counts after turn 1.
+    """Per trace, its main-chat LM calls as (messages new since the last reply, generated tokens); and cache counts.
 
     `seen` counts, for every call but the first, the tokens the engine already processed for this
     conversation (the previous call's prompt and completion): the most a prefix cache can serve.
     """
     plan, counts = [], {"prompt": 0, "cached": 0, "seen": 0}
     for row in store.traces(include_failed=False):
-        chat, calls, previous = [], [], None
+        new, calls, previous = [], [], None
         for turn in store.turns(row.id):
-            if turn.role == "system":
-                chat.append({"role": "system", "content": turn.content})
-            elif turn.role == "user":
-                chat.append({"role": "user", "content": turn.content})
+            if turn.role in ("system", "user"):
+                new.append({"role": turn.role, "content": turn.content})
             elif turn.role == "assistant" and turn.kind in CALL_KINDS:
-                calls.append((list(chat), max(1, turn.completion_tokens)))
-                chat.append({"role": "assistant", "content": turn.content})
+                calls.append((new, max(1, turn.completion_tokens)))
+                new = []
                 if previous is not None:
                     counts["prompt"] += turn.prompt_tokens
                     counts["cached"] += turn.cached_tokens
@@ -63,14 +63,23 @@ def replay_plan(store: TraceStore) -> tuple[list[list[tuple[list[dict], int]]], 
     return plan, counts
 
 
+def replay_trace(engine, calls, temperature: float):
+    """One trace's calls straight into the engine, its own replies appended (as the harvest does): yields usages."""
+    chat = []
+    for new, tokens in calls:
+        chat += new
+        response = engine.chat(chat, max_tokens=tokens, temperature=temperature, ignore_eos=True)
+        chat.append({"role": "assistant", "content": response["choices"][0]["message"]["content"].strip()})
+        yield response["usage"]
+
+
 def raw_replay(engine, plan, concurrency: int, temperature: float) -> dict:
     """Drive the engine directly: C threads, each replaying whole traces call by call."""
     totals = {"completion": 0, "prompt": 0, "cached": 0, "prompt_after_first": 0, "cached_after_first": 0}
     lock = threading.Lock()
 
     def one_trace(calls):
-        for index, (messages, tokens) in enumerate(calls):
-            usage = engine.chat(messages, max_tokens=tokens, temperature=temperature, ignore_eos=True)["usage"]
+        for index, usage in enumerate(replay_trace(engine, calls, temperature)):
             cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
             with lock:
                 totals["completion"] += usage["completion_tokens"]
@@ -114,10 +123,9 @@ def paired_round(engine, lm, config, samples: int, plan, out: Path) -> dict:
     def loop(offset: int):
         index = offset
         while not stop.is_set():
-            for messages, tokens in plan[index % len(plan)]:
+            for usage in replay_trace(engine, plan[index % len(plan)], config.temperature):
                 if stop.is_set():
                     return
-                usage = engine.chat(messages, max_tokens=tokens, temperature=config.temperature, ignore_eos=True)["usage"]
                 with lock:
                     ended.append((time.perf_counter(), usage["completion_tokens"]))
             index += config.concurrency
@@ -270,8 +278,9 @@ recipe `{args.program}`{f" with `{knobs}`" if knobs else ""} ({config.program}, 
 dspy {versions.get('dspy')}, xllamacpp {versions.get('xllamacpp')}.
 
 Harvest = `strawberry_dspy.harvest.harvest` (DSPy program, TextAdapter, dspy.LM over loopback HTTP, SQLite writes).
-Raw = the same LM calls replayed with `LocalEngine.chat` (in-process, no DSPy, no HTTP) in {args.concurrency} threads,
-same messages and temperature, max_tokens = the harvest's generated tokens with EOS ignored.
+Raw = the same LM calls replayed with `LocalEngine.chat` (in-process, no DSPy, no HTTP) in {args.concurrency} threads:
+same system and user messages with the raw side's own replies appended, same temperature,
+max_tokens = the harvest's generated tokens with EOS ignored.
 
 ```
 {table}

@@ -212,7 +212,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         try:
             if work:
                 lm = lm or resolve_lm(config.model, temperature=config.temperature, slots=config.concurrency,
-                                      **({"api_base": config.api_base} if config.api_base else {}))
+                                      cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
                 harvester = _Harvester(store, benchmark, program or build_program(config), config, phash, band,
                                        early_stop, bar)
                 # timeout=0: no straggler resubmission, which would sample a (problem, sample) pair twice

@@ -171,3 +171,20 @@ def test_provenance_files_beside_the_store(tmp_path, problems_file):
     meta = dict(sqlite3.connect(tmp_path / "h" / "traces.sqlite").execute("SELECT key, value FROM meta"))
     assert json.loads(meta["config_json"])["strawberry"]["check_every"] == 1
     assert {"program_hash", "program", "benchmark", "model", "versions_json", "created_at"} <= set(meta)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_the_harvest_lm_follows_the_configs_cache_setting(tmp_path, problems_file, monkeypatch, cached):
+    # a resumed sample has the same rollout id as its killed attempt: a disk-cached reply would carry no usage
+    import strawberry_dspy.harvest.harvester as stage
+    config = harvest_config(problems_file, limit=2)
+    config.cache = cached
+    asked = []
+
+    def resolve_lm(spec, **kwargs):
+        asked.append(kwargs)
+        return HarvestLM(gold_of(config), {q: 1 for q in gold_of(config)})
+
+    monkeypatch.setattr(stage, "resolve_lm", resolve_lm)
+    harvest(config, tmp_path / "h", samples=1, progress=False)
+    assert [kwargs["cache"] for kwargs in asked] == [cached]
