@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
+
+# one fresh DSPy disk cache per test session (inherited by child processes): no reply leaks between runs
+os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="dspy-cache-"))
 
 import dspy
 import pytest

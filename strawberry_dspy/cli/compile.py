@@ -23,8 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt-model", help="teacher / proposer / reflection model spec (default: the task model)")
     parser.add_argument("--budget", type=int, default=8, help="see --optimizer (default 8)")
     parser.add_argument("--objective", default="accuracy", help="accuracy (default) or band")
-    parser.add_argument("--band", default=f"{DEFAULT_BAND[0]},{DEFAULT_BAND[1]}",
-                        help="LO,HI: the pass-rate band of --objective band (default %(default)s)")
+    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=list(DEFAULT_BAND),
+                        help="the pass-rate band of --objective band (default %(default)s)")
     parser.add_argument("--samples", type=int, help=f"samples per dev problem (default 1; {DEFAULT_BAND_SAMPLES} for band)")
     parser.add_argument("--dev-limit", type=int, default=20, help="dev problems to score on (default 20)")
     parser.add_argument("--test-limit", type=int, default=20, help="held-out test problems for before/after (default 20)")
@@ -34,18 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Any knob of the recipe: --key=value, e.g. --strawberry.max_turns=6 --seed=1"
 
 
-def parse_band(text: str) -> tuple[float, float]:
-    """'0.25,0.75' -> (0.25, 0.75)."""
-    try:
-        lo, hi = (float(part) for part in text.split(","))
-    except ValueError:
-        raise UserError(f"--band must be LO,HI (two numbers), got {text!r}; e.g. --band 0.25,0.75") from None
-    return lo, hi
-
-
 def options_from_args(args: argparse.Namespace) -> CompileOptions:
     """The compile options of a command line."""
-    lo, hi = parse_band(args.band)
+    lo, hi = args.band
     samples = args.samples if args.samples is not None else (DEFAULT_BAND_SAMPLES if args.objective == "band" else 1)
     return CompileOptions(optimizer=args.optimizer, budget=args.budget, prompt_model=args.prompt_model,
                           objective=Objective(args.objective, lo, hi, samples), dev_limit=args.dev_limit,

@@ -37,8 +37,8 @@ class Objective:
             raise UserError(f"--samples must be >= 1, got {self.samples}")
         if self.name == "band":
             if not (0.0 <= self.lo < self.hi <= 1.0):
-                raise UserError(f"--band must be LO,HI with 0 <= LO < HI <= 1, got {self.lo},{self.hi}; "
-                                f"e.g. --band {DEFAULT_BAND[0]},{DEFAULT_BAND[1]}")
+                raise UserError(f"--band {self.lo} {self.hi} is not a band of pass rates: need 0 <= LO < HI <= 1; "
+                                f"e.g. --band {DEFAULT_BAND[0]} {DEFAULT_BAND[1]}")
             if self.samples < 2:
                 raise UserError(f"the band objective estimates pass rates from several samples: --samples must be "
                                 f">= 2, got {self.samples}; e.g. --samples {DEFAULT_BAND_SAMPLES}")

@@ -47,6 +47,11 @@ def _bad_yaml(tmp_path, text):
     (lambda t: ["run", "programs/cot.yaml", "--model", "openai/x", "--api-base", "http://127.0.0.1:9/v1"], "127.0.0.1:9"),
     (lambda t: ["run", "programs/cot.yaml", "--strawberry.check_every=0", "--program=strawberry"], "check_every must be >= 1"),
     (lambda t: ["run", "programs/cot.yaml", "--limit=0"], "limit must be >= 1"),
+    # argparse's own complaints are one line too, naming the command to ask for --help
+    (lambda t: ["frobnicate"], "invalid choice: 'frobnicate'"),
+    (lambda t: ["harvest"], "strawberry harvest: the following arguments are required: program"),
+    (lambda t: ["harvest", "programs/cot.yaml", "--samples", "many"], "argument --samples/-k: invalid int value: 'many'"),
+    (lambda t: ["run", "programs/cot.yaml", "stray"], "unrecognized arguments: stray"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, make_args, expected):
     result = strawberry(*make_args(tmp_path), "--out", str(tmp_path / "out"), cwd=ROOT,
