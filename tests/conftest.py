@@ -14,6 +14,7 @@ import pytest
 from dspy.clients.engines.dummy_engine import DummyEngine
 from dspy.lm15 import Usage
 from dspy.utils.dummies import DummyLM
+from loguru import logger
 
 from strawberry_dspy.program.adapter import TextAdapter
 
@@ -57,3 +58,11 @@ def use_lm():
 def all_prompt_text(lm: DummyLM) -> str:
     """Every message content the LM was ever sent."""
     return "\n".join(m["content"] for h in lm.history for m in h["messages"])
+
+
+@pytest.fixture(autouse=True)
+def quiet_library_logging():
+    """The CLI turns loguru on with a sink bound to the stderr of the moment (pytest's capture): undo it after each test."""
+    yield
+    logger.remove()
+    logger.disable("strawberry_dspy")

@@ -10,7 +10,6 @@ A rerun skips every stage whose marker exists and resumes at the first unfinishe
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from strawberry_dspy.bootstrap import stages
 from strawberry_dspy.bootstrap.curriculum import level_of
 from strawberry_dspy.bootstrap.report import write_report
 from strawberry_dspy.bootstrap.settings import BootstrapSettings
+from strawberry_dspy.dir_lock import lock_directory
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
 
@@ -65,13 +65,8 @@ def write_json(path: Path, data: dict) -> None:
 
 def lock_out(out: Path):
     """Hold an exclusive lock on OUT for this process (released by the OS even on SIGKILL)."""
-    handle = open(out / LOCK_FILE, "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise UserError(f"another strawberry bootstrap is running in {out}; wait for it to finish or pass another --out") from None
-    return handle
+    return lock_directory(out / LOCK_FILE, f"another strawberry bootstrap is running in {out}; wait for it to finish "
+                                           "or pass another --out")
 
 
 def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command: str | None) -> None:

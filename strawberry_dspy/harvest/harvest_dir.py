@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -12,6 +11,7 @@ import dspy
 import yaml
 
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.dir_lock import lock_directory
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.store import STORE_FILE, TraceStore
 from strawberry_dspy.provenance import package_versions
@@ -48,13 +48,7 @@ def default_harvest_dir(config: RunConfig, phash: str) -> Path:
 def lock_dir(out: Path):
     """Hold an exclusive lock on the harvest dir for this process (released by the OS even on SIGKILL)."""
     out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / LOCK_FILE, "a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise UserError(f"another harvest is writing {out}; wait for it to finish or pass another --out") from None
-    return handle
+    return lock_directory(out / LOCK_FILE, f"another harvest is writing {out}; wait for it to finish or pass another --out")
 
 
 def remove_store(out: Path) -> None:
