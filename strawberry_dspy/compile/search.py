@@ -77,7 +77,7 @@ def search(config: RunConfig, space: SearchSpace, objective: Objective, dev: lis
             trial.set_user_attr("repeat", True)
             return seen[_key(stored)]
         try:
-            evaluation = _evaluate_trial(config, space, stored, objective, dev, benchmark, lm)
+            evaluation = _evaluate_trial(config, space, stored, objective, dev, benchmark, lm, progress)
         except UserError:
             raise
         except Exception as exc:  # a broken trial is data: recorded as failed, the study goes on
@@ -120,10 +120,11 @@ def make_sampler(space: SearchSpace, budget: int, seed: int) -> optuna.samplers.
 
 
 def _evaluate_trial(config: RunConfig, space: SearchSpace, stored: dict, objective: Objective, dev: list[Problem],
-                    benchmark: Benchmark, lm: dspy.BaseLM) -> Evaluation:
+                    benchmark: Benchmark, lm: dspy.BaseLM, progress: bool = False) -> Evaluation:
     candidate = space.apply(config, stored)
     candidate.validate(f"search trial {stored}")
-    return evaluate(build_program(candidate), dev, benchmark, lm, objective, candidate.concurrency, candidate.seed)
+    return evaluate(build_program(candidate), dev, benchmark, lm, objective, candidate.concurrency, candidate.seed,
+                    progress)
 
 
 def _add_base(study: optuna.Study, space: SearchSpace, base: Evaluation) -> None:
