@@ -19,6 +19,7 @@ cached / prompt tokens over every LM call of a trace but its first (goal >= 90%)
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -207,6 +208,7 @@ def main() -> None:
     parser.add_argument("--append", action="store_true", help="append to --out instead of replacing it")
     parser.add_argument("--paired", action="store_true", help="run harvest and raw replay at the same time")
     args, extra = parser.parse_known_args()
+    logging.getLogger("dspy").setLevel(logging.ERROR)  # "response was truncated": a step cut at step_tokens, by design
     overrides = parse_overrides(extra)
     config = load_config(args.program, {**overrides, "limit": args.problems, "concurrency": args.concurrency,
                                         "split": "train"})
@@ -267,7 +269,8 @@ def main() -> None:
     overhead = call_overhead(lm, engine)
     knobs = " ".join(extra)
     versions = package_versions()
-    text = f"""# Harvest throughput vs the raw embedded engine
+    heading = "##" if args.append else "#"
+    text = f"""{heading} Harvest throughput vs the raw embedded engine{f" ({args.program})" if args.append else ""}
 
 Command: `python {' '.join(sys.argv)}`
 
@@ -280,7 +283,8 @@ dspy {versions.get('dspy')}, xllamacpp {versions.get('xllamacpp')}.
 Harvest = `strawberry_dspy.harvest.harvest` (DSPy program, TextAdapter, dspy.LM over loopback HTTP, SQLite writes).
 Raw = the same LM calls replayed with `LocalEngine.chat` (in-process, no DSPy, no HTTP) in {args.concurrency} threads:
 same system and user messages with the raw side's own replies appended, same temperature,
-max_tokens = the harvest's generated tokens with EOS ignored.
+max_tokens = the harvest's generated tokens with EOS ignored. Only main-chat calls are replayed
+(a verifier's own short chat is not), so each side's rate is over its own calls.
 
 ```
 {table}
