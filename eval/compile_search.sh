@@ -2,15 +2,17 @@
 # `strawberry compile --optimizer search` on the embedded SmolLM2-135M, CPU only: an optuna study over the
 # strawberry loop's knobs scored on dev problems, then the recipe and the winner on held-out test problems.
 # Writes eval/results/compile_search.md (the command, the report) and eval/results/compile_search.png
-# (optuna's history). Usage: eval/compile_search.sh [BUDGET] [DEV] [TEST] [OUT]
-# (rerunning resumes the study in OUT/study.sqlite).
+# (optuna's history). Usage: [OBJECTIVE=band] eval/compile_search.sh [BUDGET] [DEV] [TEST] [OUT]
+# (rerunning resumes the study in OUT/study.sqlite). OBJECTIVE=band writes compile_search_band.{md,png}.
 set -euo pipefail
 BUDGET=${1:-12}
 DEV=${2:-30}
 TEST=${3:-100}
-OUT=${4:-runs/compiled/compile-search-eval}
+OBJECTIVE=${OBJECTIVE:-accuracy}
+SUFFIX=$([ "$OBJECTIVE" = accuracy ] && echo "" || echo "_$OBJECTIVE")
+OUT=${4:-runs/compiled/compile-search-eval$SUFFIX}
 BENCH='reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1'
-CMD=(strawberry compile programs/strawberry.yaml --benchmark "$BENCH" --optimizer search --budget "$BUDGET"
+CMD=(strawberry compile programs/strawberry.yaml --benchmark "$BENCH" --optimizer search --objective "$OBJECTIVE" --budget "$BUDGET"
      --dev-limit "$DEV" --test-limit "$TEST" --concurrency 2 --out "$OUT")
 start=$(date +%s)
 "${CMD[@]}"
@@ -22,9 +24,9 @@ rm -rf "$OUT-run"
 rerun=$(python -c "import json,sys; s=json.load(open(sys.argv[1])); print(f\"{s['correct']}/{s['problems']} ({s['accuracy']:.1%})\")" "$OUT-run/summary.json")
 RESULTS=eval/results
 {
-  echo "# Compile: optuna search over the strawberry knobs"
+  echo "# Compile: optuna search over the strawberry knobs, objective $OBJECTIVE"
   echo
-  echo "Command (\`eval/compile_search.sh $BUDGET $DEV $TEST\`, $elapsed s on the 2-core CPU machine):"
+  echo "Command (\`OBJECTIVE=$OBJECTIVE eval/compile_search.sh $BUDGET $DEV $TEST\`, $elapsed s on the 2-core CPU machine):"
   echo
   printf '```\n'; printf '%q ' "${CMD[@]}"; printf '\n```\n\n'
   cat "$OUT/report.md"
@@ -34,7 +36,7 @@ RESULTS=eval/results
   echo
   printf '```\n'; printf '%q ' "${RUN[@]}"; printf '\n```\n'
   echo
-  echo "![optuna history](compile_search.png)"
-} > "$RESULTS/compile_search.md"
-if [ -f "$OUT/optuna_history.png" ]; then cp "$OUT/optuna_history.png" "$RESULTS/compile_search.png"; fi
-echo "wrote $RESULTS/compile_search.md"
+  echo "![optuna history](compile_search$SUFFIX.png)"
+} > "$RESULTS/compile_search$SUFFIX.md"
+if [ -f "$OUT/optuna_history.png" ]; then cp "$OUT/optuna_history.png" "$RESULTS/compile_search$SUFFIX.png"; fi
+echo "wrote $RESULTS/compile_search$SUFFIX.md"
