@@ -64,8 +64,9 @@ def round_row(entry: dict) -> list[str]:
     pairs = str(export["pairs"]) if export["rows"] else "no pairs"
     steps = str(train.get("steps", "-")) if "skipped" not in train else "skipped"
     next_round = entry["advance"]["note"] + ("" if "skipped" not in train else "; untrained model carried forward")
+    in_band = f"{entry['harvest']['in_band']}/{entry['harvest']['problems']}"
     return [str(entry["round"]), "-" if entry["level"] is None else str(entry["level"]), accuracy_cell(entry["baseline"]),
-            accuracy_cell(entry["eval"]), paired_cell(entry["baseline"], entry["eval"]), f"{entry['harvest']['in_band']}/{entry['harvest']['problems']}", pairs, steps,
+            accuracy_cell(entry["eval"]), paired_cell(entry["baseline"], entry["eval"]), in_band, pairs, steps,
             str(tokens), f"{wall / 60:.1f} min", next_round]
 
 
