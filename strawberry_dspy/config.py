@@ -36,6 +36,7 @@ class RunConfig:
     program: str = "strawberry"  # zero_shot | cot | strawberry
     model: str = "local"  # model spec: local, local:/path.gguf, ollama_chat/…, openai/…, anthropic/…
     api_base: str | None = None  # OpenAI-compatible server URL for openai/… specs (vLLM, llama.cpp, …)
+    api_key_env: str | None = None  # environment variable holding api_base's key (no provider key is ever sent there)
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
     benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec

@@ -16,7 +16,7 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
@@ -143,8 +143,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
-                    cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
+    lm = lm_for(config)
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, 
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import DEFAULT_BAND, check_band, clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.harvest.store import TraceStore
-from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
@@ -211,8 +211,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         harvester = None
         try:
             if work:
-                lm = lm or resolve_lm(config.model, temperature=config.temperature, slots=config.concurrency,
-                                      cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
+                lm = lm or lm_for(config)
                 harvester = _Harvester(store, benchmark, program or build_program(config), config, phash, band,
                                        early_stop, bar)
                 # timeout=0: no straggler resubmission, which would sample a (problem, sample) pair twice

@@ -176,15 +176,16 @@ def test_provenance_files_beside_the_store(tmp_path, problems_file):
 @pytest.mark.parametrize("cached", [False, True])
 def test_the_harvest_lm_follows_the_configs_cache_setting(tmp_path, problems_file, monkeypatch, cached):
     # a resumed sample has the same rollout id as its killed attempt: a disk-cached reply would carry no usage
-    import strawberry_dspy.harvest.harvester as stage
+    import strawberry_dspy.models.lm as lm_layer
     config = harvest_config(problems_file, limit=2)
-    config.cache = cached
+    config.cache, config.slots = cached, 5  # more slots than traces in flight: the harvest must not ignore them
     asked = []
 
     def resolve_lm(spec, **kwargs):
         asked.append(kwargs)
         return HarvestLM(gold_of(config), {q: 1 for q in gold_of(config)})
 
-    monkeypatch.setattr(stage, "resolve_lm", resolve_lm)
+    monkeypatch.setattr(lm_layer, "resolve_lm", resolve_lm)  # under lm_for, which every stage calls
     harvest(config, tmp_path / "h", samples=1, progress=False)
     assert [kwargs["cache"] for kwargs in asked] == [cached]
+    assert [kwargs["slots"] for kwargs in asked] == [5]  # the recipe's slots: count, not only --concurrency
