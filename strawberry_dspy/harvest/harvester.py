@@ -58,18 +58,6 @@ def sample_seed(seed: int, problem_id: str, sample: int) -> int:
     return int(hashlib.sha1(f"{seed}:{problem_id}:{sample}".encode()).hexdigest()[:8], 16)
 
 
-def apply_temperature(config: RunConfig, program: dspy.Module | None, temperature: float) -> None:
-    """--temperature: the LM's default and every per-call temperature knob that is set."""
-    if temperature < 0:
-        raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
-    config.temperature = temperature
-    for knobs in (config.strawberry, config.baseline, getattr(program, "knobs", None)):
-        if knobs is not None and getattr(knobs, "temperature", None) is not None:
-            knobs.temperature = temperature
-    if program is not None and getattr(program, "temperature", None) is not None:
-        program.temperature = temperature
-
-
 class _Harvester:
     """The shared state of one harvest run; `run_one` is called from the executor's threads."""
 
