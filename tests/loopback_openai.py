@@ -71,6 +71,9 @@ class LoopbackOpenAI:
 def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+        # one send per reply and no Nagle: otherwise the headers and the body wait on a delayed ACK (~40 ms)
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             server.record(Seen("GET", self.path, self.headers.get("Authorization")))
@@ -102,7 +105,7 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-if __name__ == "__main__":  # serve until stdin closes; the first stdout line is the api_base
-    with LoopbackOpenAI() as loopback:
+if __name__ == "__main__":  # [REPLY]: serve until stdin closes; the first stdout line is the api_base
+    with LoopbackOpenAI(*sys.argv[1:2]) as loopback:
         print(loopback.url, flush=True)
         sys.stdin.read()
