@@ -19,7 +19,6 @@ import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,8 +29,8 @@ sys.path.insert(0, str(ROOT))  # tests.loopback_openai, run as a child process f
 import dspy  # noqa: E402
 import httpx  # noqa: E402
 from dspy.clients import model_metadata  # noqa: E402
-from dspy.utils.callback import BaseCallback  # noqa: E402
 
+from strawberry_dspy.compile.stage import LMCallCounter  # noqa: E402
 from strawberry_dspy.config import load_config  # noqa: E402
 from strawberry_dspy.models import lm_for, metadata  # noqa: E402
 from strawberry_dspy.program.adapter import TextAdapter  # noqa: E402
@@ -41,18 +40,6 @@ from strawberry_dspy.report import format_grid  # noqa: E402
 
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
 MODES = ("dspy as shipped", "metadata memo", "httpx only")
-
-
-class Calls(BaseCallback):
-    """LM calls started under it."""
-
-    def __init__(self):
-        self.n = 0
-        self._lock = threading.Lock()
-
-    def on_lm_start(self, call_id, instance, inputs):
-        with self._lock:
-            self.n += 1
 
 
 def count_lookups() -> list:
@@ -68,13 +55,13 @@ def count_lookups() -> list:
 
 
 def run_program(program, lm, traces: int, lookups: list) -> dict:
-    counter, before = Calls(), len(lookups)
+    counter, before = LMCallCounter(), len(lookups)
     cpu, wall = time.process_time(), time.perf_counter()
     with dspy.context(lm=lm, adapter=TextAdapter(), callbacks=[counter]):
         for index in range(traces):
             trace = program(question=f"What is {index} + 4?", seed=index).trace
             assert trace.stop_reason != "error", trace.error
-    return {"calls": counter.n, "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
+    return {"calls": counter.calls, "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
             "lookups": len(lookups) - before}
 
 
