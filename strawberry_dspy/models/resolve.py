@@ -68,10 +68,10 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
         if api_key_env:
             settings["api_key"] = _server_key(api_key_env)
     elif lm_kwargs.get("api_base") and provider not in OWN_BASE:
-        if provider == "openai":
-            _check_openai_server(spec, lm_kwargs["api_base"])
         # explicit, so DSPy/litellm never fall back to the provider's own key from the environment
         settings["api_key"] = _server_key(api_key_env) if api_key_env else NO_KEY
+        if provider == "openai":
+            _check_openai_server(spec, lm_kwargs["api_base"])
     else:
         _require_env(spec, provider, lm_kwargs)
         if api_key_env:

@@ -67,3 +67,10 @@ def test_a_bad_api_key_env_is_one_line(server, config, words):
     message = str(info.value)
     assert "\n" not in message and all(word in message for word in words)
     assert not server.completions()
+
+
+def test_another_providers_key_never_reaches_an_api_base_server(server):
+    # groq speaks the OpenAI wire format: pointed at this server, it must not bring GROQ_API_KEY along
+    lm = lm_for(config_from_dict({"model": "groq/stub-model", "api_base": server.url}))
+    assert lm("Say hi.") == ["<final_answer>4</final_answer>"]
+    assert {r.authorization for r in server.completions()} == {"Bearer local"}
