@@ -19,6 +19,7 @@ cached / prompt tokens over every LM call of a trace but its first (goal >= 90%)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import statistics
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from strawberry_dspy.config import load_config, parse_overrides
 from strawberry_dspy.harvest import TraceStore, harvest
-from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.models.engine import local_model_path, shared_engine
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid
@@ -146,10 +147,15 @@ def paired_round(engine, lm, config, samples: int, plan, out: Path) -> dict:
             "harvest_rate": summary.completion_tokens / (end - start), "raw_rate": raw_tokens / (end - start)}
 
 
+def local_config(config, slots: int):
+    """The config's task LM on the embedded engine, uncached (each round must really generate), with `slots`."""
+    return dataclasses.replace(config, model="local", api_base=None, api_key_env=None, cache=False, slots=slots)
+
+
 def paired(args, config, overrides, extra) -> None:
     """--paired: harvest and raw replay at the same time, C slots each."""
     engine = shared_engine(local_model_path(), slots=2 * args.concurrency)
-    lm = resolve_lm("local", temperature=config.temperature, slots=2 * args.concurrency, cache=False)
+    lm = lm_for(local_config(config, slots=2 * args.concurrency))
     load_before = os.getloadavg()
     rows, ratios = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,7 +221,7 @@ def main() -> None:
     if args.paired:
         return paired(args, config, overrides, extra)
     engine = shared_engine(local_model_path(), slots=args.concurrency)
-    lm = resolve_lm("local", temperature=config.temperature, slots=args.concurrency, cache=False)
+    lm = lm_for(local_config(config, slots=args.concurrency))
     load_before = os.getloadavg()
     # warm both paths up (first-call imports and client set-up are not throughput)
     engine.chat([{"role": "user", "content": "Say hi."}], max_tokens=4)

@@ -14,19 +14,10 @@ from pathlib import Path
 import yaml
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.knobs import StrawberryKnobs
+from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
 SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-@dataclass
-class BaselineKnobs:
-    """Knobs of the single-call baselines (zero_shot, cot)."""
-
-    instructions: str | None = None  # replaces the signature's instructions
-    max_tokens: int = 256  # max completion tokens of the answer
-    temperature: float | None = None  # sampling temperature (None = the run's)
 
 
 @dataclass
@@ -36,6 +27,7 @@ class RunConfig:
     program: str = "strawberry"  # zero_shot | cot | strawberry
     model: str = "local"  # model spec: local, local:/path.gguf, ollama_chat/…, openai/…, anthropic/…
     api_base: str | None = None  # OpenAI-compatible server URL for openai/… specs (vLLM, llama.cpp, …)
+    api_key_env: str | None = None  # environment variable holding api_base's key (no provider key is ever sent there)
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
     benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
@@ -62,6 +54,18 @@ class RunConfig:
             problems += self.strawberry.validate()
         if problems:
             raise UserError(f"{source}: {problems[0]}")
+
+    def set_temperature(self, temperature: float) -> None:
+        """--temperature: the one place that changes it; the model's default and the per-call knob that is set.
+
+        Programs hold no copy (they read their knobs, which are this config's), so every call samples at it.
+        """
+        if temperature < 0:
+            raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
+        self.temperature = temperature
+        for knobs in (self.strawberry, self.baseline):
+            if knobs.temperature is not None:
+                knobs.temperature = temperature
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

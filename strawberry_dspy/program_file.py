@@ -1,4 +1,4 @@
-"""What `run`, `harvest` and `compile` accept as PROGRAM: a YAML recipe (or, later, a compiled JSON)."""
+"""What `run`, `harvest` and `bootstrap` accept as PROGRAM: a YAML recipe or a compiled JSON from `strawberry compile`."""
 
 from __future__ import annotations
 

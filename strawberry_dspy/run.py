@@ -7,73 +7,20 @@ import json
 import shutil
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import dspy
 import yaml
 from loguru import logger
 
-from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
+from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.models import resolve_lm
-from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.evaluate import ProblemResult, run_program
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_table
-
-
-@dataclass
-class ProblemResult:
-    """One problem's outcome with its full trace."""
-
-    problem_id: str
-    question: str
-    gold: str
-    answer: str | None
-    extracted: str | None
-    correct: bool
-    score: float
-    stop_reason: str
-    steps: int
-    prompt_tokens: int
-    completion_tokens: int
-    cached_tokens: int
-    latency_s: float
-    error: str | None
-    trace: dict
-
-
-def problem_seed(seed: int, problem_id: str) -> int:
-    """A per-problem seed that does not change when --limit does."""
-    return int(hashlib.sha1(f"{seed}:{problem_id}".encode()).hexdigest()[:8], 16)
-
-
-def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-                concurrency: int, seed: int = 0, progress: bool = True) -> list[ProblemResult]:
-    """Run a program over problems with DSPy's Evaluate (threads, progress bar) and score each answer."""
-    examples = [dspy.Example(question=p.question, seed=problem_seed(seed, p.id), index=i).with_inputs("question", "seed")
-                for i, p in enumerate(problems)]
-
-    def metric(example, prediction, trace=None):
-        return benchmark.score(problems[example.index], prediction.answer).correct
-
-    evaluate = dspy.Evaluate(devset=examples, metric=metric, num_threads=concurrency, display_progress=progress,
-                             max_errors=len(examples) + 1, provide_traceback=False)
-    with dspy.context(lm=lm, adapter=TextAdapter()):
-        outcome = evaluate(program)
-    results = []
-    for (example, prediction, _), problem in zip(outcome.results, problems):
-        trace = getattr(prediction, "trace", None)
-        if trace is None:  # the program raised instead of recording its failure
-            trace = Trace(stop_reason="error", error="the program raised; see run.log")
-        score = benchmark.score(problem, trace.final_answer)
-        results.append(ProblemResult(
-            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.correct,
-            score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
-            trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict()))
-    return results
 
 
 def summarize(results: list[ProblemResult], wall_s: float) -> dict:
@@ -143,8 +90,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
-                    cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
+    lm = lm_for(config)
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)

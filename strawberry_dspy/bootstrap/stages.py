@@ -44,14 +44,12 @@ class RoundContext:
 def round_program(ctx: RoundContext, split: str, limit: int, model: str | None = None,
                   temperature: float | None = None) -> tuple[RunConfig, dspy.Module | None]:
     """The round's program (compiled this round, or the recipe) on a split, with a model."""
-    from strawberry_dspy.harvest.harvester import apply_temperature
-
     path = ctx.done.get("compile", {}).get("program", ctx.settings.program)
     overrides = {**ctx.settings.overrides, "model": model or ctx.model, "benchmark": ctx.benchmark,
                  "split": split, "limit": limit}
     config, program = load_program_file(path, overrides)
     if temperature is not None:
-        apply_temperature(config, program, temperature)
+        config.set_temperature(temperature)
     return config, program
 
 

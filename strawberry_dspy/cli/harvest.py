@@ -8,7 +8,7 @@ import sys
 
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.harvest import DEFAULT_BAND, harvest
-from strawberry_dspy.harvest.harvester import HarvestSummary, apply_temperature
+from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -56,7 +56,7 @@ def summary_table(s: HarvestSummary) -> str:
 def main(args: argparse.Namespace) -> int:
     config, program = load_program_file(args.program, cli_overrides(args))
     if args.temperature is not None:
-        apply_temperature(config, program, args.temperature)
+        config.set_temperature(args.temperature)  # a compiled program reads the same knobs
     try:
         summary = harvest(config, args.out, samples=args.samples, program=program, band=tuple(args.band),
                           early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dspy
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.run import problem_seed
+from strawberry_dspy.evaluate import problem_seed
 
 
 def to_examples(problems: list[Problem], seed: int) -> list[dspy.Example]:

@@ -13,7 +13,7 @@ import dspy
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.run import ProblemResult, run_program
+from strawberry_dspy.evaluate import ProblemResult, run_program
 
 OBJECTIVES = ("accuracy", "band")
 DEFAULT_BAND = (0.25, 0.75)

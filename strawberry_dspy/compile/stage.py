@@ -24,7 +24,7 @@ from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models import lm_for, prompt_lm_for
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
 
@@ -114,11 +114,9 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
     space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
     out_dir, compiled_path = output_paths(program_path, config, options)
     out_dir.mkdir(parents=True, exist_ok=True)
-    task_lm = task_lm or resolve_lm(config.model, temperature=config.temperature, cache=config.cache,
-                                    slots=max(config.slots, config.concurrency),
-                                    **({"api_base": config.api_base} if config.api_base else {}))
+    task_lm = task_lm or lm_for(config)
     if prompt_lm is None and options.prompt_model:
-        prompt_lm = resolve_lm(options.prompt_model, temperature=1.0, max_tokens=4096, cache=config.cache)
+        prompt_lm = prompt_lm_for(config, options.prompt_model)
     sink = logger.add(out_dir / "compile.log", level="DEBUG")
     try:
         return _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm,

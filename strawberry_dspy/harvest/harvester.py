@@ -20,7 +20,7 @@ from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, 
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import DEFAULT_BAND, check_band, clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.harvest.store import TraceStore
-from strawberry_dspy.models import resolve_lm
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
@@ -56,18 +56,6 @@ class HarvestSummary:
 def sample_seed(seed: int, problem_id: str, sample: int) -> int:
     """The seed of one sample: fixed by (run seed, problem, sample index), so a rerun draws the same samples."""
     return int(hashlib.sha1(f"{seed}:{problem_id}:{sample}".encode()).hexdigest()[:8], 16)
-
-
-def apply_temperature(config: RunConfig, program: dspy.Module | None, temperature: float) -> None:
-    """--temperature: the LM's default and every per-call temperature knob that is set."""
-    if temperature < 0:
-        raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
-    config.temperature = temperature
-    for knobs in (config.strawberry, config.baseline, getattr(program, "knobs", None)):
-        if knobs is not None and getattr(knobs, "temperature", None) is not None:
-            knobs.temperature = temperature
-    if program is not None and getattr(program, "temperature", None) is not None:
-        program.temperature = temperature
 
 
 class _Harvester:
@@ -211,8 +199,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         harvester = None
         try:
             if work:
-                lm = lm or resolve_lm(config.model, temperature=config.temperature, slots=config.concurrency,
-                                      cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
+                lm = lm or lm_for(config)
                 harvester = _Harvester(store, benchmark, program or build_program(config), config, phash, band,
                                        early_stop, bar)
                 # timeout=0: no straggler resubmission, which would sample a (problem, sample) pair twice

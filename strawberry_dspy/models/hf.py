@@ -42,13 +42,13 @@ def parse_hf_spec(spec: str) -> tuple[Path, dict[str, str]]:
 
 def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
     """A dspy.LM for an 'hf:DIR' spec: llama.cpp on a GGUF written from the folder, or transformers."""
-    from strawberry_dspy.train import require_train_extra
+    from strawberry_dspy.extras import require_train_extra
 
     folder, options = parse_hf_spec(spec)
     if "api_base" in settings:
         raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (it is served in-process)")
     require_train_extra("torch", "transformers", "gguf", "safetensors", purpose=f"the model spec '{spec}'")
-    from strawberry_dspy.train.to_gguf import DEFAULT_QUANT, gguf_supported, hf_to_gguf, weights_version
+    from strawberry_dspy.models.to_gguf import DEFAULT_QUANT, gguf_supported, hf_to_gguf, weights_version
 
     engine_name = options.get("engine", ENGINES[0])
     if engine_name == "llama.cpp" and gguf_supported(folder) is None:
@@ -56,7 +56,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
         return dspy.LM(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key="local", **settings)
     if engine_name == "llama.cpp" and "engine" in options:
         raise UserError(f"cannot serve '{spec}' with llama.cpp: {gguf_supported(folder)}; use hf:{folder}?engine=transformers")
-    from strawberry_dspy.train.hf_engine import TransformersEngine
+    from strawberry_dspy.models.hf_engine import TransformersEngine
 
     if "engine" not in options:
         logger.info(f"serving {folder} with transformers (slower than llama.cpp): {gguf_supported(folder)}")

@@ -11,6 +11,7 @@ from typing import Any
 import dspy
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.models import metadata
 from strawberry_dspy.models.engine import local_model_path, shared_engine
 from strawberry_dspy.models.hf import hf_lm
 
@@ -18,7 +19,7 @@ from strawberry_dspy.models.hf import hf_lm
 PROVIDER_ENV: dict[str, tuple[str, ...]] = {
     "ollama_chat": (),
     "ollama": (),
-    "openai": ("OPENAI_API_KEY",),  # not needed with api_base= (vLLM, llama.cpp, any compatible server)
+    "openai": ("OPENAI_API_KEY",),  # never sent to an api_base= server (vLLM, llama.cpp, any compatible server)
     "anthropic": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY",),
     "groq": ("GROQ_API_KEY",),
@@ -29,17 +30,27 @@ ACCEPTED = "'local', 'local:/path/model.gguf', or " + ", ".join(f"'{p}/MODEL'" f
 PROBE_TIMEOUT_S = 3.0
 # Any non-empty key satisfies OpenAI clients; a keyless compatible server ignores it.
 NO_KEY = "local"
+# Providers whose api_base= names the provider's own endpoint (an Azure resource), so its key belongs there.
+OWN_BASE = ("azure",)
 
 
 def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int = 256,
-               slots: int = 1, num_retries: int = 3, **lm_kwargs: Any) -> dspy.LM:
-    """Turn a model spec ('local', 'local:/path.gguf', 'provider/model') into a checked, ready dspy.LM."""
+               slots: int = 1, num_retries: int = 3, api_key_env: str | None = None, **lm_kwargs: Any) -> dspy.LM:
+    """Turn a model spec ('local', 'local:/path.gguf', 'provider/model') into a checked, ready dspy.LM.
+
+    A provider's key goes only to that provider's API: a server named by api_base= gets the key in the
+    variable `api_key_env` names, or none at all.
+    """
+    metadata.install()  # every LM this project builds skips DSPy's per-call metadata scan
     if "api_key" in lm_kwargs:
         raise UserError("api_key= was passed to the model spec; API keys come only from the environment "
                         "or a .env file in the working directory, e.g. OPENAI_API_KEY=...")
     if not isinstance(slots, int) or slots < 1:
         raise UserError(f"slots must be a positive integer, got {slots!r}; use e.g. slots=4")
     settings = dict(temperature=temperature, max_tokens=max_tokens, num_retries=num_retries, **lm_kwargs)
+    if api_key_env and not lm_kwargs.get("api_base"):
+        raise UserError(f"api_key_env={api_key_env!r} names the key of an api_base server, but no api_base is set; "
+                        "set api_base (--api-base) or remove api_key_env")
     if not isinstance(spec, str) or not spec.strip():
         raise UserError(f"model spec must be a non-empty string, got {spec!r}; use {ACCEPTED}")
     spec = spec.strip()
@@ -54,13 +65,29 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
     _load_dotenv()
     if provider in ("ollama", "ollama_chat"):
         settings["api_base"] = _check_ollama(spec, model, lm_kwargs.get("api_base"))
-    elif provider == "openai" and lm_kwargs.get("api_base"):
-        _check_openai_server(spec, lm_kwargs["api_base"])
-        if not os.environ.get("OPENAI_API_KEY"):
-            settings["api_key"] = NO_KEY
+        if api_key_env:
+            settings["api_key"] = _server_key(api_key_env)
+    elif lm_kwargs.get("api_base") and provider not in OWN_BASE:
+        # explicit, so DSPy/litellm never fall back to the provider's own key from the environment
+        settings["api_key"] = _server_key(api_key_env) if api_key_env else NO_KEY
+        if provider == "openai":
+            _check_openai_server(spec, lm_kwargs["api_base"])
     else:
         _require_env(spec, provider, lm_kwargs)
+        if api_key_env:
+            settings["api_key"] = _server_key(api_key_env)
     return dspy.LM(spec, **settings)
+
+
+def _server_key(variable: str) -> str:
+    """The key in the environment variable the user named for an api_base server (never a provider's own)."""
+    if not variable.isidentifier():
+        raise UserError(f"api_key_env must name an environment variable, got {variable!r}; e.g. api_key_env: MY_SERVER_KEY")
+    key = os.environ.get(variable)
+    if not key:
+        raise UserError(f"api_key_env names {variable}, which is not set; export {variable}=... or add it to .env "
+                        "in the working directory")
+    return key
 
 
 def _local_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
@@ -122,7 +149,7 @@ def _check_openai_server(spec: str, api_base: str) -> None:
             return
     except urllib.error.HTTPError as error:
         if error.code != 404:
-            return  # it answered (401/403 mean a key is needed: OPENAI_API_KEY is sent when set)
+            return  # it answered (401/403 mean a key is needed: name its variable with api_key_env)
         reason = "HTTP 404: api_base usually ends in /v1"
     except (urllib.error.URLError, OSError) as error:
         reason = str(getattr(error, "reason", error))

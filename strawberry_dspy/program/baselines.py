@@ -9,6 +9,7 @@ from dspy.utils.exceptions import AdapterParseError
 from dspy.utils.usage_tracker import track_usage
 
 from strawberry_dspy.program.final_answer import parse_final_answer
+from strawberry_dspy.program.knobs import BaselineKnobs
 from strawberry_dspy.program.signatures import AnswerSignature
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.turn_call import sum_usage
@@ -17,21 +18,19 @@ from strawberry_dspy.program.turn_call import sum_usage
 class _SingleCall(dspy.Module):
     """One LM call answering the question; the reply is recorded as a one-turn trace."""
 
-    def __init__(self, predictor: dspy.Module, instructions: str | None = None, max_tokens: int = 256,
-                 temperature: float | None = None):
+    def __init__(self, predictor: dspy.Module, knobs: BaselineKnobs | None = None, **fields):
         super().__init__()
         self.predictor = predictor
-        if instructions:
+        self.knobs = knobs or BaselineKnobs(**fields)  # held, not copied: the config's knobs stay the one holder
+        if self.knobs.instructions:
             for _, p in self.predictor.named_predictors():
-                p.signature = p.signature.with_instructions(instructions)
-        self.max_tokens = max_tokens
-        self.temperature = temperature
+                p.signature = p.signature.with_instructions(self.knobs.instructions)
 
     def forward(self, question: str, seed: int = 0) -> dspy.Prediction:
         trace = Trace(turns=[Turn("user", "problem", question)])
-        config = {"max_tokens": self.max_tokens, "rollout_id": seed}
-        if self.temperature is not None:
-            config["temperature"] = self.temperature
+        config = {"max_tokens": self.knobs.max_tokens, "rollout_id": seed}
+        if self.knobs.temperature is not None:
+            config["temperature"] = self.knobs.temperature
         start = time.perf_counter()
         with track_usage() as tracker:
             try:
@@ -54,12 +53,12 @@ class _SingleCall(dspy.Module):
 class ZeroShot(_SingleCall):
     """`dspy.Predict(question -> answer)`."""
 
-    def __init__(self, **kwargs):
-        super().__init__(dspy.Predict(AnswerSignature), **kwargs)
+    def __init__(self, knobs: BaselineKnobs | None = None, **fields):
+        super().__init__(dspy.Predict(AnswerSignature), knobs, **fields)
 
 
 class ChainOfThought(_SingleCall):
     """`dspy.ChainOfThought(question -> answer)`: reasoning first, then the tagged answer."""
 
-    def __init__(self, **kwargs):
-        super().__init__(dspy.ChainOfThought(AnswerSignature), **kwargs)
+    def __init__(self, knobs: BaselineKnobs | None = None, **fields):
+        super().__init__(dspy.ChainOfThought(AnswerSignature), knobs, **fields)

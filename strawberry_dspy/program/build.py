@@ -1,4 +1,4 @@
-"""Name → program: a plain dict, as STYLE.md asks."""
+"""Name → program: the config's knobs go to the program by reference, so the config stays their one holder."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from strawberry_dspy.program.baselines import ChainOfThought, ZeroShot
 from strawberry_dspy.program.strawberry import StrawberryProgram
 
 BUILDERS = {
-    "zero_shot": lambda c: ZeroShot(**vars(c.baseline)),
-    "cot": lambda c: ChainOfThought(**vars(c.baseline)),
+    "zero_shot": lambda c: ZeroShot(c.baseline),
+    "cot": lambda c: ChainOfThought(c.baseline),
     "strawberry": lambda c: StrawberryProgram(c.strawberry),
 }
 

@@ -17,6 +17,15 @@ DEFAULT_NUDGES = [
 
 
 @dataclass
+class BaselineKnobs:
+    """Knobs of the single-call baselines (zero_shot, cot)."""
+
+    instructions: str | None = None  # replaces the signature's instructions
+    max_tokens: int = 256  # max completion tokens of the answer
+    temperature: float | None = None  # sampling temperature (None = the run's)
+
+
+@dataclass
 class StrawberryKnobs:
     """Knobs of the turn loop; help text is the comment beside each field."""
 

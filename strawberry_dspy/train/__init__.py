@@ -1,23 +1,10 @@
 """Training: the embedded GGUF as a Hugging Face folder, TRL fine-tuning (SFT/DPO/KTO), and the way back to GGUF.
 
 Everything here needs the optional `[train]` extra (torch, transformers, trl, gguf); `require_train_extra()`
-turns its absence into one clear line.
+(in `strawberry_dspy.extras`) turns its absence into one clear line. Serving a trained folder (`hf:DIR`,
+its GGUF writer and the transformers engine) lives in `strawberry_dspy.models`.
 """
 
-from __future__ import annotations
+from strawberry_dspy.extras import INSTALL_HINT, TRAIN_PACKAGES, require_train_extra
 
-import importlib.util
-
-from strawberry_dspy.errors import UserError
-
-TRAIN_PACKAGES = ("torch", "transformers", "trl", "gguf", "safetensors")
-INSTALL_HINT = "pip install 'strawberry-dspy[train]' (or, in a checkout: pip install -e '.[train]')"
-
-
-def require_train_extra(*packages: str, purpose: str = "training") -> None:
-    """Raise a UserError naming the install command when a package of the [train] extra is missing."""
-    missing = [name for name in packages or TRAIN_PACKAGES if importlib.util.find_spec(name) is None]
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        raise UserError(f"{purpose} needs the [train] extra, and {', '.join(missing)} {verb} not installed; "
-                        f"install it with: {INSTALL_HINT}")
+__all__ = ["INSTALL_HINT", "TRAIN_PACKAGES", "require_train_extra"]

@@ -3,7 +3,7 @@
 transformers loads a GGUF (dequantizing it) but refuses to train or save a model loaded that way, so the
 model is rebuilt from its config and the dequantized weights are copied in. The folder also keeps a
 header-only copy of the GGUF's metadata (tokenizer, chat template, architecture) so a trained model can be
-written back to GGUF for the fast llama.cpp engine (`strawberry_dspy.train.to_gguf`).
+written back to GGUF for the fast llama.cpp engine (`strawberry_dspy.models.to_gguf`).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _convert(gguf_path: Path, out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from strawberry_dspy.train.to_gguf import write_template
+    from strawberry_dspy.models.to_gguf import write_template
 
     started = time.perf_counter()
     logger.info(f"converting {gguf_path.name} to a Hugging Face folder (once; cached in {out.parent})")

@@ -14,7 +14,7 @@ from strawberry_dspy.config import dataclass_from_dict, read_yaml
 from strawberry_dspy.errors import UserError
 
 METHODS = ("dpo", "kto", "sft")
-GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.train.to_gguf.QUANTS
+GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.models.to_gguf.QUANTS
 
 
 @dataclass

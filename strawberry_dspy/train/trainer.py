@@ -25,7 +25,7 @@ from strawberry_dspy.train import require_train_extra
 from strawberry_dspy.train.convert import MODEL_CARD, base_model_folder
 from strawberry_dspy.train.data import load_export
 from strawberry_dspy.train.recipe import TrainRecipe
-from strawberry_dspy.train.to_gguf import TEMPLATE, gguf_supported, hf_to_gguf
+from strawberry_dspy.models.to_gguf import TEMPLATE, gguf_supported, hf_to_gguf
 
 LOG_FILE = "trainer_log.json"
 RECIPE_FILE = "train_config.yaml"

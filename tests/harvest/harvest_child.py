@@ -9,7 +9,7 @@ import inspect
 import json
 import sys
 
-import strawberry_dspy.harvest.harvester as harvest_stage
+import strawberry_dspy.models.lm as lm_layer
 from strawberry_dspy.cli import main
 from tests.harvest.scripted import HarvestLM
 
@@ -26,6 +26,6 @@ def _scripted(problems_file: str, delay: float):
 
 if __name__ == "__main__":
     problems, delay, *argv = sys.argv[1:]
-    assert inspect.ismodule(harvest_stage), "patch the harvest stage's module, not a function of the same name"
-    harvest_stage.resolve_lm = _scripted(problems, float(delay))
+    assert inspect.ismodule(lm_layer), "patch lm_for's module, not a function of the same name"
+    lm_layer.resolve_lm = _scripted(problems, float(delay))  # under lm_for, the one place every stage builds its LM
     sys.exit(main(argv))

@@ -8,7 +8,7 @@ import pytest
 from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest import TraceStore, harvest, sample_seed
-from strawberry_dspy.harvest.harvester import apply_temperature
+from strawberry_dspy.program.build import build_program
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 
@@ -102,10 +102,19 @@ def test_a_provider_that_keeps_failing_stops_the_harvest(tmp_path, problems_file
 
 def test_temperature_override_reaches_lm_default_and_set_knobs(problems_file):
     config = harvest_config(problems_file, strawberry={"check_every": 1, "temperature": 0.3})
-    apply_temperature(config, None, 1.2)
+    program = build_program(config)
+    config.set_temperature(1.2)
     assert config.temperature == 1.2 and config.strawberry.temperature == 1.2
+    assert program.knobs.temperature == 1.2  # the program reads the config's knobs: no copy to update
     with pytest.raises(UserError, match="temperature"):
-        apply_temperature(config, None, -1.0)
+        config.set_temperature(-1.0)
+
+
+def test_temperature_override_reaches_a_baseline_program(problems_file):
+    config = harvest_config(problems_file, program="zero_shot", baseline={"temperature": 0.3})
+    program = build_program(config)
+    config.set_temperature(0.9)
+    assert program.knobs.temperature == 0.9 and not hasattr(program, "temperature")
 
 
 @pytest.mark.parametrize("samples, concurrency, message", [(0, 2, "--samples must be >= 1"),
@@ -176,15 +185,16 @@ def test_provenance_files_beside_the_store(tmp_path, problems_file):
 @pytest.mark.parametrize("cached", [False, True])
 def test_the_harvest_lm_follows_the_configs_cache_setting(tmp_path, problems_file, monkeypatch, cached):
     # a resumed sample has the same rollout id as its killed attempt: a disk-cached reply would carry no usage
-    import strawberry_dspy.harvest.harvester as stage
+    import strawberry_dspy.models.lm as lm_layer
     config = harvest_config(problems_file, limit=2)
-    config.cache = cached
+    config.cache, config.slots = cached, 5  # more slots than traces in flight: the harvest must not ignore them
     asked = []
 
     def resolve_lm(spec, **kwargs):
         asked.append(kwargs)
         return HarvestLM(gold_of(config), {q: 1 for q in gold_of(config)})
 
-    monkeypatch.setattr(stage, "resolve_lm", resolve_lm)
+    monkeypatch.setattr(lm_layer, "resolve_lm", resolve_lm)  # under lm_for, which every stage calls
     harvest(config, tmp_path / "h", samples=1, progress=False)
     assert [kwargs["cache"] for kwargs in asked] == [cached]
+    assert [kwargs["slots"] for kwargs in asked] == [5]  # the recipe's slots: count, not only --concurrency

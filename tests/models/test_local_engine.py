@@ -102,8 +102,8 @@ def test_openai_compatible_path_over_loopback(monkeypatch):
     assert ask(lm, "Say hi.").strip()
 
 
-def test_openai_key_comes_from_the_environment(monkeypatch):
-    """A server that demands a key gets OPENAI_API_KEY from the environment, and the LM never stores it."""
+def test_server_key_comes_from_the_variable_named_for_it(monkeypatch):
+    """A server that demands a key gets it from the variable api_key_env names (never OPENAI_API_KEY); the LM never stores it."""
     import xllamacpp
 
     params = xllamacpp.CommonParams()
@@ -115,13 +115,20 @@ def test_openai_key_comes_from_the_environment(monkeypatch):
     server = xllamacpp.Server(params)
     api_base = f"{server.listening_address}/v1"
 
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback-test")
-    lm = resolve_lm("openai/whatever", api_base=api_base, max_tokens=8, cache=False, num_retries=0)
-    assert ask(lm, "Say hi.").strip()
-    assert "sk-loopback-test" not in str(lm.dump_state()) + str(lm.kwargs)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback-test")  # a provider's key: not sent to an api_base server
+    unkeyed = resolve_lm("openai/whatever", api_base=api_base, max_tokens=8, cache=False, num_retries=0)
+    with pytest.raises(Exception, match="(?i)api key|auth|401"):
+        ask(unkeyed, "Say hi.")
 
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong")
-    wrong = resolve_lm("openai/whatever", api_base=api_base, max_tokens=8, cache=False, num_retries=0)
+    monkeypatch.setenv("MY_SERVER_KEY", "sk-loopback-test")
+    lm = resolve_lm("openai/whatever", api_base=api_base, max_tokens=8, cache=False, num_retries=0,
+                    api_key_env="MY_SERVER_KEY")
+    assert ask(lm, "Say hi.").strip()
+    assert "sk-loopback-test" not in str(lm.dump_state())
+
+    monkeypatch.setenv("MY_SERVER_KEY", "sk-wrong")
+    wrong = resolve_lm("openai/whatever", api_base=api_base, max_tokens=8, cache=False, num_retries=0,
+                       api_key_env="MY_SERVER_KEY")
     with pytest.raises(Exception, match="(?i)api key|auth|401"):
         ask(wrong, "Say hi.")
     del server

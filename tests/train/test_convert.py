@@ -12,7 +12,7 @@ pytestmark = pytest.mark.train
 from strawberry_dspy.models import local_model_path  # noqa: E402
 from strawberry_dspy.models.engine import LocalEngine  # noqa: E402
 from strawberry_dspy.train.convert import MODEL_CARD, base_model_folder, gguf_to_hf  # noqa: E402
-from strawberry_dspy.train.to_gguf import TEMPLATE, hf_to_gguf  # noqa: E402
+from strawberry_dspy.models.to_gguf import TEMPLATE, hf_to_gguf  # noqa: E402
 
 CONFIDENT = [{"role": "user", "content": "What is 2 + 3?"}]
 # The model's first two tokens here are a near tie: Q4_1/Q8_0 weights answer "L'Étoile, ...", full precision

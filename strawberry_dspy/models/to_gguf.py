@@ -5,7 +5,7 @@ copied from a header-only template kept in the folder (written when the base GGU
 along by training); the weights are renamed to GGUF's names, the q/k projections permuted back to llama.cpp's
 rotary layout (the inverse of what transformers undoes when loading a GGUF), and quantized.
 Supported: the llama architecture (SmolLM2, Llama, ...) with a template; other folders are served by
-transformers instead (`strawberry_dspy.train.hf_engine`).
+transformers instead (`strawberry_dspy.models.hf_engine`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""run_program's logic with a scripted LM: scoring, stop reasons, and no gold answer in any prompt."""
+"""Evaluation (run_program) with a scripted LM: scoring, stop reasons, and no gold answer in any prompt."""
 
 import json
 
 import pytest
 
 from strawberry_dspy.benchmarks import load_benchmark
+from strawberry_dspy.evaluate import problem_seed, run_program
 from strawberry_dspy.program import ChainOfThought, StrawberryKnobs, StrawberryProgram
-from strawberry_dspy.run import problem_seed, run_program, summarize
+from strawberry_dspy.run import summarize
 from tests.conftest import all_prompt_text, scripted_lm
 
 GOLDS = ["731904", "528617", "964250"]

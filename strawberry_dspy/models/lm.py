@@ -1,0 +1,39 @@
+"""`lm_for(config)`: the one place that turns a RunConfig into the task LM every stage uses.
+
+run, compile, harvest, bootstrap (through them) and the eval scripts all call it, so the LM's
+cache, api_base and its key, engine slots, temperature, token default and retries are decided here once.
+"""
+
+from __future__ import annotations
+
+import dspy
+
+from strawberry_dspy.config import RunConfig
+from strawberry_dspy.models.resolve import resolve_lm
+
+MAX_TOKENS = 256  # the LM's default; every program call sets its own budget
+NUM_RETRIES = 3  # DSPy's retries of a failed call (rate limits, server errors)
+PROMPT_TEMPERATURE = 1.0  # a teacher / proposer model explores
+PROMPT_MAX_TOKENS = 4096  # proposed instructions and reflections are long
+
+
+def lm_for(config: RunConfig) -> dspy.LM:
+    """The task LM of a config: its model, api_base (with the key api_key_env names), temperature and cache.
+
+    The embedded engine gets as many slots as the config asks for and at least one per problem in flight.
+    """
+    return resolve_lm(config.model, temperature=config.temperature, max_tokens=MAX_TOKENS,
+                      slots=max(config.slots, config.concurrency), num_retries=NUM_RETRIES, cache=config.cache,
+                      **_server(config))
+
+
+def prompt_lm_for(config: RunConfig, spec: str) -> dspy.LM:
+    """The teacher / proposer / reflection model `spec` of a compile, with the config's cache setting."""
+    return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, num_retries=NUM_RETRIES,
+                      cache=config.cache)
+
+
+def _server(config: RunConfig) -> dict:
+    if not config.api_base:
+        return {"api_key_env": config.api_key_env} if config.api_key_env else {}
+    return {"api_base": config.api_base, "api_key_env": config.api_key_env}
