@@ -17,9 +17,9 @@ from tqdm import tqdm
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.pairs import make_pairs
-from strawberry_dspy.export.reader import StoredProblem, StoredTrace
 from strawberry_dspy.export.render import Message, render, step_texts
 from strawberry_dspy.export.weighting import pair_weights, resample, resample_counts
+from strawberry_dspy.store import ProblemRow, StoredTrace
 
 
 @dataclass

@@ -7,8 +7,9 @@ import pytest
 
 from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest import TraceStore, harvest, sample_seed
+from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.harvest.harvester import apply_temperature
+from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 
