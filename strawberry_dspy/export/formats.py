@@ -32,7 +32,7 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
-def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, StoredProblem],
+def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, ProblemRow],
                     config: ExportConfig, stats: dict) -> dict[str, list[Rendered]]:
     """Each problem's traces rendered in the configured style, identical renderings dropped."""
     out: dict[str, list[Rendered]] = {}
@@ -107,7 +107,7 @@ def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
     return rows
 
 
-def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, StoredProblem], config: ExportConfig,
+def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, ProblemRow], config: ExportConfig,
                   stats: dict) -> list[dict]:
     """Stepwise rows: the question, the verdict-covered prefix of steps, and their verifier labels."""
     rows, unlabeled, seen = [], 0, set()

@@ -80,7 +80,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         "decontaminated": clean.counts(), "problems_in_band": len(selected),
     }
     stats: dict = {}
-    rendered = rendered_groups(selected, store.problems, config, stats)
+    rendered = rendered_groups(selected, problems, config, stats)
     if config.format == "sft":
         rows = sft_rows(rendered, config, stats)
     elif config.format == "dpo":

@@ -39,8 +39,8 @@ class TraceStore(StoreViews):
         """Open an existing store (DIR or DIR/traces.sqlite), checking its schema version; a bad one is a UserError."""
         path = store_path(path)
         if not path.is_file():
-            raise UserError(f"no harvest store at {str(path)!r}: run `strawberry harvest PROGRAM --out DIR` first, "
-                            f"or pass the directory holding {STORE_FILE}")
+            raise UserError(f"no trace store at {str(path)!r} (no harvest store there): run `strawberry harvest "
+                            f"PROGRAM --out DIR` first, or pass the directory holding {STORE_FILE}")
         uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)

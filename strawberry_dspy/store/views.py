@@ -100,7 +100,7 @@ class StoreViews:
         return set(self.conn.execute("SELECT problem_id, sample FROM traces"))
 
     # -- counts and aggregates (selection, stats) --------------------------------------------------------------
-    def count(self, problem_id: str | None = None) -> int:
+    def count(self, *, problem_id: str | None = None) -> int:
         """Number of stored traces (of one problem, or all), failed ones included."""
         if problem_id is None:
             return self.conn.execute("SELECT COUNT(*) FROM traces").fetchone()[0]

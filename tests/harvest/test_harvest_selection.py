@@ -60,7 +60,7 @@ def test_early_stop_skips_problems_always_or_never_solved(tmp_path):
     summary = harvest(config, tmp_path / "h", samples=12, lm=HarvestLM(gold, correct, spread=12), early_stop=3, progress=False)
     with TraceStore.open(tmp_path / "h") as store:
         ids = {p.question: p.id for p in store.problems()}
-        taken = {q: store.count(ids[q]) for q in questions}
+        taken = {q: store.count(problem_id=ids[q]) for q in questions}
     assert taken == dict(zip(questions, [3, 3, 12, 12]))
     assert summary.skipped == 18 and summary.traces == 30
     rates = pass_rates(tmp_path / "h")
