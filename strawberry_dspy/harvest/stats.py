@@ -73,8 +73,7 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
 def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     """Gather the statistics of a store (band: the store's own unless given)."""
     meta = store.meta()
-    if band is None:
-        band = Band.of(meta["band"].split(",")) if meta.get("band") else DEFAULT_BAND
+    band = band or store.band() or DEFAULT_BAND
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
     api_base = json.loads(meta.get("config_json") or "{}").get("api_base")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from strawberry_dspy.band import pass_rate
+from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
 from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
@@ -29,6 +29,11 @@ class StoreViews:
     def meta(self) -> dict[str, str]:
         """All meta rows as a dict."""
         return dict(self.conn.execute("SELECT key, value FROM meta"))
+
+    def band(self) -> Band | None:
+        """The band the harvest's last selection used (None before one ran)."""
+        stored = self.meta().get("band")
+        return Band.of(stored.split(",")) if stored else None
 
     def meta_json(self, key: str) -> dict:
         """A JSON-valued meta entry (versions_json, config_json) as a dict; {} when absent or unreadable."""
