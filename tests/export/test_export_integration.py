@@ -28,7 +28,8 @@ def test_real_harvest_exports_every_format(tmp_path):
     exported = {}
     for fmt in ("sft", "dpo", "kto", "stepwise"):
         try:
-            report = export(tmp_path / "h", ExportConfig(format=fmt, decontam_limit=50), tmp_path / fmt)
+            # band 0 1: every problem of a tiny harvest (the default band would keep only mixed ones)
+            report = export(tmp_path / "h", ExportConfig(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / fmt)
         except UserError as error:
             assert any(reason in str(error) for reason in ALLOWED_REFUSALS), str(error)
             assert not (tmp_path / fmt).exists()
