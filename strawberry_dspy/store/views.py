@@ -84,21 +84,21 @@ class StoreViews:
                      error=row[3])
 
     def by_problem(self) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        """Each problem with finished traces (by problem id), with those traces and their turns: one problem in memory at a time."""
-        ids = [pid for (pid,) in self.conn.execute(f"SELECT DISTINCT problem_id FROM traces WHERE NOT {FAILED} "
-                                                   "ORDER BY problem_id")]
-        for pid in ids:
+        """Each problem with finished traces (by id), with those traces and their turns; one problem's turns in memory at a time."""
+        problems = [_problem(row) for row in self.conn.execute(
+            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED}) "
+            "ORDER BY id")]
+        for problem in problems:
             rows = self.conn.execute(f"SELECT {STORED_TRACE_COLUMNS} FROM traces WHERE problem_id = ? AND NOT {FAILED} "
-                                     "ORDER BY sample, id", (pid,)).fetchall()
+                                     "ORDER BY sample, id", (problem.id,)).fetchall()
             turns: dict[int, list[StoredTurn]] = {row[0]: [] for row in rows}
-            marks = ", ".join("?" * len(turns))
             for trace_id, role, kind, content, meta_json in self.conn.execute(
-                    f"SELECT trace_id, role, kind, content, meta_json FROM turns WHERE trace_id IN ({marks}) "
-                    "ORDER BY trace_id, idx", list(turns)):
+                    "SELECT u.trace_id, u.role, u.kind, u.content, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
+                    f"WHERE t.problem_id = ? AND NOT t.{FAILED} ORDER BY u.trace_id, u.idx", (problem.id,)):
                 turns[trace_id].append(StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {}))
             traces = [StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns[i])
                       for i, p, s, c, steps, tokens, stop, final in rows]
-            yield self.problem(pid) or ProblemRow(pid, "", "", "", ""), traces
+            yield problem, traces
 
     def finished(self) -> set[tuple[str, int]]:
         """The (problem_id, sample) pairs already stored."""
