@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
@@ -94,13 +95,13 @@ def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> 
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
     trace_id = current = label = None
     critique = False
-    for tid, problem_id, role, kind, content, meta in store.turn_stream():
+    for tid, problem_id, role, kind, content, meta_json in store.turn_stream():
         if tid != trace_id:
             trace_id, current, label, critique = tid, None, None, False
         if kind == "verify":
             critique = True
         elif role == "user" and kind in ("nudge", "check"):
-            label = _prompt_label(kind, content, meta, critique) if current else None
+            label = _prompt_label(kind, content, json.loads(meta_json or "{}"), critique) if current else None
             critique = False
             if label:
                 effects[label].sent += 1

@@ -152,9 +152,11 @@ class StoreViews:
                 f"WHERE u.kind = 'verify' AND NOT t.{FAILED} ORDER BY t.id, u.idx"):
             yield trace_id, bool(correct), json.loads(meta_json or "{}")
 
-    def turn_stream(self) -> Iterator[tuple[int, str, str, str, str, dict]]:
-        """(trace id, problem id, role, kind, content, meta) for every turn of a non-failed trace, trace by trace."""
-        for tid, pid, role, kind, content, meta_json in self.conn.execute(
-                "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
-                f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx"):
-            yield tid, pid, role, kind, content, json.loads(meta_json or "{}")
+    def turn_stream(self) -> Iterator[tuple[int, str, str, str, str, str | None]]:
+        """(trace id, problem id, role, kind, content, meta JSON) for every turn of a non-failed trace, trace by trace.
+
+        The meta stays JSON text: a stats pass reads millions of turns and needs the meta of a few.
+        """
+        yield from self.conn.execute(
+            "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
+            f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx")
