@@ -7,6 +7,7 @@ turn into memory.
 from __future__ import annotations
 
 import json
+from itertools import chain, groupby
 from typing import Iterator
 
 from strawberry_dspy.band import Band, pass_rate
@@ -16,6 +17,11 @@ from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "id, problem_id, sample, correct, steps, completion_tokens, stop_reason, final_answer"
+
+
+def _turn(row: tuple) -> StoredTurn:
+    role, kind, content, meta_json = row[-4:]
+    return StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {})
 
 
 def _problem(row: tuple) -> ProblemRow:
@@ -85,20 +91,20 @@ class StoreViews:
 
     def by_problem(self) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         """Each problem with finished traces (by id), with those traces and their turns; one problem's turns in memory at a time."""
-        problems = [_problem(row) for row in self.conn.execute(
-            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED}) "
-            "ORDER BY id")]
-        for problem in problems:
-            rows = self.conn.execute(f"SELECT {STORED_TRACE_COLUMNS} FROM traces WHERE problem_id = ? AND NOT {FAILED} "
-                                     "ORDER BY sample, id", (problem.id,)).fetchall()
-            turns: dict[int, list[StoredTurn]] = {row[0]: [] for row in rows}
-            for trace_id, role, kind, content, meta_json in self.conn.execute(
-                    "SELECT u.trace_id, u.role, u.kind, u.content, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
-                    f"WHERE t.problem_id = ? AND NOT t.{FAILED} ORDER BY u.trace_id, u.idx", (problem.id,)):
-                turns[trace_id].append(StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {}))
-            traces = [StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns[i])
-                      for i, p, s, c, steps, tokens, stop, final in rows]
-            yield problem, traces
+        problems = {row[0]: _problem(row) for row in self.conn.execute(
+            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED})")}
+        # One pass in the order of the (problem_id, sample) index: SQLite streams it without sorting the store.
+        rows = self.conn.execute(
+            f"SELECT {', '.join('t.' + c for c in STORED_TRACE_COLUMNS.split(', '))}, u.role, u.kind, u.content, u.meta_json "
+            f"FROM traces t LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx")
+        for problem_id, problem_rows in groupby(rows, key=lambda row: row[1]):
+            traces = []
+            for _, trace_rows in groupby(problem_rows, key=lambda row: row[0]):
+                first = next(trace_rows)
+                turns = [_turn(row) for row in chain([first], trace_rows) if row[8] is not None]
+                i, p, s, c, steps, tokens, stop, final = first[:8]
+                traces.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns))
+            yield problems[problem_id], traces
 
     def finished(self) -> set[tuple[str, int]]:
         """The (problem_id, sample) pairs already stored."""
