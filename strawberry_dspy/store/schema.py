@@ -1,4 +1,4 @@
-"""The `traces.sqlite` schema: a contract with every reader (export, stats, the UI): columns may be added, never renamed."""
+"""The `traces.sqlite` schema, a contract with every reader (export, stats, the UI): add columns, never rename."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, Trac
 from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
-STORED_TRACE_COLUMNS = "id, problem_id, sample, correct, steps, completion_tokens, stop_reason, final_answer"
+STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
 
 
 def _turn(row: tuple) -> StoredTurn:
@@ -90,13 +90,13 @@ class StoreViews:
                      error=row[3])
 
     def by_problem(self) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        """Each problem with finished traces (by id), with those traces and their turns; one problem's turns in memory at a time."""
+        """Each problem with finished traces (by id), with those traces and their turns, one problem at a time."""
         problems = {row[0]: _problem(row) for row in self.conn.execute(
             f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED})")}
         # One pass in the order of the (problem_id, sample) index: SQLite streams it without sorting the store.
         rows = self.conn.execute(
-            f"SELECT {', '.join('t.' + c for c in STORED_TRACE_COLUMNS.split(', '))}, u.role, u.kind, u.content, u.meta_json "
-            f"FROM traces t LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx")
+            f"SELECT {STORED_TRACE_COLUMNS}, u.role, u.kind, u.content, u.meta_json FROM traces t "
+            f"LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx")
         for problem_id, problem_rows in groupby(rows, key=lambda row: row[1]):
             traces = []
             for _, trace_rows in groupby(problem_rows, key=lambda row: row[0]):
@@ -120,7 +120,8 @@ class StoreViews:
     def outcomes(self) -> tuple[int, int, int]:
         """(traces, failed traces, correct non-failed traces) over the whole store."""
         traces, failed, correct = self.conn.execute(
-            f"SELECT COUNT(*), COALESCE(SUM({FAILED}), 0), COALESCE(SUM(correct AND NOT {FAILED}), 0) FROM traces").fetchone()
+            f"SELECT COUNT(*), COALESCE(SUM({FAILED}), 0), COALESCE(SUM(correct AND NOT {FAILED}), 0) "
+            "FROM traces").fetchone()
         return traces, int(failed), int(correct)
 
     def tallies(self) -> dict[str, tuple[int, int]]:
