@@ -32,11 +32,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from strawberry_dspy.config import load_config, parse_overrides
-from strawberry_dspy.harvest import TraceStore, harvest
+from strawberry_dspy.harvest import harvest
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.models.engine import local_model_path, shared_engine
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid
+from strawberry_dspy.store import TraceStore
 
 CALL_KINDS = ("step", "check", "final", "title")  # assistant turns made on the main chat
 

@@ -76,7 +76,7 @@ def format_rounds(rounds: list[dict], settings) -> str:
              f"Program `{settings.program}` on `{settings.benchmark}`, starting model `{settings.model}`; per round: "
              f"{settings.limit} train problems x {settings.samples} samples "
              f"(temperature {settings.temperature if settings.temperature is not None else 'of the recipe'}), band "
-             f"[{settings.band[0]:g}, {settings.band[1]:g}], {settings.recipe.method.upper()} "
+             f"{settings.band}, {settings.recipe.method.upper()} "
              f"({'compile budget ' + str(settings.compile_budget) if settings.compile_budget else 'no compile'}), "
              f"held-out accuracy on {settings.eval_limit} test problems. Level up when held-out accuracy after "
              f"training exceeds {settings.level_up_at:.0%}.", "",

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest.selection import DEFAULT_BAND, check_band
 from strawberry_dspy.train.recipe import TrainRecipe
 
 EXPORT_STYLES = ("turns", "flat")
@@ -33,7 +33,7 @@ class BootstrapSettings:
     samples: int = 8  # traces per train problem
     limit: int = 40  # train problems harvested per round
     eval_limit: int = 100  # held-out test problems per evaluation
-    band: tuple[float, float] = DEFAULT_BAND  # pass-rate band of the "barely solvable" problems
+    band: Band = DEFAULT_BAND  # pass-rate band of the "barely solvable" problems
     temperature: float | None = None  # harvest sampling temperature (None: the recipe's); evaluation keeps the recipe's
     compile_budget: int = 0  # compile trials per round (0: no compile)
     level_up_at: float = 0.8  # held-out accuracy above which the next round moves one level up
@@ -51,7 +51,7 @@ class BootstrapSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 raise UserError(f"--{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
-        self.band = check_band(*self.band)
+        self.band = Band.of(self.band)
         if not 0.0 <= self.level_up_at <= 1.0:
             raise UserError(f"--level-up-at must be an accuracy in [0, 1], got {self.level_up_at}; e.g. 0.8")
         if self.temperature is not None and self.temperature < 0:

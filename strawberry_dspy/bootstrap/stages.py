@@ -15,6 +15,7 @@ from pathlib import Path
 import dspy
 from loguru import logger
 
+from strawberry_dspy.band import pass_rate
 from strawberry_dspy.bootstrap.curriculum import next_level
 from strawberry_dspy.bootstrap.settings import COMPILE_DEV_LIMIT, COMPILE_TEST_LIMIT, EXPORT_FORMAT, BootstrapSettings
 from strawberry_dspy.config import RunConfig, load_config
@@ -125,8 +126,7 @@ def export_stage(ctx: RoundContext) -> dict:
     from strawberry_dspy.export import ExportConfig, export
 
     settings, method = ctx.settings, ctx.settings.recipe.method
-    lo, hi = settings.band
-    counts = [(c, t) for c, t in tallies(ctx.done["harvest"]["dir"]).values() if t and lo <= c / t <= hi]
+    counts = [(c, t) for c, t in tallies(ctx.done["harvest"]["dir"]).values() if settings.band.contains(pass_rate(c, t))]
     reason = _trainable(counts, method)
     if reason:
         logger.warning("round {}: nothing to train on ({}); the model is carried forward", ctx.number, reason)

@@ -8,8 +8,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.harvest.selection import DEFAULT_BAND
 
 DEFAULT_RECIPE = "programs/train_dpo.yaml"
 
@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-limit", type=int, default=100, help="held-out test problems per evaluation (default 100)")
     parser.add_argument("--temperature", type=float, help="harvest sampling temperature (default: the recipe's; "
                                                           "evaluation always uses the recipe's)")
-    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=list(DEFAULT_BAND),
-                        help="pass-rate band of the problems trained on (default %(default)s)")
+    add_band_flag(parser, "pass-rate band of the problems trained on")
     parser.add_argument("--train-recipe", help=f"YAML with a train: section (default {DEFAULT_RECIPE}); its method "
                                                "(dpo, kto, sft) chooses the export format")
     compile_group = parser.add_mutually_exclusive_group()
@@ -66,7 +65,7 @@ def settings_from_args(args: argparse.Namespace):
     return BootstrapSettings(
         program=args.program, benchmark=args.benchmark or config.benchmark, recipe=load_recipe(recipe_path, train_overrides),
         rounds=args.rounds, model=args.model or config.model, samples=args.samples, limit=args.limit,
-        eval_limit=args.eval_limit, band=tuple(args.band), temperature=args.temperature,
+        eval_limit=args.eval_limit, band=band_of(args), temperature=args.temperature,
         compile_budget=0 if args.no_compile else args.compile_budget, level_up_at=args.level_up_at,
         export_style=args.export_style, overrides=overrides,
     ).validate()

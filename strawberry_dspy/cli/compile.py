@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.compile import CompileOptions, Objective, compile_program
-from strawberry_dspy.compile.objectives import DEFAULT_BAND, DEFAULT_BAND_SAMPLES
+from strawberry_dspy.compile.objectives import DEFAULT_BAND_SAMPLES
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING
 from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config
@@ -23,8 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt-model", help="teacher / proposer / reflection model spec (default: the task model)")
     parser.add_argument("--budget", type=int, default=8, help="see --optimizer (default 8)")
     parser.add_argument("--objective", default="accuracy", help="accuracy (default) or band")
-    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=list(DEFAULT_BAND),
-                        help="the pass-rate band of --objective band (default %(default)s)")
+    add_band_flag(parser, "the pass-rate band of --objective band")
     parser.add_argument("--samples", type=int, help=f"samples per dev problem (default 1; {DEFAULT_BAND_SAMPLES} for band)")
     parser.add_argument("--dev-limit", type=int, default=20, help="dev problems to score on (default 20)")
     parser.add_argument("--test-limit", type=int, default=20, help="held-out test problems for before/after (default 20)")
@@ -36,10 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from_args(args: argparse.Namespace) -> CompileOptions:
     """The compile options of a command line."""
-    lo, hi = args.band
     samples = args.samples if args.samples is not None else (DEFAULT_BAND_SAMPLES if args.objective == "band" else 1)
     return CompileOptions(optimizer=args.optimizer, budget=args.budget, prompt_model=args.prompt_model,
-                          objective=Objective(args.objective, lo, hi, samples), dev_limit=args.dev_limit,
+                          objective=Objective(args.objective, band_of(args), samples), dev_limit=args.dev_limit,
                           test_limit=args.test_limit, train_limit=args.train_limit, out=args.out)
 
 

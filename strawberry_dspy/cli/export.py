@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.config import DESTINATIONS, FORMATS, NUDGE_MODES, SFT_FORMS, STYLES, WEIGHTINGS
@@ -15,8 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="sft", help="TRL dataset type to write (default sft)")
     parser.add_argument("--style", choices=STYLES, default="flat",
                         help="flat: one long assistant message per trace; turns: the multi-turn chat (default flat)")
-    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=(0.0, 1.0),
-                        help="keep problems whose pass rate is in [LO, HI] (default 0 1)")
+    add_band_flag(parser, "keep problems whose pass rate is in [LO, HI]")
     parser.add_argument("--sft-form", choices=SFT_FORMS, default="prompt-completion", help="SFT columns")
     parser.add_argument("--nudges", choices=NUDGE_MODES, default="inline", help="flat style: keep nudges inline or drop them")
     parser.add_argument("--system", help="flat style: a system message for every prompt (default none)")
@@ -44,7 +44,7 @@ def config_from_args(args: argparse.Namespace) -> ExportConfig:
     if args.overrides:
         raise UserError(f"export takes no --key=value overrides, got {' '.join(args.overrides)}: use its flags (--help)")
     return ExportConfig(
-        format=args.format, style=args.style, band=tuple(args.band), sft_form=args.sft_form, nudges=args.nudges,
+        format=args.format, style=args.style, band=band_of(args), sft_form=args.sft_form, nudges=args.nudges,
         system=args.system, max_pairs=args.max_pairs, weighting=args.weighting, alpha=args.alpha,
         resample=args.resample, seed=args.seed, eval_splits=["test", "dev"] if args.exclude_dev else ["test"],
         decontam_benchmark=args.decontam_benchmark, decontam_limit=args.decontam_limit, ngram=args.ngram,

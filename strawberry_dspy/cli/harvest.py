@@ -6,8 +6,9 @@ import argparse
 import os
 import sys
 
+from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
-from strawberry_dspy.harvest import DEFAULT_BAND, harvest
+from strawberry_dspy.harvest import harvest
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
@@ -29,8 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
-    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"), default=list(DEFAULT_BAND),
-                        help="pass-rate band of the 'barely solvable' problems (default %(default)s)")
+    add_band_flag(parser, "pass-rate band of the 'barely solvable' problems")
     parser.add_argument("--early-stop", type=int, default=0, metavar="N",
                         help="stop sampling a problem whose first N samples agree and lie outside the band (0 = off)")
     parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
@@ -47,7 +47,7 @@ def summary_table(s: HarvestSummary) -> str:
         ("traces stored", f"{s.traces}  ({s.new} new, {s.failed} failed)"),
         ("stopped early", f"{s.skipped} sample(s) not taken"),
         ("pass rate", rate),
-        ("in band", f"{s.in_band}/{s.problems} problems with pass rate in [{s.band[0]}, {s.band[1]}]"),
+        ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
         ("time", f"{s.wall_s:.1f} s"),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     if args.temperature is not None:
         config.set_temperature(args.temperature)  # a compiled program reads the same knobs
     try:
-        summary = harvest(config, args.out, samples=args.samples, program=program, band=tuple(args.band),
+        summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
                           early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
                           progress=not args.no_progress)
     except KeyboardInterrupt:

@@ -5,26 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.plots import pass_rate_histogram
-from strawberry_dspy.harvest.selection import check_band
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
-from strawberry_dspy.harvest.store import TraceStore
+from strawberry_dspy.store import TraceStore
 
 PLOT_FILE = "pass_rates.png"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a harvest directory (or its traces.sqlite)")
-    parser.add_argument("--band", nargs=2, type=float, metavar=("LO", "HI"),
-                        help="pass-rate band (default: the one the harvest used)")
+    add_band_flag(parser, "pass-rate band (default: the one the harvest used)", default=None)
     parser.add_argument("--plot", help=f"where to write the histogram (default: DIR/{PLOT_FILE})")
 
 
 def main(args: argparse.Namespace) -> int:
     if args.overrides:
         raise UserError(f"stats takes no --key=value overrides, got {' '.join(args.overrides)}")
-    band = check_band(*args.band) if args.band else None
+    band = band_of(args)
     with TraceStore.open(args.dir, readonly=True) as store:
         stats = harvest_stats(store, band)
         folder = store.path.parent

@@ -1,7 +1,7 @@
 """What a compile maximizes on the dev split: gold accuracy, or the number of problems in a pass-rate band.
 
 `band` counts the problems whose estimated pass rate (k samples each, distinct seeds) lies in
-[lo, hi]: "barely solvable" problems are the ones whose traces hold both right and wrong
+the band (`strawberry_dspy.band`, the same default as harvest and export): "barely solvable" problems are the ones whose traces hold both right and wrong
 answers, i.e. the preference pairs a harvest is for.
 """
 
@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import dspy
 
+from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
 
 OBJECTIVES = ("accuracy", "band")
-DEFAULT_BAND = (0.25, 0.75)
 DEFAULT_BAND_SAMPLES = 4
 EVALUATION_KEYS = ("value", "accuracy", "pass_rate", "in_band", "problems", "samples", "lm_calls", "answers")
 
@@ -26,8 +26,7 @@ class Objective:
     """The dev-split score a compile maximizes."""
 
     name: str = "accuracy"
-    lo: float = DEFAULT_BAND[0]
-    hi: float = DEFAULT_BAND[1]
+    band: Band = DEFAULT_BAND
     samples: int = 1  # samples per problem (distinct seeds); band needs >= 2
 
     def validate(self) -> None:
@@ -36,15 +35,13 @@ class Objective:
         if self.samples < 1:
             raise UserError(f"--samples must be >= 1, got {self.samples}")
         if self.name == "band":
-            if not (0.0 <= self.lo < self.hi <= 1.0):
-                raise UserError(f"--band {self.lo} {self.hi} is not a band of pass rates: need 0 <= LO < HI <= 1; "
-                                f"e.g. --band {DEFAULT_BAND[0]} {DEFAULT_BAND[1]}")
             if self.samples < 2:
                 raise UserError(f"the band objective estimates pass rates from several samples: --samples must be "
                                 f">= 2, got {self.samples}; e.g. --samples {DEFAULT_BAND_SAMPLES}")
 
     def in_band(self, rate: float) -> bool:
-        return self.lo <= rate <= self.hi
+        """Whether one problem's pass rate counts for the band objective."""
+        return self.band.contains(rate)
 
     def value(self, pass_rates: list[float]) -> float:
         """The score of a list of per-problem pass rates."""
@@ -54,11 +51,11 @@ class Objective:
 
     def describe(self) -> str:
         if self.name == "band":
-            return f"band: problems with pass rate in [{self.lo:g}, {self.hi:g}] over {self.samples} samples"
+            return f"band: problems with pass rate in {self.band} over {self.samples} samples"
         return "accuracy" + (f" (mean over {self.samples} samples)" if self.samples > 1 else "")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "lo": self.lo, "hi": self.hi, "samples": self.samples}
+        return {"name": self.name, "lo": self.band.lo, "hi": self.band.hi, "samples": self.samples}
 
 
 @dataclass
@@ -90,7 +87,7 @@ def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark
     """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it."""
     runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress)
             for k in range(objective.samples)]
-    pass_rates = [sum(run[i].correct for run in runs) / len(runs) for i in range(len(problems))]
+    pass_rates = [pass_rate(sum(run[i].correct for run in runs), len(runs)) for i in range(len(problems))]
     first = runs[0]
     return Evaluation(
         value=objective.value(pass_rates),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.errors import UserError
 
 FORMATS = ("sft", "dpo", "kto", "stepwise")
@@ -21,7 +22,7 @@ class ExportConfig:
 
     format: str = "sft"  # sft | dpo | kto | stepwise
     style: str = "flat"  # flat: one assistant message; turns: the multi-turn conversation
-    band: tuple[float, float] = (0.0, 1.0)  # keep problems whose pass rate (correct / finished traces) is in [lo, hi]
+    band: Band = DEFAULT_BAND  # keep problems whose pass rate (correct / finished traces) is in [lo, hi]
     sft_form: str = "prompt-completion"  # SFT columns: prompt/completion (loss on the completion) or messages
     nudges: str = "inline"  # flat style: nudges kept as the model's own inline self-questions, or dropped
     system: str | None = None  # flat style: a system message for the prompt (default: none)
@@ -44,9 +45,7 @@ class ExportConfig:
                               ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        lo, hi = self.band
-        if not 0.0 <= lo <= hi <= 1.0:
-            raise UserError(f"--band LO HI must satisfy 0 <= LO <= HI <= 1, got {lo} {hi}")
+        self.band = Band.of(self.band)
         if self.max_pairs < 1:
             raise UserError(f"--max-pairs must be >= 1, got {self.max_pairs}")
         if self.resample < 0:

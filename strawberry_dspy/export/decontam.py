@@ -17,7 +17,7 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark, question_hash, split_of
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.reader import StoredProblem
+from strawberry_dspy.store import ProblemRow
 
 REASONS = ("split", "hash", "ngram")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -100,7 +100,7 @@ class NgramIndex:
         return best
 
 
-def decontaminate(problems: dict[str, StoredProblem], eval_splits: list[str], reference: list[str],
+def decontaminate(problems: dict[str, ProblemRow], eval_splits: list[str], reference: list[str],
                   n: int = 8, threshold: float = 0.5) -> Decontamination:
     """Split the problems into kept and removed-by-reason, checking each against the evaluation questions."""
     hashes = {question_hash(q) for q in reference}

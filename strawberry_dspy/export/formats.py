@@ -17,9 +17,9 @@ from tqdm import tqdm
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.pairs import make_pairs
-from strawberry_dspy.export.reader import StoredProblem, StoredTrace
 from strawberry_dspy.export.render import Message, render, step_texts
 from strawberry_dspy.export.weighting import pair_weights, resample, resample_counts
+from strawberry_dspy.store import ProblemRow, StoredTrace
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
-def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, StoredProblem],
+def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, ProblemRow],
                     config: ExportConfig, stats: dict) -> dict[str, list[Rendered]]:
     """Each problem's traces rendered in the configured style, identical renderings dropped."""
     out: dict[str, list[Rendered]] = {}
@@ -107,7 +107,7 @@ def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: d
     return rows
 
 
-def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, StoredProblem], config: ExportConfig,
+def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, ProblemRow], config: ExportConfig,
                   stats: dict) -> list[dict]:
     """Stepwise rows: the question, the verdict-covered prefix of steps, and their verifier labels."""
     rows, unlabeled, seen = [], 0, set()

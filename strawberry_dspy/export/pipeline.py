@@ -7,14 +7,14 @@ from pathlib import Path
 
 from loguru import logger
 
+from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.band import by_problem, in_band, pass_rates
 from strawberry_dspy.export.card import dataset_card, export_yaml
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import dpo_rows, kto_rows, rendered_groups, sft_rows, stepwise_rows
-from strawberry_dspy.export.reader import Store, read_store
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
+from strawberry_dspy.store import StoredTrace, TraceStore
 
 
 @dataclass
@@ -27,39 +27,60 @@ class ExportReport:
     stats: dict = field(default_factory=dict)  # format-specific: pairs, class balance, step labels
 
 
-def default_out(store: Store, config: ExportConfig) -> Path:
+def default_out(store_file: Path, config: ExportConfig) -> Path:
     """<run dir>/exports/<format>-<style>."""
-    return store.path.parent / "exports" / f"{config.format}-{config.style}"
+    return store_file.parent / "exports" / f"{config.format}-{config.style}"
+
+
+def select(store: TraceStore, kept: set[str], band: Band) -> tuple[dict[str, list[StoredTrace]], list[float]]:
+    """The kept problems' finished traces for those in the band, and every kept problem's pass rate.
+
+    The store is read problem by problem: a problem out of the band never holds more than its own traces in memory.
+    """
+    selected, rates = {}, []
+    for problem, traces in store.by_problem():
+        if problem.id not in kept:
+            continue
+        rate = pass_rate(sum(t.correct for t in traces), len(traces))
+        rates.append(rate)
+        if band.contains(rate):
+            selected[problem.id] = traces
+    return selected, rates
 
 
 def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
            overwrite: bool = False) -> ExportReport:
     """Export a harvest store's traces as a TRL-ready dataset with its card; nothing is written on error."""
     config.validate()
-    store = read_store(directory)
-    out = Path(out) if out else default_out(store, config)
+    with TraceStore.open(directory, readonly=True) as store:
+        return _export(store, config, out, overwrite)
+
+
+def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
+    meta = store.meta()
+    out = Path(out) if out else default_out(store.path, config)
     check_destination(out, overwrite)
-    if not store.traces:
-        raise UserError(f"{store.path} holds no finished traces ({store.failed} failed): run `strawberry harvest` "
+    traces, failed, _ = store.outcomes()
+    if traces == failed:
+        raise UserError(f"{store.path} holds no finished traces ({failed} failed): run `strawberry harvest` "
                         "first, or check why its traces failed")
-    spec = config.decontam_benchmark or store.meta.get("benchmark")
+    spec = config.decontam_benchmark or meta.get("benchmark")
     if not spec:
         raise UserError(f"{store.path} does not name its benchmark: pass --decontam-benchmark SPEC")
     reference = eval_questions(spec, config.eval_splits, config.decontam_limit)
-    clean = decontaminate(store.problems, config.eval_splits, reference, config.ngram, config.ngram_threshold)
-    groups = by_problem([t for t in store.traces if t.problem_id in clean.kept])
-    selected = in_band(groups, config.band)
+    problems = {p.id: p for p in store.problems()}
+    clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold)
+    selected, rates = select(store, clean.kept, config.band)
     if not selected:
-        rates = sorted(pass_rates(groups).values())
-        seen = f"pass rates from {rates[0]:.2f} to {rates[-1]:.2f}" if rates else "no problems left after decontamination"
-        raise UserError(f"--band {config.band[0]} {config.band[1]} selects no problem ({seen}): widen the band")
+        seen = f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates else "no problems left after decontamination"
+        raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
     counts = {
-        "traces": len(store.traces) + store.failed, "failed_skipped": store.failed,
-        "problems": len(store.problems), "eval_questions_checked": clean.reference,
+        "traces": traces, "failed_skipped": failed,
+        "problems": len(problems), "eval_questions_checked": clean.reference,
         "decontaminated": clean.counts(), "problems_in_band": len(selected),
     }
     stats: dict = {}
-    rendered = rendered_groups(selected, store.problems, config, stats)
+    rendered = rendered_groups(selected, problems, config, stats)
     if config.format == "sft":
         rows = sft_rows(rendered, config, stats)
     elif config.format == "dpo":
@@ -67,10 +88,10 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
     elif config.format == "kto":
         rows = kto_rows(rendered, config, stats)
     else:
-        rows = stepwise_rows(rendered, store.problems, config, stats)
+        rows = stepwise_rows(rendered, problems, config, stats)
     counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
     counts["rows"] = len(rows)
-    card = dataset_card(config, store.meta, counts, stats, str(store.path), store.meta_json("versions_json"))
+    card = dataset_card(config, meta, counts, stats, str(store.path), store.meta_json("versions_json"))
     write_export(out, rows, config.to, {"README.md": card, "export.yaml": export_yaml(config, str(store.path))},
                  overwrite)
     logger.info("exported {} {} rows to {}", len(rows), config.format, out)

@@ -15,7 +15,7 @@ Verifier critiques (role "verifier") and titles were never part of the main chat
 
 from __future__ import annotations
 
-from strawberry_dspy.export.reader import StoredTrace, StoredTurn
+from strawberry_dspy.store import StoredTrace, StoredTurn
 
 Message = dict[str, str]
 

@@ -13,8 +13,8 @@ import yaml
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.dir_lock import lock_directory
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest.store import STORE_FILE, TraceStore
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.store import STORE_FILE, TraceStore
 
 # What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
 # would silently mix. The number of samples and problems may grow between runs.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from strawberry_dspy.band import Band
+
 MAX_BINS = 20
 
 
-def pass_rate_histogram(rates: list[float], band: tuple[float, float], samples: int, path: str | Path,
+def pass_rate_histogram(rates: list[float], band: Band, samples: int, path: str | Path,
                         title: str = "") -> Path:
     """Write a histogram of per-problem pass rates with the selection band shaded; returns the path."""
     import matplotlib
@@ -26,7 +28,7 @@ def pass_rate_histogram(rates: list[float], band: tuple[float, float], samples: 
     counts, _ = np.histogram(np.clip(rates, 0.0, 1.0), bins=edges)
     width = 0.7 * min(np.diff(edges))
     lo, hi = band
-    colours = ["#2ca02c" if lo <= c <= hi else "#8c8c8c" for c in centres]
+    colours = ["#2ca02c" if band.contains(c) else "#8c8c8c" for c in centres]
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
     ax.axvspan(lo, hi, color="#2ca02c", alpha=0.10, zorder=0)
     ax.bar(centres, counts, width=width, color=colours, zorder=2)
@@ -34,14 +36,14 @@ def pass_rate_histogram(rates: list[float], band: tuple[float, float], samples: 
         if count:
             ax.annotate(str(int(count)), (centre, count), ha="center", va="bottom", fontsize=8, xytext=(0, 2),
                         textcoords="offset points")
-    in_band = sum(lo <= r <= hi for r in rates)
+    in_band = sum(band.contains(r) for r in rates)
     ax.set_xlim(-0.06, 1.06)
     ax.set_ylim(0, max(counts.max(), 1) * 1.15)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"pass rate per problem (correct / non-failed samples, K = {samples})")
     ax.set_ylabel("problems")
     ax.set_title(f"{title or 'pass rate per problem'}\n{in_band} of {len(rates)} problems in the band "
-                 f"[{lo:g}, {hi:g}] (shaded green)", fontsize=10)
+                 f"{band} (shaded green)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     path = Path(path)

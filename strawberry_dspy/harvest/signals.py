@@ -7,9 +7,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable
 
-from strawberry_dspy.harvest.store import TraceStore
 from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.scoring import is_number, last_number, parse_number
+from strawberry_dspy.store import TraceStore
 
 VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"
 
@@ -45,14 +45,11 @@ class VerifierAgreement:
 
 def verifier_agreement(store: TraceStore) -> VerifierAgreement:
     """Score each trace by its verdicts (incorrect 1, unclear 0.5, correct 0, averaged) and compare with gold."""
-    rows = store.conn.execute(
-        "SELECT t.id, t.correct, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
-        "WHERE u.kind = 'verify' AND t.stop_reason != 'error' ORDER BY t.id, u.idx").fetchall()
     per_trace: dict[int, list[float]] = defaultdict(list)
     correct_of: dict[int, bool] = {}
     verdicts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for trace_id, correct, meta_json in rows:
-        verdict = json.loads(meta_json or "{}").get("verdict") or "unclear"
+    for trace_id, correct, meta in store.verdicts():
+        verdict = meta.get("verdict") or "unclear"
         verdicts[verdict][0 if correct else 1] += 1
         per_trace[trace_id].append(VERDICT_SCORE.get(verdict, 0.5))
         correct_of[trace_id] = bool(correct)
@@ -94,14 +91,11 @@ def _prompt_label(turn_kind: str, content: str, meta: dict, after_critique: bool
 
 def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
     """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer))."""
-    gold = dict(store.conn.execute("SELECT id, answer FROM problems"))
+    gold = {p.id: p.answer for p in store.problems()}
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
-    rows = store.conn.execute(
-        "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
-        "JOIN traces t ON u.trace_id = t.id WHERE t.stop_reason != 'error' ORDER BY u.trace_id, u.idx")
     trace_id = current = label = None
     critique = False
-    for tid, problem_id, role, kind, content, meta_json in rows:
+    for tid, problem_id, role, kind, content, meta_json in store.turn_stream():
         if tid != trace_id:
             trace_id, current, label, critique = tid, None, None, False
         if kind == "verify":
@@ -126,12 +120,6 @@ def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> 
                 current = (answer, is_correct(problem_id, answer))
             label = None
     return dict(sorted(effects.items(), key=lambda kv: (-kv[1].changed, -kv[1].sent, kv[0])))
-
-
-def stop_reasons(store: TraceStore) -> list[tuple[str, int, int]]:
-    """(stop reason, traces, correct) by decreasing count."""
-    rows = store.conn.execute("SELECT stop_reason, COUNT(*), SUM(correct) FROM traces GROUP BY stop_reason").fetchall()
-    return sorted(((r, n, int(c or 0)) for r, n, c in rows), key=lambda row: -row[1])
 
 
 def verdict_names(agreement: VerifierAgreement) -> list[str]:

@@ -9,14 +9,13 @@ from typing import Callable
 
 from loguru import logger
 
+from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.harvest.cost import cost_usd
-from strawberry_dspy.harvest.selection import tallies
-from strawberry_dspy.harvest.signals import (NudgeEffect, VerifierAgreement, nudge_effects, stop_reasons, verdict_names,
-                                             verifier_agreement)
-from strawberry_dspy.harvest.store import TraceStore
+from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, nudge_effects, verdict_names, verifier_agreement
 from strawberry_dspy.report import format_grid, format_table
 from strawberry_dspy.scoring import SCORERS, is_number
+from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
 
@@ -26,7 +25,7 @@ class HarvestStats:
     """Everything `strawberry stats` reports about one store."""
 
     meta: dict
-    band: tuple[float, float]
+    band: Band
     samples: int  # the most samples any problem has
     traces: int
     failed: int
@@ -43,8 +42,7 @@ class HarvestStats:
     @property
     def in_band(self) -> list[str]:
         """Ids of the problems whose pass rate lies in the band."""
-        lo, hi = self.band
-        return [pid for pid, r in self.rates.items() if r is not None and lo <= r <= hi]
+        return [pid for pid, r in self.rates.items() if self.band.contains(r)]
 
     def count_rate(self, value: float) -> int:
         """How many problems have exactly this pass rate."""
@@ -72,22 +70,16 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
     return is_correct
 
 
-def harvest_stats(store: TraceStore, band: tuple[float, float] | None = None) -> HarvestStats:
+def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     """Gather the statistics of a store (band: the store's own unless given)."""
     meta = store.meta()
-    if band is None:
-        lo, _, hi = meta.get("band", "0.1,0.9").partition(",")
-        band = (float(lo), float(hi))
-    counts = tallies(store)
-    rates = {pid: (c / n if n else None) for pid, (c, n) in counts.items()}
-    samples = store.conn.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM traces GROUP BY problem_id)").fetchone()[0]
-    prompt, cached, completion = store.conn.execute(
-        "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
-        "FROM traces").fetchone()
+    band = band or store.band() or DEFAULT_BAND
+    traces, failed, correct = store.outcomes()
+    prompt, cached, completion = store.token_totals()
     api_base = json.loads(meta.get("config_json") or "{}").get("api_base")
     return HarvestStats(
-        meta=meta, band=band, samples=samples or 0, traces=store.count(), failed=store.count("stop_reason = 'error'"),
-        correct=store.count("correct = 1"), rates=rates, stop_reasons=stop_reasons(store), prompt_tokens=prompt,
+        meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
+        rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
         cost_usd=cost_usd(meta.get("model", "local"), prompt, completion, cached, api_base),
         verifier=verifier_agreement(store), nudges=nudge_effects(store, answer_checker(store)))

@@ -82,7 +82,7 @@ def test_round_2_starts_from_round_1s_trained_model(interrupted_then_resumed):
     assert json.loads((out / "round-2/round.json").read_text())["model"] == trained
     assert marker(out, 1, "advance")["model"] == trained
     # the traces of round 2 were sampled from the trained model, and its before figure is round 1's after
-    from strawberry_dspy.harvest.store import TraceStore
+    from strawberry_dspy.store import TraceStore
 
     with TraceStore.open(out / "round-2/harvest", readonly=True) as store:
         assert {row[0] for row in store.conn.execute("SELECT DISTINCT model FROM traces")} == {trained}
@@ -108,7 +108,7 @@ def test_a_compiled_round_without_pairs_carries_the_model_forward(tmp_path):
     compiled = marker(result.out, 1, "compile")["program"]
     assert compiled == str(result.out / "round-1/compile/compiled.json") and (result.out / "round-1/compile/report.md").is_file()
     from strawberry_dspy.harvest.harvest_dir import program_hash
-    from strawberry_dspy.harvest.store import TraceStore
+    from strawberry_dspy.store import TraceStore
 
     ctx = stages.RoundContext(settings, 1, result.out / "round-1", result.rounds[0]["model"], settings.benchmark, None,
                               done={"compile": marker(result.out, 1, "compile")})

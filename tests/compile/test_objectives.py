@@ -2,6 +2,7 @@
 
 import pytest
 
+from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.compile import Objective
 from strawberry_dspy.compile.objectives import evaluate
@@ -25,7 +26,7 @@ NUDGE_SPACE = {"nudges": {"sure": [SURE], "mixed": ["Go on.", SURE]}}
 
 
 def test_band_value_counts_problems_inside_the_band():
-    band = Objective("band", 0.25, 0.75, samples=4)
+    band = Objective("band", Band(0.25, 0.75), samples=4)
     assert band.value([0.5, 0.25, 0.75, 1.0, 0.0]) == 3
     assert band.value([1.0, 1.0, 1.0]) == 0  # perfect accuracy, nothing barely solvable
     assert Objective("accuracy").value([1.0, 0.0, 0.5, 0.5]) == 0.5
@@ -33,7 +34,7 @@ def test_band_value_counts_problems_inside_the_band():
 
 @pytest.mark.parametrize("objective, expected", [
     (Objective("accuracy"), "sure"),  # always right
-    (Objective("band", 0.25, 0.75, samples=4), "mixed"),  # right about half the time: in the band
+    (Objective("band", Band(0.25, 0.75), samples=4), "mixed"),  # right about half the time: in the band
 ])
 def test_search_objective_decides_between_accuracy_and_band(tmp_path, objective, expected):
     _, meta = compile_sums(tmp_path, NUDGE_SPACE, budget=2, rule=right_when_asked_if_sure, objective=objective,
@@ -53,17 +54,17 @@ def test_evaluate_samples_with_distinct_seeds_and_counts_lm_calls(tmp_path):
     knobs = StrawberryKnobs(nudges=["Go on.", SURE], check_every=2, max_turns=8, verifier_every=0, force_answer=False,
                             check_prefill="<final_answer>")
     result = evaluate(StrawberryProgram(knobs), problems, bench, rule_lm(right_when_asked_if_sure),
-                      Objective("band", 0.25, 0.75, samples=6), concurrency=2, seed=0)
+                      Objective("band", Band(0.25, 0.75), samples=6), concurrency=2, seed=0)
     assert 0.0 < result.pass_rate < 1.0 and result.samples == 6 and len(result.results) == 4
     assert result.lm_calls == 6 * 4 * 3  # step, step, check per sample
 
 
 @pytest.mark.parametrize("objective, message", [
-    (Objective("band", 0.8, 0.2, samples=4), "0 <= LO < HI <= 1"),
-    (Objective("band", 0.5, 0.5, samples=4), "0 <= LO < HI <= 1"),
-    (Objective("band", 0.25, 0.75, samples=1), "--samples must be >= 2"),
-    (Objective("pareto"), "unknown objective 'pareto'"),
+    (lambda: Objective("band", Band(0.8, 0.2), samples=4), "0 <= LO < HI <= 1"),
+    (lambda: Objective("band", Band(0.5, 0.5), samples=4), "0 <= LO < HI <= 1"),
+    (lambda: Objective("band", Band(0.25, 0.75), samples=1), "--samples must be >= 2"),
+    (lambda: Objective("pareto"), "unknown objective 'pareto'"),
 ])
 def test_bad_objectives_are_user_errors(objective, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(")):
-        objective.validate()
+        objective().validate()

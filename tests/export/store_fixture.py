@@ -1,4 +1,4 @@
-"""Build harvest stores (traces.sqlite, the harvest schema) from real StrawberryProgram traces under a DummyLM."""
+"""Build harvest stores (traces.sqlite, the store's schema written with plain SQL) from real StrawberryProgram traces under a DummyLM."""
 
 from __future__ import annotations
 
@@ -13,20 +13,10 @@ from strawberry_dspy.benchmarks import load_benchmark, question_hash
 from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.trace import Trace
+from strawberry_dspy.store import SCHEMA, SCHEMA_VERSION
 from tests.conftest import scripted_lm
 
 BENCHMARK = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1&seed=42"
-
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL, qhash TEXT NOT NULL, metadata_json TEXT);
-CREATE TABLE traces (id INTEGER PRIMARY KEY, problem_id TEXT NOT NULL REFERENCES problems(id), sample INTEGER NOT NULL, seed INTEGER NOT NULL,
-  final_answer TEXT, extracted TEXT, correct INTEGER NOT NULL, score REAL NOT NULL, stop_reason TEXT NOT NULL, answer_status TEXT, steps INTEGER NOT NULL,
-  prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, latency_s REAL NOT NULL,
-  model TEXT NOT NULL, program_hash TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL, UNIQUE(problem_id, sample));
-CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL, content TEXT NOT NULL,
-  prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER, latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
-"""
 
 
 def strawberry_trace(steps: list[str], answer: str | None, verdicts: list[str] | None = None, seed: int = 0,
@@ -72,12 +62,12 @@ class StoreBuilder:
         directory.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(directory / "traces.sqlite")
         db.executescript(SCHEMA)
-        meta = {"schema_version": "1", "program_hash": "abc123", "program": "strawberry", "benchmark": benchmark,
+        meta = {"schema_version": SCHEMA_VERSION, "program_hash": "abc123", "program": "strawberry", "benchmark": benchmark,
                 "model": "dummy", "config_json": json.dumps({"program": "strawberry"}),
                 "versions_json": json.dumps({"dspy": dspy.__version__}), "created_at": "2025-01-01T00:00:00"}
         db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         for pid, p in self.problems.items():
-            db.execute("INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO problems (id, question, answer, split, qhash, metadata_json) VALUES (?, ?, ?, ?, ?, ?)",
                        (pid, p["question"], p["answer"], p["split"], question_hash(p["question"]), "{}"))
         samples: dict[str, int] = {}
         for pid, trace in self.traces + [(pid, None) for pid in self.failed]:

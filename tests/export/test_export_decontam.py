@@ -7,12 +7,12 @@ import pytest
 from strawberry_dspy.benchmarks import question_hash, split_of
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.decontam import NgramIndex, decontaminate, eval_questions, tokens
-from strawberry_dspy.export.reader import StoredProblem
+from strawberry_dspy.store import ProblemRow
 from tests.export.store_fixture import BENCHMARK, benchmark_problems, build_mixed_store
 
 
 def problem(pid, question, split="train"):
-    return StoredProblem(pid, question, "1", split, question_hash(question))
+    return ProblemRow(pid, question, "1", split, question_hash(question))
 
 
 def train_question(text):

@@ -1,16 +1,17 @@
 """Bad input is one clear line (exit 2 from the CLI) and nothing half-written; outputs replace atomically."""
 
 import json
-import sqlite3
 
 import pytest
 
 from strawberry_dspy.cli import main as cli_main
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export import ExportConfig, export
-from tests.export.store_fixture import SCHEMA, StoreBuilder, benchmark_problems, build_mixed_store
+from strawberry_dspy.store import TraceStore
+from tests.export.store_fixture import StoreBuilder, benchmark_problems, build_mixed_store
 
 FAST = {"decontam_limit": 20}
+WHOLE = (0.0, 1.0)  # every problem, always or never solved included (the default band keeps neither)
 
 
 def one_sided_store(directory, correct: bool):
@@ -29,8 +30,7 @@ def no_leftovers(parent):
 def test_missing_and_empty_stores(tmp_path):
     with pytest.raises(UserError, match="no harvest store"):
         export(tmp_path / "nowhere", ExportConfig(**FAST))
-    (tmp_path / "empty").mkdir()
-    sqlite3.connect(tmp_path / "empty" / "traces.sqlite").executescript(SCHEMA)
+    TraceStore.create(tmp_path / "empty", {}).close()
     with pytest.raises(UserError, match="holds no finished traces"):
         export(tmp_path / "empty", ExportConfig(**FAST))
     b = StoreBuilder()
@@ -50,13 +50,13 @@ def test_one_sided_stores_cannot_make_preference_data(tmp_path):
     one_sided_store(tmp_path / "right", correct=True)
     one_sided_store(tmp_path / "wrong", correct=False)
     with pytest.raises(UserError, match="DPO needs problems with both"):
-        export(tmp_path / "right", ExportConfig(format="dpo", **FAST))
+        export(tmp_path / "right", ExportConfig(format="dpo", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="KTO needs both correct and incorrect traces, got 4 correct and 0"):
-        export(tmp_path / "right", ExportConfig(format="kto", **FAST))
+        export(tmp_path / "right", ExportConfig(format="kto", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="SFT needs correct traces"):
-        export(tmp_path / "wrong", ExportConfig(format="sft", **FAST))
+        export(tmp_path / "wrong", ExportConfig(format="sft", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="verifier_every"):
-        export(tmp_path / "right", ExportConfig(format="stepwise", **FAST))
+        export(tmp_path / "right", ExportConfig(format="stepwise", band=WHOLE, **FAST))
     assert not (tmp_path / "right" / "exports").exists() and not (tmp_path / "wrong" / "exports").exists()
 
 
@@ -108,7 +108,7 @@ def test_store_is_opened_read_only(tmp_path):
     store.chmod(0o444)
     (tmp_path / "run").chmod(0o555)
     try:
-        report = export(tmp_path / "run", ExportConfig(**FAST), tmp_path / "out")
+        report = export(tmp_path / "run", ExportConfig(band=WHOLE, **FAST), tmp_path / "out")
     finally:
         (tmp_path / "run").chmod(0o755)
     assert report.rows == 4

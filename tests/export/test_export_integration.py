@@ -7,7 +7,7 @@ import pytest
 from strawberry_dspy.config import load_config
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export import ExportConfig, export
-from strawberry_dspy.export.reader import read_store
+from strawberry_dspy.store import TraceStore
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Passing OpenAI-style message:DeprecationWarning")]
@@ -28,7 +28,8 @@ def test_real_harvest_exports_every_format(tmp_path):
     exported = {}
     for fmt in ("sft", "dpo", "kto", "stepwise"):
         try:
-            report = export(tmp_path / "h", ExportConfig(format=fmt, decontam_limit=50), tmp_path / fmt)
+            # band 0 1: every problem of a tiny harvest (the default band would keep only mixed ones)
+            report = export(tmp_path / "h", ExportConfig(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / fmt)
         except UserError as error:
             assert any(reason in str(error) for reason in ALLOWED_REFUSALS), str(error)
             assert not (tmp_path / fmt).exists()
@@ -40,5 +41,6 @@ def test_real_harvest_exports_every_format(tmp_path):
     if kto_or_sft is not None:
         assert kto_or_sft[0]["prompt"][-1]["role"] == "user"
         assert kto_or_sft[0]["completion"][0]["role"] == "assistant"
-    store = read_store(tmp_path / "h")  # the harvest stage's store, read with the export's reader
-    assert len(store.traces) + store.failed == 4 and all(t.turns[0].role == "system" for t in store.traces)
+    with TraceStore.open(tmp_path / "h") as store:  # the harvest stage's store, read with the export's view
+        traces = [t for _, group in store.by_problem() for t in group]
+        assert len(traces) + store.outcomes()[1] == 4 and all(t.turns[0].role == "system" for t in traces)

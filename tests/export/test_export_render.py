@@ -1,8 +1,7 @@
 """Rendering real strawberry traces: flat (one assistant message) and turns (the chat as the model saw it)."""
 
-from strawberry_dspy.export.reader import StoredTurn
 from strawberry_dspy.export.render import flat_text, render, step_texts
-from strawberry_dspy.export.reader import StoredTrace
+from strawberry_dspy.store import StoredTrace, StoredTurn
 from tests.export.store_fixture import strawberry_trace
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from strawberry_dspy.harvest import TraceStore
+from strawberry_dspy.store import TraceStore
 from tests.harvest.test_harvest_kill import ROOT, rows, wait_for
 
 pytestmark = [pytest.mark.integration,

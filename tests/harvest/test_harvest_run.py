@@ -7,8 +7,9 @@ import pytest
 
 from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest import TraceStore, harvest, sample_seed
+from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.program.build import build_program
+from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 
@@ -85,7 +86,7 @@ def test_failing_calls_are_stored_as_failed_and_the_rest_complete(tmp_path, prob
                 assert r.failed and not r.correct and "provider unavailable" in r.error and r.score == 0.0
             else:
                 assert not r.failed and r.error is None
-        assert store.count("correct = 1") == 8  # 2 right answers on each of the 4 working problems
+        assert store.outcomes()[2] == 8  # 2 right answers on each of the 4 working problems
     # the provider is back: --retry-failed samples exactly the failed ones again
     summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}), retry_failed=True)
     assert (summary.new, summary.failed, summary.traces) == (6, 0, 18) and lm.calls == 12
@@ -97,7 +98,7 @@ def test_a_provider_that_keeps_failing_stops_the_harvest(tmp_path, problems_file
     with pytest.raises(UserError, match="the last 10 traces all failed .*provider unavailable.*--retry-failed"):
         run(config, tmp_path / "h", samples=3, lm=lm)
     with TraceStore.open(tmp_path / "h") as store:
-        assert 10 <= store.count("stop_reason = 'error'") < 30
+        assert 10 <= store.outcomes()[1] < 30
 
 
 def test_temperature_override_reaches_lm_default_and_set_knobs(problems_file):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest import TraceStore, harvest, in_band, pass_rates
-from strawberry_dspy.harvest.selection import check_band, clearly_out_of_band
+from strawberry_dspy.band import Band
+from strawberry_dspy.harvest import harvest, in_band, pass_rates
+from strawberry_dspy.harvest.selection import clearly_out_of_band
+from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 K = 10
@@ -32,9 +33,9 @@ def test_pass_rates_are_correct_over_non_failed_samples(known):
 
 def test_in_band_and_the_marks_in_the_store(known):
     out, ids, summary = known
-    assert in_band(out, 0.1, 0.9) == ids[1:5]
-    assert in_band(out, 0.2, 0.6) == ids[2:4]
-    assert in_band(out, 0.0, 1.0) == ids[:6]
+    assert in_band(out, Band(0.1, 0.9)) == ids[1:5]
+    assert in_band(out, Band(0.2, 0.6)) == ids[2:4]
+    assert in_band(out, Band(0.0, 1.0)) == ids[:6]
     assert summary.in_band == 4
     with TraceStore.open(out) as store:
         marks = {p.id: p.in_band for p in store.problems()}
@@ -42,19 +43,12 @@ def test_in_band_and_the_marks_in_the_store(known):
     assert [marks[i] for i in ids] == [False, True, True, True, True, False, None]
 
 
-def test_a_band_must_be_a_range_of_rates():
-    assert check_band(0.2, 0.8) == (0.2, 0.8)
-    for lo, hi in [(0.9, 0.1), (-0.1, 0.5), (0.5, 1.5)]:
-        with pytest.raises(UserError, match="--band"):
-            check_band(lo, hi)
-
-
 def test_clearly_out_of_band_rule():
-    band = (0.1, 0.9)
+    band = Band(0.1, 0.9)
     assert clearly_out_of_band(0, 4, band, 4) and clearly_out_of_band(4, 4, band, 4)
     assert not clearly_out_of_band(1, 4, band, 4)  # disagreeing samples: could be in band
     assert not clearly_out_of_band(0, 3, band, 4)  # too few samples yet
-    assert not clearly_out_of_band(4, 4, (0.1, 1.0), 4)  # always solved is in a band that reaches 1
+    assert not clearly_out_of_band(4, 4, Band(0.1, 1.0), 4)  # always solved is in a band that reaches 1
     assert not clearly_out_of_band(0, 4, band, 0)  # off
 
 
@@ -66,7 +60,7 @@ def test_early_stop_skips_problems_always_or_never_solved(tmp_path):
     summary = harvest(config, tmp_path / "h", samples=12, lm=HarvestLM(gold, correct, spread=12), early_stop=3, progress=False)
     with TraceStore.open(tmp_path / "h") as store:
         ids = {p.question: p.id for p in store.problems()}
-        taken = {q: store.count(f"problem_id = '{ids[q]}'") for q in questions}
+        taken = {q: store.count(problem_id=ids[q]) for q in questions}
     assert taken == dict(zip(questions, [3, 3, 12, 12]))
     assert summary.skipped == 18 and summary.traces == 30
     rates = pass_rates(tmp_path / "h")

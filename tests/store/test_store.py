@@ -6,9 +6,8 @@ import pytest
 
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest import TraceStore
-from strawberry_dspy.harvest.store import SCHEMA_VERSION
 from strawberry_dspy.program.trace import Trace, Turn
+from strawberry_dspy.store import SCHEMA_VERSION, TraceStore
 
 CONTRACT = {  # the columns issue 5 (export) builds on; more may be added, none renamed
     "meta": ["key", "value"],
@@ -42,12 +41,15 @@ TURNS = [Turn("system", "system", "Be brief."), Turn("user", "problem", "Problem
 
 
 def test_schema_holds_the_contract_columns_and_wal(tmp_path):
-    make_store(tmp_path).close()
+    store = make_store(tmp_path)  # WAL while open; a closed store is back to one file (see the reader test below)
+    conn = sqlite3.connect(tmp_path / "traces.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    store.close()
     conn = sqlite3.connect(tmp_path / "traces.sqlite")
     for table, columns in CONTRACT.items():
         present = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         assert present[: len(columns)] == columns
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     assert meta["schema_version"] == SCHEMA_VERSION and meta["program"] == "strawberry" and meta["created_at"]
 
@@ -98,3 +100,57 @@ def test_another_schema_version_is_refused(tmp_path):
 def test_missing_store_says_how_to_make_one(tmp_path):
     with pytest.raises(UserError, match="strawberry harvest"):
         TraceStore.open(tmp_path / "nowhere")
+
+
+def sidecars(folder) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.name.endswith(("-wal", "-shm", "-journal"))}
+
+
+def test_a_reader_of_a_finished_store_leaves_no_wal_or_shm(tmp_path):
+    store = make_store(tmp_path)
+    store.write_trace(trace_row("p1", 0), TURNS)
+    assert sidecars(tmp_path)  # WAL while the harvest writes
+    store.close()
+    assert sidecars(tmp_path) == set()
+    with TraceStore.open(tmp_path, readonly=True) as reader:
+        assert reader.count() == 1 and list(reader.by_problem())
+    assert sidecars(tmp_path) == set()
+
+
+def test_a_writer_closing_beside_a_reader_keeps_wal_and_both_still_work(tmp_path):
+    store = make_store(tmp_path)
+    store.write_trace(trace_row("p1", 0), TURNS)
+    with TraceStore.open(tmp_path, readonly=True) as reader:
+        assert reader.count() == 1
+        cursor = reader.conn.execute("SELECT id FROM traces")  # an unfinished read holds its snapshot
+        store.close()  # cannot leave WAL mode under a reader: it stays, nothing is lost
+        assert cursor.fetchall() == [(1,)]
+    with TraceStore.open(tmp_path, readonly=False) as writer:
+        assert writer.write_trace(trace_row("p2", 0), TURNS) is not None
+    with TraceStore.open(tmp_path) as reader:
+        assert reader.count() == 2
+
+
+def test_by_problem_streams_finished_traces_with_their_turns(tmp_path):
+    store = make_store(tmp_path)
+    store.write_trace(trace_row("p2", 1, correct=0), TURNS[:2])
+    store.write_trace(trace_row("p2", 0), TURNS)
+    store.write_trace(trace_row("p1", 0, stop_reason="error", error="boom"), TURNS[:1])
+    store.close()
+    with TraceStore.open(tmp_path) as reader:
+        groups = reader.by_problem()
+        problem, traces = next(groups)  # one problem at a time: a generator, not a list
+        assert problem.id == "p2" and problem.question == "What is 2 + 2?"
+        assert [(t.sample, t.correct, len(t.turns)) for t in traces] == [(0, True, len(TURNS)), (1, False, 2)]
+        assert traces[0].turns[2].meta == {"step": 1} and traces[0].turns[4].content == TURNS[4].content
+        assert list(groups) == []  # p1 has only a failed trace
+        assert reader.tallies() == {"p1": (0, 0), "p2": (1, 2)} and reader.outcomes() == (3, 1, 1)
+
+
+def test_every_open_checks_the_schema_version(tmp_path):
+    make_store(tmp_path).close()
+    with TraceStore.open(tmp_path, readonly=False) as store:
+        store.set_meta({"schema_version": "0"})
+    for readonly in (True, False):
+        with pytest.raises(UserError, match="schema version '0'"):
+            TraceStore.open(tmp_path, readonly=readonly)

@@ -1,0 +1,74 @@
+"""What the store's read views return: problems, traces (all columns, or the light form export renders) and turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ProblemRow:
+    """A problem of the harvest, with its pass rate once selection has run."""
+
+    id: str
+    question: str
+    answer: str
+    split: str
+    qhash: str
+    metadata: dict = field(default_factory=dict)
+    pass_rate: float | None = None
+    in_band: bool | None = None
+
+
+@dataclass
+class TraceRow:
+    """One stored trace, every column (without its turns: `TraceStore.turns(id)` / `trace_of(id)`)."""
+
+    id: int
+    problem_id: str
+    sample: int
+    seed: int
+    final_answer: str | None
+    extracted: str | None
+    correct: bool
+    score: float
+    stop_reason: str
+    answer_status: str | None
+    steps: int
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int
+    latency_s: float
+    model: str
+    program_hash: str
+    error: str | None
+    created_at: str
+
+    @property
+    def failed(self) -> bool:
+        """Whether the trace ended in an error (it then counts in no pass rate)."""
+        return self.stop_reason == "error"
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    """A turn as an export renders it: who spoke, what kind of turn, the text and its meta."""
+
+    role: str
+    kind: str
+    content: str
+    meta: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass
+class StoredTrace:
+    """One finished trace as an export reads it: outcome, length and its turns in order."""
+
+    id: int
+    problem_id: str
+    sample: int
+    correct: bool
+    steps: int
+    completion_tokens: int
+    stop_reason: str
+    final_answer: str | None
+    turns: list[StoredTurn]

@@ -1,0 +1,33 @@
+"""The `traces.sqlite` schema, a contract with every reader (export, stats, the UI): add columns, never rename."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+STORE_FILE = "traces.sqlite"
+# Bump only when columns are added, with a migration in `TraceStore.open` for stores of the older version.
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL,
+  qhash TEXT NOT NULL, metadata_json TEXT, pass_rate REAL, in_band INTEGER);
+CREATE TABLE traces (id INTEGER PRIMARY KEY, problem_id TEXT NOT NULL REFERENCES problems(id), sample INTEGER NOT NULL,
+  seed INTEGER NOT NULL, final_answer TEXT, extracted TEXT, correct INTEGER NOT NULL, score REAL NOT NULL,
+  stop_reason TEXT NOT NULL, answer_status TEXT, steps INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, latency_s REAL NOT NULL, model TEXT NOT NULL,
+  program_hash TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL, UNIQUE(problem_id, sample));
+CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, role TEXT NOT NULL,
+  kind TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER,
+  latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
+"""
+INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
+TABLES = ("meta", "problems", "traces", "turns")
+TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
+                 "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
+                 "program_hash", "error", "created_at")
+FAILED = "stop_reason = 'error'"  # a failed trace: counted, never in a pass rate or an export
+
+
+def now() -> str:
+    """UTC time as ISO 8601, the store's timestamp format."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,157 @@
+"""`TraceStore`: open, check, create and write `traces.sqlite` (stdlib sqlite3, WAL while a harvest writes).
+
+The only module of the package that talks to sqlite3; the read queries live in `views.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from loguru import logger
+
+from strawberry_dspy.band import Band
+from strawberry_dspy.benchmarks import Problem, question_hash
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.program.trace import Turn
+from strawberry_dspy.store.schema import FAILED, INDEXES, SCHEMA, SCHEMA_VERSION, STORE_FILE, TABLES, TRACE_COLUMNS, now
+from strawberry_dspy.store.views import StoreViews
+
+
+def store_path(path: str | Path) -> Path:
+    """The sqlite file of a harvest: DIR/traces.sqlite, or the file itself."""
+    path = Path(path)
+    return path / STORE_FILE if path.is_dir() or path.suffix != ".sqlite" else path
+
+
+class TraceStore(StoreViews):
+    """A harvest store. Writes are one transaction per finished trace, serialized by a lock (any thread)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool):
+        self.conn, self.path, self.readonly = conn, path, readonly
+        self.lock = threading.Lock()
+
+    # -- opening -----------------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, readonly: bool = True) -> TraceStore:
+        """Open an existing store (DIR or DIR/traces.sqlite), checking its schema version; a bad one is a UserError."""
+        path = store_path(path)
+        if not path.is_file():
+            raise UserError(f"no trace store at {str(path)!r} (no harvest store there): run `strawberry harvest "
+                            f"PROGRAM --out DIR` first, or pass the directory holding {STORE_FILE}")
+        uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
+        try:
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+        except sqlite3.Error as exc:
+            raise UserError(f"cannot open {path} ({exc}): check the file's permissions") from None
+        store = cls(conn, path, readonly)
+        try:
+            store._check()
+        except BaseException:
+            conn.close()
+            raise
+        if not readonly:
+            _writer_pragmas(conn)
+        return store
+
+    @classmethod
+    def create(cls, path: str | Path, meta: dict[str, str]) -> TraceStore:
+        """Create a new, empty store with its meta rows."""
+        path = store_path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        _writer_pragmas(conn)
+        with conn:
+            conn.executescript("BEGIN;" + SCHEMA + INDEXES + "COMMIT;")
+        store = cls(conn, path, readonly=False)
+        store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), **meta})
+        return store
+
+    def _check(self) -> None:
+        """Raise a UserError if the file is not a readable trace store of this schema version."""
+        try:
+            tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = self.meta().get("schema_version") if "meta" in tables else None
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"{self.path} is corrupt or not a harvest store ({exc}): pass the {STORE_FILE} written by "
+                            "`strawberry harvest`, or move it away (a harvest can replace it with --fresh)") from None
+        missing = [t for t in TABLES if t not in tables]
+        if missing:
+            raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
+                            "pass another --out or --fresh")
+        if version != SCHEMA_VERSION:
+            raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
+                            f"{SCHEMA_VERSION!r}; harvest into another --out")
+
+    def close(self) -> None:
+        """Close the connection (after any write in progress); a writer leaves the store without -wal/-shm files."""
+        with self.lock:
+            if not self.readonly:
+                # Back to a rollback journal: a finished store is one file, and a read-only reader of it creates no
+                # -wal/-shm (in WAL mode it would, and could not remove them). Skipped while a reader holds it open.
+                try:
+                    self.conn.execute("PRAGMA busy_timeout = 0")
+                    self.conn.execute("PRAGMA journal_mode=DELETE")
+                except sqlite3.OperationalError as exc:
+                    logger.debug("{} stays in WAL mode: {}", self.path, exc)
+            self.conn.close()
+
+    def __enter__(self) -> TraceStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- writes (the harvest) ----------------------------------------------------------------------------------
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Insert or replace meta rows (one transaction)."""
+        with self.lock, self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                                  [(k, str(v)) for k, v in values.items()])
+
+    def add_problems(self, problems: list[Problem], split: str) -> None:
+        """Record the harvest's problems (ones already there are kept as they are)."""
+        rows = [(p.id, p.question, p.answer, split, question_hash(p.question), json.dumps(p.metadata, ensure_ascii=False, default=str))
+                for p in problems]
+        with self.lock, self.conn:
+            self.conn.executemany("INSERT OR IGNORE INTO problems (id, question, answer, split, qhash, metadata_json) "
+                                  "VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def set_selection(self, rates: dict[str, float | None], band: Band) -> None:
+        """Store each problem's pass rate and whether it lies in the band."""
+        rows = [(rate, None if rate is None else int(band.contains(rate)), pid) for pid, rate in rates.items()]
+        with self.lock, self.conn:
+            self.conn.executemany("UPDATE problems SET pass_rate = ?, in_band = ? WHERE id = ?", rows)
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('band', ?)", (f"{band.lo},{band.hi}",))
+
+    def write_trace(self, row: dict, turns: list[Turn]) -> int | None:
+        """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
+        columns = [c for c in TRACE_COLUMNS if c != "id"]
+        values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
+        with self.lock:
+            try:
+                with self.conn:
+                    cursor = self.conn.execute(
+                        f"INSERT INTO traces ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
+                    trace_id = cursor.lastrowid
+                    self.conn.executemany(
+                        "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
+                          t.latency_s, json.dumps(t.meta, ensure_ascii=False, default=str)) for i, t in enumerate(turns)])
+            except sqlite3.IntegrityError:
+                return None
+        return trace_id
+
+    def delete_failed(self) -> int:
+        """Remove failed traces (and their turns) so they are sampled again; returns how many."""
+        with self.lock, self.conn:
+            self.conn.execute(f"DELETE FROM turns WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
+            return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
+
+
+def _writer_pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")  # readers (stats, the UI) see committed traces while the harvest writes
+    conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: a killed process loses nothing committed
+    conn.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,169 @@
+"""The store's read views: every query a reader makes (harvest resume, selection, stats, signals, export, the UI).
+
+Views that may cover the whole store stream (iterate a cursor, or go problem by problem) instead of loading every
+turn into memory.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import chain, groupby
+from typing import Iterator
+
+from strawberry_dspy.band import Band, pass_rate
+from strawberry_dspy.program.trace import Trace, Turn
+from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
+from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
+
+PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
+STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
+
+
+def _turn(row: tuple) -> StoredTurn:
+    role, kind, content, meta_json = row[-4:]
+    return StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {})
+
+
+def _problem(row: tuple) -> ProblemRow:
+    return ProblemRow(*row[:5], json.loads(row[5] or "{}"), row[6], None if row[7] is None else bool(row[7]))
+
+
+class StoreViews:
+    """Read queries of a `TraceStore` (mixed into it; `self.conn` and `self.path` come from the store)."""
+
+    # -- meta and problems -------------------------------------------------------------------------------------
+    def meta(self) -> dict[str, str]:
+        """All meta rows as a dict."""
+        return dict(self.conn.execute("SELECT key, value FROM meta"))
+
+    def band(self) -> Band | None:
+        """The band the harvest's last selection used (None before one ran)."""
+        stored = self.meta().get("band")
+        return Band.of(stored.split(",")) if stored else None
+
+    def meta_json(self, key: str) -> dict:
+        """A JSON-valued meta entry (versions_json, config_json) as a dict; {} when absent or unreadable."""
+        try:
+            return json.loads(self.meta().get(key) or "{}")
+        except json.JSONDecodeError:
+            return {}
+
+    def problems(self) -> Iterator[ProblemRow]:
+        """Every problem, in insertion order."""
+        for row in self.conn.execute(f"SELECT {PROBLEM_COLUMNS} FROM problems ORDER BY rowid").fetchall():
+            yield _problem(row)
+
+    def problem(self, problem_id: str) -> ProblemRow | None:
+        """One problem by id, or None."""
+        row = self.conn.execute(f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id = ?", (problem_id,)).fetchone()
+        return None if row is None else _problem(row)
+
+    # -- traces and turns --------------------------------------------------------------------------------------
+    def traces(self, problem_id: str | None = None, include_failed: bool = True) -> Iterator[TraceRow]:
+        """Stored traces (optionally of one problem), ordered by problem then sample."""
+        where, args = [], []
+        if problem_id is not None:
+            where.append("problem_id = ?")
+            args.append(problem_id)
+        if not include_failed:
+            where.append(f"NOT {FAILED}")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        query = f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces{clause} ORDER BY problem_id, sample"
+        for row in self.conn.execute(query, args).fetchall():
+            values = dict(zip(TRACE_COLUMNS, row))
+            values["correct"] = bool(values["correct"])
+            yield TraceRow(**values)
+
+    def turns(self, trace_id: int) -> list[Turn]:
+        """The turns of one trace, in order."""
+        rows = self.conn.execute("SELECT role, kind, content, prompt_tokens, completion_tokens, cached_tokens, latency_s, "
+                                 "meta_json FROM turns WHERE trace_id = ? ORDER BY idx", (trace_id,)).fetchall()
+        return [Turn(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0.0, json.loads(r[7] or "{}")) for r in rows]
+
+    def trace_of(self, trace_id: int) -> Trace:
+        """The stored trace rebuilt as a program Trace (turns, final answer, status, stop reason, error)."""
+        row = self.conn.execute("SELECT final_answer, answer_status, stop_reason, error FROM traces WHERE id = ?",
+                                (trace_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no trace with id {trace_id} in {self.path}")
+        return Trace(self.turns(trace_id), final_answer=row[0], answer_status=row[1] or "missing", stop_reason=row[2],
+                     error=row[3])
+
+    def by_problem(self) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+        """Each problem with finished traces (by id), with those traces and their turns, one problem at a time."""
+        problems = {row[0]: _problem(row) for row in self.conn.execute(
+            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED})")}
+        # One pass in the order of the (problem_id, sample) index: SQLite streams it without sorting the store.
+        rows = self.conn.execute(
+            f"SELECT {STORED_TRACE_COLUMNS}, u.role, u.kind, u.content, u.meta_json FROM traces t "
+            f"LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx")
+        for problem_id, problem_rows in groupby(rows, key=lambda row: row[1]):
+            traces = []
+            for _, trace_rows in groupby(problem_rows, key=lambda row: row[0]):
+                first = next(trace_rows)
+                turns = [_turn(row) for row in chain([first], trace_rows) if row[8] is not None]
+                i, p, s, c, steps, tokens, stop, final = first[:8]
+                traces.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns))
+            yield problems[problem_id], traces
+
+    def finished(self) -> set[tuple[str, int]]:
+        """The (problem_id, sample) pairs already stored."""
+        return set(self.conn.execute("SELECT problem_id, sample FROM traces"))
+
+    # -- counts and aggregates (selection, stats) --------------------------------------------------------------
+    def count(self, *, problem_id: str | None = None) -> int:
+        """Number of stored traces (of one problem, or all), failed ones included."""
+        if problem_id is None:
+            return self.conn.execute("SELECT COUNT(*) FROM traces").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM traces WHERE problem_id = ?", (problem_id,)).fetchone()[0]
+
+    def outcomes(self) -> tuple[int, int, int]:
+        """(traces, failed traces, correct non-failed traces) over the whole store."""
+        traces, failed, correct = self.conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({FAILED}), 0), COALESCE(SUM(correct AND NOT {FAILED}), 0) "
+            "FROM traces").fetchone()
+        return traces, int(failed), int(correct)
+
+    def tallies(self) -> dict[str, tuple[int, int]]:
+        """problem id -> (correct, non-failed samples), for every problem of the store ((0, 0) when none)."""
+        counts = {pid: (0, 0) for (pid,) in self.conn.execute("SELECT id FROM problems ORDER BY rowid")}
+        query = f"SELECT problem_id, SUM(correct), COUNT(*) FROM traces WHERE NOT {FAILED} GROUP BY problem_id"
+        for pid, correct, total in self.conn.execute(query):
+            counts[pid] = (int(correct), int(total))
+        return counts
+
+    def pass_rates(self) -> dict[str, float | None]:
+        """problem id -> pass rate (None for a problem with no non-failed sample yet)."""
+        return {pid: pass_rate(correct, total) for pid, (correct, total) in self.tallies().items()}
+
+    def max_samples(self) -> int:
+        """The most samples (failed included) any problem has."""
+        return self.conn.execute("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM traces GROUP BY problem_id)").fetchone()[0] or 0
+
+    def token_totals(self) -> tuple[int, int, int]:
+        """(prompt, cached, completion) tokens over every trace."""
+        return self.conn.execute(
+            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
+            "FROM traces").fetchone()
+
+    def stop_reasons(self) -> list[tuple[str, int, int]]:
+        """(stop reason, traces, correct) by decreasing count."""
+        rows = self.conn.execute("SELECT stop_reason, COUNT(*), SUM(correct) FROM traces GROUP BY stop_reason").fetchall()
+        return sorted(((r, n, int(c or 0)) for r, n, c in rows), key=lambda row: -row[1])
+
+    # -- per-turn streams (signals) ----------------------------------------------------------------------------
+    def verdicts(self) -> Iterator[tuple[int, bool, dict]]:
+        """(trace id, trace correct, verify turn meta) for each verifier turn of a non-failed trace, in order."""
+        for trace_id, correct, meta_json in self.conn.execute(
+                "SELECT t.id, t.correct, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
+                f"WHERE u.kind = 'verify' AND NOT t.{FAILED} ORDER BY t.id, u.idx"):
+            yield trace_id, bool(correct), json.loads(meta_json or "{}")
+
+    def turn_stream(self) -> Iterator[tuple[int, str, str, str, str, str | None]]:
+        """(trace id, problem id, role, kind, content, meta JSON) for every turn of a non-failed trace, trace by trace.
+
+        The meta stays JSON text: a stats pass reads millions of turns and needs the meta of a few.
+        """
+        yield from self.conn.execute(
+            "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
+            f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx")
