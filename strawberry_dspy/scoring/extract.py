@@ -12,7 +12,7 @@ _TAGGED = re.compile(r"<\s*final[_ ]?answer\s*>(.*?)(?:<\s*/\s*final[_ ]?answer\
 _TAG = re.compile(r"<\s*/?\s*final[_ ]?answer\s*>", re.IGNORECASE)
 _MARKER = re.compile(  # how a sentence announces the answer; the last announced sentence is the answer
     r"^(?:(?:so|thus|therefore|hence|in conclusion|finally)\b[,:]?\s*)?(?:the\s+)?(?:final\s+|correct\s+)?"
-    r"(?:answer|result|solution)\b\s*(?:is\b|:|=)?\s*:?\s*|^(?:so|thus|therefore|hence)\b[,:]?\s*",
+    r"(?:answer|result|solution)\b\s*(?:is\b|:|=)?\s*:?\s*|^(?:so|thus|therefore|hence)\b[,:]?\s*|^#{3,}\s*",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|\n+")
@@ -24,6 +24,7 @@ _SEVERAL = re.compile(r"\b(?:or|either)\b|\+/-|±", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|approximately|roughly|around|about|might|could)\b",
                     re.IGNORECASE)
 _ARITHMETIC = re.compile(r"[\d\s().]*\d[\d\s().]*(?:[-+*/×÷^xX][\d\s().-]*\d[\d\s().]*)+")
+_BINARY_OPERATION = re.compile(r"[\w)}]\s*[-+*/^×÷]\s*[\w(\\-]")  # 'x + x', '4+5'; not the sign of '-12'
 _NUMBER_WITH_UNIT = re.compile(rf"[$€£]?\s*({NUMBER_PATTERN})\s*(?:%|[A-Za-z$€£][A-Za-z .]{{0,30}})?")
 MAX_PHRASE_WORDS = 12  # an answer phrase ('Fay has 17 marbles now') is short; a paragraph is not an answer
 
@@ -80,13 +81,14 @@ def _answer_sentence(text: str, numeric_gold: bool) -> str | None:
     if len(sentences) <= 1:
         return sentences[0] if sentences else None
     announced = [i for i, s in enumerate(sentences) if _MARKER.match(_strip_wrapping(s))]
-    if not announced:
+    if not announced and not numeric_gold:
         return None
-    index = announced[-1]
-    if numeric_gold:  # a later sentence stating a different number takes the answer back
-        stated = _value(_core(sentences[index]))
+    index = announced[-1] if announced else len(sentences) - 1  # unannounced: the concluding sentence
+    if numeric_gold:  # a later sentence stating one different number ('Wait, it is 48.') takes the answer back
+        stated = _value(_core(sentences[index], "0"))
         for later in sentences[index + 1:]:
-            if any(parse_number(n) != stated for n in numbers_in(later)):
+            said = _value(_core(later, "0")) if len(numbers_in(later)) == 1 or "=" in later else None
+            if said is not None and said != stated:
                 return sentences[index] + " or " + later
     return sentences[index]
 
@@ -94,9 +96,12 @@ def _answer_sentence(text: str, numeric_gold: bool) -> str | None:
 def _core(sentence: str, gold: str = "") -> str:
     """The sentence without its announcement, its last side when it is a statement 'X = Y' (words of the gold kept)."""
     text = _strip_wrapping(strip_answer_prefix(_strip_wrapping(sentence)))
-    cuts = [m for m in _EQUALITY.finditer(text) if m.group(0).strip().lower() not in gold.lower().split()]
-    if cuts and text[cuts[-1].end():].strip():
-        text = text[cuts[-1].end():]
+    numeric = parse_number(clean_answer(gold)) is not None
+    for cut in reversed([m for m in _EQUALITY.finditer(text) if m.group(0).strip().lower() not in gold.lower().split()]):
+        rest = text[cut.end():]
+        if numbers_in(rest) if numeric else rest.strip():  # '21 - 6 = 13 pencils are left' says 13
+            text = rest
+            break
     return _strip_wrapping(text)
 
 
@@ -140,8 +145,7 @@ def extract_answer(response: str | None, gold: str = "", question: str = "") -> 
     if _words_outside(_HEDGE, sentence, gold):
         return Extraction(core, "hedged")
     squeezed = _squeeze(core)
-    if (_ARITHMETIC.fullmatch(core) or re.search(r"[-+*/^=]", squeezed)) and len(squeezed) >= 3 \
-            and squeezed != _squeeze(gold) and squeezed in _squeeze(question) and numbers_in(core)[1:]:
+    if _BINARY_OPERATION.search(core) and squeezed != _squeeze(gold) and squeezed in _squeeze(question):
         return Extraction(core, "restated-question")
     if not numeric_gold:
         return Extraction(core or None, None if core else "no-answer")
