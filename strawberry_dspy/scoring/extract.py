@@ -19,7 +19,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^\s])|\n+")
 # The last side of a statement 'X = Y', 'X equals Y', 'X is Y' is what it says X is.
 _EQUALITY = re.compile(r"\s*(?:=|\bequals\b|\bis equal to\b|\bis\b|\bare\b|\bgives(?: us)?\b|\bmakes\b)\s*",
                        re.IGNORECASE)
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot|neither|nor|none)\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|neither|nor|none|wrong|incorrect|false)\b|n't\b", re.IGNORECASE)
 _SEVERAL = re.compile(r"\b(?:or|either)\b|\+/-|±", re.IGNORECASE)
 _HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|probably|approximately|roughly|around|about|might|could)\b",
                     re.IGNORECASE)
