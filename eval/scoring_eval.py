@@ -14,10 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from strawberry_dspy.benchmarks import Problem, load_benchmark
+from strawberry_dspy.program.verdict import parse_verdict
 from strawberry_dspy.scoring import SCORERS
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "scoring" / "labelled_replies.jsonl"
+VERDICTS = ROOT / "tests" / "program" / "verdicts_labelled.jsonl"
 REPORT = ROOT / "eval" / "results" / "scoring.md"
 COMMAND = "PYTHONPATH=. python eval/scoring_eval.py"
 SCORER_ORDER = (*SCORERS, "task")
@@ -57,13 +59,40 @@ def new_correct(case: dict, scorer: str) -> tuple[bool, str]:
     return score.correct, score.rule
 
 
+def _main_source(path: str) -> str:
+    return subprocess.run(["git", "show", f"main:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
 def old_module() -> types.ModuleType:
     """strawberry_dspy/scoring.py as it is on main, loaded from git."""
-    source = subprocess.run(["git", "show", "main:strawberry_dspy/scoring.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
     module = sys.modules["old_scoring"] = types.ModuleType("old_scoring")  # dataclasses look their module up
-    exec(compile(source, "main:strawberry_dspy/scoring.py", "exec"), module.__dict__)
+    exec(compile(_main_source("strawberry_dspy/scoring.py"), "main:strawberry_dspy/scoring.py", "exec"), module.__dict__)
     return module
+
+
+def old_parse_verdict():
+    """parse_verdict as it is on main (the lines from its regex to the next class of program/modules.py)."""
+    source = _main_source("strawberry_dspy/program/modules.py")
+    namespace: dict = {}
+    exec("import re\n" + source[source.index("_VERDICT = "):source.index("class WindowedVerifier")], namespace)
+    return namespace["parse_verdict"]
+
+
+def verdict_table() -> list[str]:
+    """Agreement of the old and new parse_verdict with the hand labels, real critiques and adversarial ones."""
+    cases = [json.loads(line) for line in VERDICTS.read_text().splitlines() if line.strip()]
+    old = old_parse_verdict()
+    lines = ["", f"Verifier verdicts (`parse_verdict`) on `{VERDICTS.relative_to(ROOT)}`, hand-labelled correct /",
+             "incorrect / unclear; 'opposite' = read correct for incorrect or the reverse:", "",
+             "| critiques | count | old agrees | old opposite | new agrees | new opposite |", "| --- | --- | --- | --- | --- | --- |"]
+    for kind in ("real", "adversarial"):
+        chosen = [c for c in cases if c["source"].startswith(kind)]
+        counts = []
+        for parse in (old, parse_verdict):
+            read = [(c["label"], parse(c["critique"])) for c in chosen]
+            counts += [sum(a == b for a, b in read), sum({a, b} == {"correct", "incorrect"} for a, b in read)]
+        lines.append(f"| {kind} | {len(chosen)} | {counts[0]} | {counts[1]} | {counts[2]} | {counts[3]} |")
+    return lines
 
 
 def old_correct(old: types.ModuleType, case: dict, scorer: str) -> bool:
@@ -137,6 +166,7 @@ def report(table: dict, cases: list[dict]) -> str:
         lines.append(f"- `{scorer}`: " + ", ".join(f"{rule} {count}" for rule, count in row["rules"].most_common()))
     lines += ["", "Some wrong replies the old `numeric` scorer credited:", ""]
     lines += [f"- `{json.dumps(r)[1:-1]}`" for r in table["numeric"]["old_false_credits"][:12]]
+    lines += verdict_table()
     return "\n".join(lines) + "\n"
 
 
