@@ -1,4 +1,4 @@
-"""Precision and recall of each scorer on the hand-labelled replies, beside the old scorer from main.
+"""Precision and recall of each scorer on the hand-labelled replies, beside the scorer before this change.
 
 Run: PYTHONPATH=. python eval/scoring_eval.py   (writes eval/results/scoring.md)
 """
@@ -23,6 +23,7 @@ VERDICTS = ROOT / "tests" / "program" / "verdicts_labelled.jsonl"
 REPORT = ROOT / "eval" / "results" / "scoring.md"
 COMMAND = "PYTHONPATH=. python eval/scoring_eval.py"
 SCORER_ORDER = (*SCORERS, "task")
+OLD = "39cc7005cad516f10b1d146fc53b128f21b5703e"  # the last commit with the old scoring.py and parse_verdict
 
 
 def load_cases(path: Path = LABELLED) -> list[dict]:
@@ -59,20 +60,20 @@ def new_correct(case: dict, scorer: str) -> tuple[bool, str]:
     return score.correct, score.rule
 
 
-def _main_source(path: str) -> str:
-    return subprocess.run(["git", "show", f"main:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+def _old_source(path: str) -> str:
+    return subprocess.run(["git", "show", f"{OLD}:{path}"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
 def old_module() -> types.ModuleType:
-    """strawberry_dspy/scoring.py as it is on main, loaded from git."""
+    """strawberry_dspy/scoring.py before this change, loaded from git."""
     module = sys.modules["old_scoring"] = types.ModuleType("old_scoring")  # dataclasses look their module up
-    exec(compile(_main_source("strawberry_dspy/scoring.py"), "main:strawberry_dspy/scoring.py", "exec"), module.__dict__)
+    exec(compile(_old_source("strawberry_dspy/scoring.py"), "old scoring.py", "exec"), module.__dict__)
     return module
 
 
 def old_parse_verdict():
-    """parse_verdict as it is on main (the lines from its regex to the next class of program/modules.py)."""
-    source = _main_source("strawberry_dspy/program/modules.py")
+    """parse_verdict before this change (the lines from its regex to the next class of program/modules.py)."""
+    source = _old_source("strawberry_dspy/program/modules.py")
     namespace: dict = {}
     exec("import re\n" + source[source.index("_VERDICT = "):source.index("class WindowedVerifier")], namespace)
     return namespace["parse_verdict"]
@@ -155,7 +156,7 @@ def report(table: dict, cases: list[dict]) -> str:
         n, o = row["new"], row["old"]
         lines.append(f"| {scorer} | {n['cases']} | {n['right']} | {n['fp']} | {n['fn']} | {n['precision']:.3f} | "
                      f"{n['recall']:.3f} | {o['fp']} | {o['fn']} | {o['precision']:.3f} | {o['recall']:.3f} |")
-    lines += ["", "On the real replies alone (old scorer from `git show main:strawberry_dspy/scoring.py`):", "",
+    lines += ["", f"On the real replies alone (old scorer: `git show {OLD[:7]}:strawberry_dspy/scoring.py`):", "",
               "| scorer | real replies | old: wrong credited | old: right missed | new: wrong credited | new: right missed |",
               "| --- | --- | --- | --- | --- | --- |"]
     for scorer, row in table.items():
