@@ -38,14 +38,18 @@ class Extraction:
     number: Fraction | None = None  # the answer's value when the gold answer is one number
 
 
+_WRAPPED = re.compile(r"^([*_`\"']+)(\S(?:.*?\S)?)\1$", re.DOTALL)  # '**7**', '`7`', '"HELLO"': the same marks both sides
+
+
 def _strip_wrapping(text: str) -> str:
     """Markdown emphasis, quotes, code ticks and a final period around an answer."""
-    text = text.strip().strip("*_`").strip()
+    text = text.strip()
     for _ in range(2):  # 'X'. and "X." alike
         text = text.rstrip(" .,;:!") if not text.endswith("..") else text
-        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
-            text = text[1:-1].strip()
-    return text.strip("*_`").strip()
+        wrapped = _WRAPPED.match(text)
+        if wrapped and wrapped.group(2):
+            text = wrapped.group(2)
+    return text
 
 
 def _last_boxed(text: str) -> list[str]:
@@ -97,7 +101,7 @@ def _core(sentence: str, gold: str = "") -> str:
     """The sentence without its announcement, its last side when it is a statement 'X = Y' (words of the gold kept)."""
     text = _strip_wrapping(strip_answer_prefix(_strip_wrapping(sentence)))
     numeric = parse_number(clean_answer(gold)) is not None
-    for cut in reversed([m for m in _EQUALITY.finditer(text) if m.group(0).strip().lower() not in gold.lower().split()]):
+    for cut in reversed([m for m in _EQUALITY.finditer(text) if not _in_gold(m.group(0).strip(), gold)]):
         rest = text[cut.end():]
         if numbers_in(rest) if numeric else rest.strip():  # '21 - 6 = 13 pencils are left' says 13
             text = rest
@@ -114,9 +118,16 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[\s()]", "", normalize_math_text(text)).lower()
 
 
+def _in_gold(token: str, gold: str) -> bool:
+    """Whether the gold answer itself holds this word ('or' in 'Oregon' does not count) or symbol ('F=3,I=4')."""
+    if token[:1].isalpha():
+        return re.search(rf"\b{re.escape(token)}\b", gold, re.IGNORECASE) is not None
+    return token in gold
+
+
 def _words_outside(pattern: re.Pattern, text: str, gold: str) -> bool:
     """Whether the text uses a rule word the gold answer itself does not contain."""
-    return any(m.group(0).lower() not in gold.lower() for m in pattern.finditer(text))
+    return any(not _in_gold(m.group(0), gold) for m in pattern.finditer(text))
 
 
 def extract_answer(response: str | None, gold: str = "", question: str = "") -> Extraction:
@@ -132,7 +143,9 @@ def extract_answer(response: str | None, gold: str = "", question: str = "") -> 
     text = boxed[0] if boxed else text
     gold_value = parse_number(clean_answer(gold)) if gold else None
     numeric_gold = gold_value is not None and re.fullmatch(NUMBER_PATTERN, normalize_math_text(clean_answer(gold)))
-    sentence = _answer_sentence(text, bool(numeric_gold))
+    # A gold of several lines or sentences (a grid, a list) is answered by the whole text, not one sentence of it.
+    whole = _SENTENCE_END.search(clean_answer(gold).strip()) is not None
+    sentence = text.strip() if whole else _answer_sentence(text, bool(numeric_gold))
     if sentence is None:
         return Extraction(None, "no-stated-answer")
     core = _core(sentence, gold)

@@ -106,6 +106,8 @@ def best_graded(grade: Callable[[str], float], gold: str, response: str | None, 
     if rejected:
         return rejected
     candidates = [extraction.answer]
+    if f"{extraction.answer}." in (response or ""):  # the answer may itself end with a period (a sentence)
+        candidates.append(f"{extraction.answer}.")
     if extraction.number is not None:
         candidates.append(str(extraction.number))
     best = Score(False, 0.0, extraction.answer, "task-score")

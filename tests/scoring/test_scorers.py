@@ -159,3 +159,9 @@ def test_task_grading_sees_only_the_given_answer():
 
     assert best_graded(grade, "9", "0 - -9 - 9", "Calculate 0 - -9.").correct is False
     assert best_graded(grade, "9", "So, 0 - (-9) = 9.", "Calculate 0 - -9.").correct is True
+
+
+def test_a_gold_of_several_lines_is_compared_with_the_whole_answer():
+    grid = "1 2\n3 4"
+    assert SCORERS["exact"](grid, "<final_answer>1 2\n3 4</final_answer>").rule == "equal"
+    assert best_graded(lambda answer: float(answer == grid), grid, "1 2\n3 4").correct is True
