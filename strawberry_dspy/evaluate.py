@@ -24,6 +24,7 @@ class ProblemResult:
     gold: str
     answer: str | None
     extracted: str | None
+    rule: str  # the scoring rule that decided (numeric-equal, restated-question, several-answers, ...)
     correct: bool
     score: float
     stop_reason: str
@@ -61,7 +62,7 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
             trace = Trace(stop_reason="error", error="the program raised; see run.log")
         score = benchmark.score(problem, trace.final_answer)
         results.append(ProblemResult(
-            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.correct,
+            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.rule, score.correct,
             score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
             trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict()))
     return results

@@ -79,4 +79,5 @@ class ReasoningGymBenchmark(Benchmark):
     def score_task(self, problem: Problem, response: str | None) -> Score:
         """Grade with the task's score_answer; only a score of 1.0 counts as correct."""
         entry = self._entry_for(problem)
-        return best_graded(lambda answer: self.dataset.score_answer(answer, entry), problem.answer, response)
+        return best_graded(lambda answer: self.dataset.score_answer(answer, entry), problem.answer, response,
+                           problem.question)
