@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import dspy
@@ -19,9 +18,12 @@ import dspy
 from strawberry_dspy.config import RunConfig, config_from_dict
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.build import build_program
+from strawberry_dspy.stage_output import OutputKind, write_file
 
 FORMAT = "strawberry-compiled/1"
 META_KEY = "strawberry"
+# a compile directory resumes its study; compiled.json in it is replaced atomically on every compile
+COMPILE_OUTPUT = OutputKind("compile", "compiled program", ("compiled.json", "study.sqlite", "compile.log"))
 
 
 def text_hash(text: str) -> str:
@@ -44,19 +46,23 @@ def base_program_record(path: str | Path) -> dict:
 
 def save_compiled(path: str | Path, program: dspy.Module, config: RunConfig, metadata: dict) -> Path:
     """Write program.save() JSON plus metadata, atomically (a temp file renamed over the target)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.json")
-    try:
+    def write(tmp: Path) -> None:
         program.save(str(tmp))
         state = json.loads(tmp.read_text())
         state[META_KEY] = {"format": FORMAT, "config": config.to_dict(), "structure": program_structure(program),
                            **metadata}
         tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+    return write_file(Path(path), write)
+
+
+def is_compiled(path: Path) -> bool:
+    """Whether a file is a compiled program written by strawberry compile (what `--out X.json` may replace)."""
+    try:
+        read_metadata(path)
+    except UserError:
+        return False
+    return True
 
 
 def read_metadata(path: str | Path) -> dict:

@@ -38,7 +38,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
     config.validate()
     store = read_store(directory)
     out = Path(out) if out else default_out(store, config)
-    check_destination(out, overwrite)
+    check_destination(out, overwrite, store.path.parent)
     if not store.traces:
         raise UserError(f"{store.path} holds no finished traces ({store.failed} failed): run `strawberry harvest` "
                         "first, or check why its traces failed")
@@ -72,7 +72,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
     counts["rows"] = len(rows)
     card = dataset_card(config, store.meta, counts, stats, str(store.path), store.meta_json("versions_json"))
     write_export(out, rows, config.to, {"README.md": card, "export.yaml": export_yaml(config, str(store.path))},
-                 overwrite)
+                 overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", len(rows), config.format, out)
     if config.push_to_hub:
         push_to_hub(config.push_to_hub, rows, card)

@@ -19,6 +19,7 @@ from pathlib import Path
 from loguru import logger
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.stage_output import remove_created
 
 TEMPLATE = "gguf_template.gguf"
 # the weights' version is in the name: llama.cpp serves a GGUF under its file name, which DSPy's cache keys on
@@ -90,8 +91,8 @@ def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path |
     weights = sorted(folder.glob("*.safetensors"))
     if out.is_file() and out.stat().st_mtime >= max(w.stat().st_mtime for w in weights):
         return out
-    for stale in folder.glob(GGUF_NAME.format(version="*", quant=quant)):
-        stale.unlink()  # written from weights that have since been replaced
+    # written here from weights that have since been replaced
+    remove_created(folder, [stale.name for stale in folder.glob(GGUF_NAME.format(version="*", quant=quant))])
     started = time.perf_counter()
     config = json.loads((folder / "config.json").read_text())
     reader = gguf.GGUFReader(str(folder / TEMPLATE))
