@@ -19,7 +19,8 @@ from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.report import format_table
-from strawberry_dspy.stage_output import OutputKind, default_dir, log_to, staged, task_slug, write_provenance
+from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,
+                                         write_provenance)
 
 RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
                      frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
@@ -131,12 +132,13 @@ def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult],
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
+    out = Path(out) if out else default_out_dir(config)
+    check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
     lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
                     cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
     program = program or build_program(config)
-    out = Path(out) if out else default_out_dir(config)
     # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
     with staged(out, RUN_DIR) as folder:
         with log_to(folder / "run.log", mode="w"):

@@ -23,7 +23,8 @@ from strawberry_dspy.bootstrap.report import write_report
 from strawberry_dspy.bootstrap.settings import BootstrapSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
-from strawberry_dspy.stage_output import OutputKind, claim_dir, lock_output, log_to, remove_created, task_slug, write_json
+from strawberry_dspy.stage_output import (OutputKind, claim_dir, lock_output, log_to, remove_created, task_slug,
+                                         write_json)
 
 IDENTITY_FILE = "bootstrap.json"
 ROUND_FILE = "round.json"

@@ -29,7 +29,8 @@ from strawberry_dspy.train.to_gguf import GGUF_NAME, TEMPLATE, gguf_supported, h
 LOG_FILE = "trainer_log.json"
 RECIPE_FILE = "train_config.yaml"
 # replaced only when marked (no legacy names); serving it as hf:DIR adds a GGUF beside the weights
-TRAINED_MODEL = OutputKind("train", "trained model", (RECIPE_FILE,), added_later=(GGUF_NAME.format(version="*", quant="*"),))
+TRAINED_MODEL = OutputKind("train", "trained model", (RECIPE_FILE,),
+                           added_later=(GGUF_NAME.format(version="*", quant="*"),))
 # TRL's defaults are for GPUs; at 135M on a CPU these are what work (recipe fields and `trl:` come after)
 CPU_DEFAULTS = dict(bf16=False, fp16=False, activation_checkpointing=False, report_to="none", save_strategy="no",
                     logging_steps=1, dataloader_num_workers=0, dataloader_pin_memory=False, disable_tqdm=False,
