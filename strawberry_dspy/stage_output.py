@@ -118,13 +118,13 @@ def _foreign(out: Path, kind: OutputKind, replaced: bool) -> str | None:
             others = sorted(n for n in names - set(marker["names"])
                             if not any(fnmatch(n, pattern) for pattern in kind.added_later))
             if others:
-                return f"{len(others)} file(s) {kind.command} did not write ({', '.join(others[:3])})"
+                return f"{len(others)} item(s) {kind.command} did not write ({', '.join(others[:3])})"
         return None
     if not any(name in names for name in kind.signature):
-        return f"{len(names)} file(s) that are not a {kind.kind} ({', '.join(sorted(names)[:3])})"
+        return f"{len(names)} item(s) that are not a {kind.kind} ({', '.join(sorted(names)[:3])})"
     if replaced and not names <= kind.legacy_names:
         others = sorted(names - kind.legacy_names)
-        return f"{len(others)} file(s) {kind.command} did not write ({', '.join(others[:3])})"
+        return f"{len(others)} item(s) {kind.command} did not write ({', '.join(others[:3])})"
     return None
 
 

@@ -111,7 +111,7 @@ def test_claim_dir_reopens_its_own_and_refuses_anything_else(tmp_path):
     (tmp_path / "file").write_text("x")
     write_run(tmp_path / "run", "x")
     before = snapshot(tmp_path)
-    with pytest.raises(UserError, match="holds 1 file.* not a harvest directory .*pass another --out"):
+    with pytest.raises(UserError, match="holds 1 item.* not a harvest directory .*pass another --out"):
         claim_dir(tmp_path / "runs", HARVEST)
     with pytest.raises(UserError, match="is a file"):
         claim_dir(tmp_path / "file", HARVEST)

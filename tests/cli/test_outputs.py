@@ -42,7 +42,7 @@ def problems(tmp_path):
 
 def test_run_refuses_a_folder_of_runs_a_harvest_and_a_file(tmp_path, runs, problems, capsys):
     run = ["run", "programs/zero_shot.yaml", "--benchmark", f"jsonl:{problems}", "--out"]
-    refused(capsys, [*run, str(runs)], tmp_path, "holds 3 file(s) that are not a run directory")
+    refused(capsys, [*run, str(runs)], tmp_path, "holds 3 item(s) that are not a run directory")
     refused(capsys, [*run, str(runs / "harvest")], tmp_path, "not a run directory")
     (tmp_path / "notes.txt").write_text("a user's notes")
     refused(capsys, [*run, str(tmp_path / "notes.txt")], tmp_path, "is a file, not a run directory")
