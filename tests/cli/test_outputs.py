@@ -142,3 +142,23 @@ def test_fresh_removes_the_store_and_nothing_else(tmp_path, problems):
     with TraceStore.open(out) as store:  # the store was started over: this LM answers wrong
         assert store.count() == 2 and not any(r.correct for r in store.traces())
     assert (out / MARKER).is_file()
+
+
+@pytest.mark.integration
+def test_run_replaces_its_own_run_directory_and_nothing_beside_it(tmp_path, capsys):
+    from tests.cli.test_cli import BENCHMARK, strawberry
+
+    out = tmp_path / "runs" / "mine"
+    (tmp_path / "runs" / "other-run").mkdir(parents=True)
+    (tmp_path / "runs" / "other-run" / "summary.json").write_text('{"accuracy": 1.0}')
+    argv = ["run", "programs/zero_shot.yaml", "--limit", "1", "--benchmark", BENCHMARK, "--out", str(out)]
+    assert strawberry(*argv).returncode == 0
+    first = out.stat().st_ino
+    other = snapshot(tmp_path / "runs" / "other-run")
+    result = strawberry(*argv)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_ino != first and (out / "results.jsonl").read_text().count("\n") == 1  # a new directory
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["mine", "other-run"]
+    assert snapshot(tmp_path / "runs" / "other-run") == other
+    (out / "notes.txt").write_text("my notes on this run")
+    refused(capsys, argv, tmp_path, "did not write (notes.txt)")
