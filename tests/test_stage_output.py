@@ -149,3 +149,14 @@ def test_a_cache_entry_written_meanwhile_is_kept(tmp_path):
             (other / "card.json").write_text("first")
     assert (tmp_path / "entry" / "card.json").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry"]
+
+
+def test_a_file_the_project_adds_later_does_not_make_an_output_foreign(tmp_path):
+    kind = OutputKind("train", "trained model", ("train_config.yaml",), added_later=("model-*.gguf",))
+    with staged(tmp_path / "m", kind) as tmp:
+        (tmp / "train_config.yaml").write_text("train: {}")
+    (tmp_path / "m" / "model-1a2b.q8_0.gguf").write_bytes(b"GGUF")  # written when the model was first served
+    check_replace(tmp_path / "m", kind, overwrite=True)
+    (tmp_path / "m" / "weights-by-hand.bin").write_bytes(b"x")
+    with pytest.raises(UserError, match=r"did not write \(weights-by-hand.bin\)"):
+        check_replace(tmp_path / "m", kind, overwrite=True)
