@@ -13,11 +13,11 @@ from dspy.utils.callback import BaseCallback
 from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.compile.compiled import COMPILE_OUTPUT, base_program_record, is_compiled, save_compiled
+from strawberry_dspy.compile.compiled import base_program_record, claim_compile_output, save_compiled
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
 from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Objective, evaluate
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
-from strawberry_dspy.compile.report import write_report
+from strawberry_dspy.compile.report import PLOT_FILE, REPORT_FILE, write_report
 from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
@@ -25,7 +25,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import resolve_lm
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
-from strawberry_dspy.stage_output import RUNS, check_output_file, claim_dir, default_dir, log_to, task_slug
+from strawberry_dspy.stage_output import RUNS, default_dir, log_to, task_slug
 
 MIN_DEV = 2  # fewer dev problems cannot tell two settings apart
 COMPILED_FILE = "compiled.json"
@@ -111,11 +111,8 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
                         "use a larger benchmark or --optimizer search")
     space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
     out_dir, compiled_path = output_paths(program_path, config, options)
-    if options.out is not None and Path(options.out).suffix == ".json":
-        check_output_file(compiled_path, COMPILE_OUTPUT, is_compiled)
-        out_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        claim_dir(out_dir, COMPILE_OUTPUT, sources=[program_path])  # a compile resumes its study here
+    file_form = options.out is not None and Path(options.out).suffix == ".json"
+    claim_compile_output(out_dir, compiled_path, file_form, [REPORT_FILE, PLOT_FILE], program_path)
     task_lm = task_lm or resolve_lm(config.model, temperature=config.temperature, cache=config.cache,
                                     slots=max(config.slots, config.concurrency),
                                     **({"api_base": config.api_base} if config.api_base else {}))

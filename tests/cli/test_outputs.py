@@ -162,3 +162,11 @@ def test_run_replaces_its_own_run_directory_and_nothing_beside_it(tmp_path, caps
     assert snapshot(tmp_path / "runs" / "other-run") == other
     (out / "notes.txt").write_text("my notes on this run")
     refused(capsys, argv, tmp_path, "did not write (notes.txt)")
+
+
+def test_compile_to_a_json_path_refuses_a_report_it_did_not_write(tmp_path, problems, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "report.md").write_text("my own report")
+    refused(capsys, ["compile", "programs/zero_shot.yaml", "--benchmark", f"jsonl:{problems}", "--dev-limit", "2",
+                     "--test-limit", "2", "--out", str(tmp_path / "mine" / "prog.json")], tmp_path,
+            "report.md exists and is not a compile report")
