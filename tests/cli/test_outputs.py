@@ -170,3 +170,19 @@ def test_compile_to_a_json_path_refuses_a_report_it_did_not_write(tmp_path, prob
     refused(capsys, ["compile", "programs/zero_shot.yaml", "--benchmark", f"jsonl:{problems}", "--dev-limit", "2",
                      "--test-limit", "2", "--out", str(tmp_path / "mine" / "prog.json")], tmp_path,
             "report.md exists and is not a compile report")
+
+
+@pytest.mark.parametrize("command", ["run", "harvest", "bootstrap"])
+def test_ctrl_c_is_one_line_from_the_command_and_exit_130(command):
+    import subprocess
+    import sys
+
+    # the command's entry raises KeyboardInterrupt as Ctrl-C would; the dispatcher's one handler answers
+    code = (f"import sys\nfrom strawberry_dspy import cli\nfrom strawberry_dspy.cli import {command} as module\n"
+            "def interrupted(args):\n    raise KeyboardInterrupt\n"
+            f"module.main = interrupted\nsys.exit(cli.main(['{command}', 'programs/zero_shot.yaml']))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 130
+    from strawberry_dspy.cli import COMMANDS
+
+    assert result.stderr == COMMANDS[command].INTERRUPTED + "\n"
