@@ -1,10 +1,13 @@
 """Nothing lost: `--out` onto a path a command did not create is one line and exit 2, with every byte left as it was."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from strawberry_dspy.cli import main
+from strawberry_dspy.cli import COMMANDS, main
 from strawberry_dspy.harvest import TraceStore, harvest
 from strawberry_dspy.stage_output import MARKER
 from tests.export.store_fixture import build_mixed_store
@@ -12,6 +15,7 @@ from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_pro
 from tests.test_stage_output import snapshot
 
 EXPORT = ["--decontam-limit", "20"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def refused(capsys, argv: list[str], root: Path, message: str) -> None:
@@ -174,15 +178,11 @@ def test_compile_to_a_json_path_refuses_a_report_it_did_not_write(tmp_path, prob
 
 @pytest.mark.parametrize("command", ["run", "harvest", "bootstrap"])
 def test_ctrl_c_is_one_line_from_the_command_and_exit_130(command):
-    import subprocess
-    import sys
-
     # the command's entry raises KeyboardInterrupt as Ctrl-C would; the dispatcher's one handler answers
     code = (f"import sys\nfrom strawberry_dspy import cli\nfrom strawberry_dspy.cli import {command} as module\n"
             "def interrupted(args):\n    raise KeyboardInterrupt\n"
             f"module.main = interrupted\nsys.exit(cli.main(['{command}', 'programs/zero_shot.yaml']))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 130
-    from strawberry_dspy.cli import COMMANDS
-
     assert result.stderr == COMMANDS[command].INTERRUPTED + "\n"
