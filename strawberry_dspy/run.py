@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
 import dspy
-import yaml
 from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark
@@ -19,8 +17,12 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_table
+from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,
+                                         write_provenance)
+
+RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
+                     frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
 
 
 def summarize(results: list[ProblemResult], wall_s: float) -> dict:
@@ -61,52 +63,36 @@ def summary_table(summary: dict, title: str) -> str:
 
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
-    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
-    digest = hashlib.sha1(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
-    return Path("runs") / f"{config.program}-{task}-{config.split}-{digest}"
+    return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", config.to_dict())
 
 
-def write_run_dir(out: Path, config: RunConfig, results: list[ProblemResult], summary: dict, log_file: Path,
+def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult], summary: dict,
                   extra: dict | None = None) -> None:
-    """Write the run directory atomically: everything goes to a sibling temp dir that is then renamed."""
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
-    with open(tmp / "results.jsonl", "w") as f:
+    """The run's files into `folder` (a staged directory that stage_output then moves into place)."""
+    write_provenance(folder, config.to_dict())
+    with open(folder / "results.jsonl", "w") as f:
         for r in results:
             f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
-    (tmp / "summary.json").write_text(json.dumps({**summary, **(extra or {})}, indent=2))
-    (tmp / "versions.json").write_text(json.dumps(package_versions(), indent=2))
-    if log_file.exists():
-        shutil.copy(log_file, tmp / "run.log")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    (folder / "summary.json").write_text(json.dumps({**summary, **(extra or {})}, indent=2))
 
 
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
+    out = Path(out) if out else default_out_dir(config)
+    check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
     lm = lm_for(config)
     program = program or build_program(config)
-    out = Path(out) if out else default_out_dir(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    log_file = out.with_name(out.name + ".log.tmp")
-    sink = logger.add(log_file, level="DEBUG", mode="w")
-    try:
-        try:
+    # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
+    with staged(out, RUN_DIR) as folder:
+        with log_to(folder / "run.log", mode="w"):
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
             summary = summarize(results, time.perf_counter() - start)
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
-        finally:
-            logger.remove(sink)
-        write_run_dir(out, config, results, summary, log_file)
-    finally:  # done or interrupted, no half-written file stays behind
-        log_file.unlink(missing_ok=True)
+        write_run_dir(folder, config, results, summary)
     return out, summary, results

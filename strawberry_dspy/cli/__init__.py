@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from loguru import logger
@@ -67,8 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        on_interrupt(getattr(COMMANDS[args.command], "INTERRUPTED", "interrupted"))
+
+
+def on_interrupt(message: str) -> None:
+    """Ctrl-C: what was finished is kept (stage_output removed what was half-written); say how to go on, exit 130.
+
+    Exits at once rather than waiting for worker threads whose LM calls are still in flight.
+    """
+    print(message, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 if __name__ == "__main__":

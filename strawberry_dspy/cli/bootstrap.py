@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,6 +11,8 @@ from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.config import parse_overrides
 
 DEFAULT_RECIPE = "programs/train_dpo.yaml"
+# finished stages kept their markers
+INTERRUPTED = "interrupted: rerun the same command to resume at the first unfinished stage"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,15 +77,8 @@ def main(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     command = "strawberry " + shlex.join(sys.argv[1:]) if "bootstrap" in sys.argv[1:3] else None
-    try:
-        result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
-                           command=command or f"strawberry bootstrap {args.program} ...")
-    except KeyboardInterrupt:
-        # finished stages kept their markers; exit now rather than wait for in-flight LM calls
-        print("interrupted: rerun the same command to resume at the first unfinished stage", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+    result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
+                       command=command or f"strawberry bootstrap {args.program} ...")
     print((result.out / "rounds.md").read_text())
     print(f"loop directory: {result.out}\nround table: {result.out / 'rounds.md'}   plot: {result.out / 'rounds.png'}")
     print(f"next round's model: {result.model}")

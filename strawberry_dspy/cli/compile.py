@@ -13,6 +13,8 @@ from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config
 from strawberry_dspy.errors import UserError
 
+INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its finished trials in study.sqlite)"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml)")

@@ -10,6 +10,8 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.config import DESTINATIONS, FORMATS, NUDGE_MODES, SFT_FORMS, STYLES, WEIGHTINGS
 
+INTERRUPTED = "interrupted: nothing was written (an export appears only when it is complete)"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a run directory holding traces.sqlite (or the file itself)")

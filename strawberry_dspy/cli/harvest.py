@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
@@ -14,6 +12,8 @@ from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
 DEFAULT_SAMPLES = 8
+# every finished trace is committed; traces still in flight are dropped
+INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,17 +57,9 @@ def main(args: argparse.Namespace) -> int:
     config, program = load_program_file(args.program, cli_overrides(args))
     if args.temperature is not None:
         config.set_temperature(args.temperature)  # a compiled program reads the same knobs
-    try:
-        summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
-                          early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
-                          progress=not args.no_progress)
-    except KeyboardInterrupt:
-        # Every finished trace is committed; traces still in flight are dropped. Exit now rather than wait
-        # for the worker threads' LM calls to return.
-        print("interrupted: rerun the same command to resume", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+    summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
+                      early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
+                      progress=not args.no_progress)
     print(summary_table(summary))
     print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")
     return 130 if summary.interrupted else 0

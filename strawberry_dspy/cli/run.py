@@ -8,6 +8,8 @@ from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import run, summary_table
 
+INTERRUPTED = "interrupted: nothing was written (a run directory appears only when the run has finished)"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")

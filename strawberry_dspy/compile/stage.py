@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +13,11 @@ from dspy.utils.callback import BaseCallback
 from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.compile.compiled import base_program_record, save_compiled
+from strawberry_dspy.compile.compiled import base_program_record, claim_compile_output, save_compiled
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
 from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Objective, evaluate
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
-from strawberry_dspy.compile.report import write_report
+from strawberry_dspy.compile.report import PLOT_FILE, REPORT_FILE, write_report
 from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
@@ -27,6 +25,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import lm_for, prompt_lm_for
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.stage_output import RUNS, default_dir, log_to, task_slug
 
 MIN_DEV = 2  # fewer dev problems cannot tell two settings apart
 COMPILED_FILE = "compiled.json"
@@ -74,11 +73,10 @@ class LMCallCounter(BaseCallback):
 
 def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptions) -> Path:
     """runs/compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
-    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
     key = {"config": config.to_dict(), "optimizer": options.optimizer, "objective": options.objective.to_dict(),
            "limits": [options.dev_limit, options.test_limit, options.train_limit], "prompt": options.prompt_model}
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return Path("runs") / "compiled" / f"{program_path.stem}-{task}-{options.optimizer}-{digest}"
+    return default_dir(f"{program_path.stem}-{task_slug(config.benchmark)}-{options.optimizer}", key,
+                       under=RUNS / "compiled")
 
 
 def output_paths(program_path: Path, config: RunConfig, options: CompileOptions) -> tuple[Path, Path]:
@@ -113,16 +111,14 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
                         "use a larger benchmark or --optimizer search")
     space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
     out_dir, compiled_path = output_paths(program_path, config, options)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    file_form = options.out is not None and Path(options.out).suffix == ".json"
+    claim_compile_output(out_dir, compiled_path, file_form, [REPORT_FILE, PLOT_FILE], program_path)
     task_lm = task_lm or lm_for(config)
     if prompt_lm is None and options.prompt_model:
         prompt_lm = prompt_lm_for(config, options.prompt_model)
-    sink = logger.add(out_dir / "compile.log", level="DEBUG")
-    try:
+    with log_to(out_dir / "compile.log"):
         return _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm,
                         out_dir, compiled_path, progress)
-    finally:
-        logger.remove(sink)
 
 
 def _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm, out_dir,

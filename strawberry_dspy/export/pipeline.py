@@ -59,7 +59,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
 def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
     meta = store.meta()
     out = Path(out) if out else default_out(store.path, config)
-    check_destination(out, overwrite)
+    check_destination(out, overwrite, store.path.parent)
     traces, failed, _ = store.outcomes()
     if traces == failed:
         raise UserError(f"{store.path} holds no finished traces ({failed} failed): run `strawberry harvest` "
@@ -93,7 +93,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     counts["rows"] = len(rows)
     card = dataset_card(config, meta, counts, stats, str(store.path), store.meta_json("versions_json"))
     write_export(out, rows, config.to, {"README.md": card, "export.yaml": export_yaml(config, str(store.path))},
-                 overwrite)
+                 overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", len(rows), config.format, out)
     if config.push_to_hub:
         push_to_hub(config.push_to_hub, rows, card)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.stage_output import OutputKind, check_replace, staged
 
 DATA_FILES = {"jsonl": "train.jsonl", "parquet": "train.parquet", "disk": "dataset"}
+EXPORT_DIR = OutputKind("export", "dataset export", ("export.yaml",),
+                        frozenset({*DATA_FILES.values(), "README.md", "export.yaml"}))
 
 
-def check_destination(out: Path, overwrite: bool) -> None:
-    """A UserError when the output exists and may not be replaced."""
-    if out.exists() and not overwrite:
-        raise UserError(f"output {out} already exists: pass --overwrite to replace it or --out to choose another path")
+def check_destination(out: Path, overwrite: bool, source: Path) -> None:
+    """A UserError when the output exists and may not be replaced (never the harvest it is exported from)."""
+    check_replace(out, EXPORT_DIR, overwrite=overwrite, sources=[source])
 
 
 def to_dataset(rows: list[dict]):
@@ -25,15 +25,13 @@ def to_dataset(rows: list[dict]):
     return Dataset.from_list(rows)
 
 
-def write_export(out: Path, rows: list[dict], to: str, extra_files: dict[str, str], overwrite: bool = False) -> Path:
+def write_export(out: Path, rows: list[dict], to: str, extra_files: dict[str, str], overwrite: bool = False,
+                 source: Path | None = None) -> Path:
     """Write rows (as jsonl, parquet or save_to_disk) and the extra text files into `out`, all or nothing."""
-    check_destination(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        target = tmp / DATA_FILES[to]
+    sources = [source] if source is not None else []
+    check_replace(out, EXPORT_DIR, overwrite=overwrite, sources=sources)
+    with staged(out, EXPORT_DIR, sources=sources) as folder:
+        target = folder / DATA_FILES[to]
         if to == "jsonl":
             with target.open("w", encoding="utf-8") as f:
                 for row in rows:
@@ -43,23 +41,8 @@ def write_export(out: Path, rows: list[dict], to: str, extra_files: dict[str, st
         else:
             to_dataset(rows).save_to_disk(str(target))
         for name, text in extra_files.items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            (folder / name).write_text(text, encoding="utf-8")
     return out
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move tmp into place; an existing output is moved aside first and removed only after the rename."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def push_to_hub(repo: str, rows: list[dict], card: str) -> None:

@@ -25,6 +25,7 @@ from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.store import TraceStore
+from strawberry_dspy.stage_output import log_to
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
 
@@ -165,18 +166,15 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, samples: int, p
     phash = program_hash(config, program)
     out = Path(out) if out else default_harvest_dir(config, phash)
     lock = lock_dir(out)
-    sink = None
     try:
         if fresh:
             remove_store(out)
         store = open_store(out, config, phash, samples)
-        sink = logger.add(out / "run.log", level="DEBUG", mode="a")
-        write_provenance(out, config)
-        return _harvest_into(store, out, config, phash, benchmark, problems, samples, program, lm, band, early_stop,
-                             retry_failed, progress)
+        with log_to(out / "run.log"):
+            write_provenance(out, config)
+            return _harvest_into(store, out, config, phash, benchmark, problems, samples, program, lm, band,
+                                 early_stop, retry_failed, progress)
     finally:
-        if sink is not None:
-            logger.remove(sink)
         lock.close()
 
 
