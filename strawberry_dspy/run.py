@@ -22,6 +22,7 @@ from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_table
+from strawberry_dspy.scoring import Score
 
 
 @dataclass
@@ -68,12 +69,16 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
         trace = getattr(prediction, "trace", None)
         if trace is None:  # the program raised instead of recording its failure
             trace = Trace(stop_reason="error", error="the program raised; see run.log")
-        score = benchmark.score(problem, trace.final_answer)
-        results.append(ProblemResult(
-            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.correct,
-            score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
-            trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict()))
+        results.append(problem_result(problem, trace, benchmark.score(problem, trace.final_answer)))
     return results
+
+
+def problem_result(problem: Problem, trace: Trace, score: Score) -> ProblemResult:
+    """One problem's row of results.jsonl: its trace and the score of the trace's final answer."""
+    return ProblemResult(
+        problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.correct,
+        score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
+        trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict())
 
 
 def summarize(results: list[ProblemResult], wall_s: float) -> dict:
@@ -112,6 +117,12 @@ def summary_table(summary: dict, title: str) -> str:
     ], title)
 
 
+def config_lm(config: RunConfig, slots: int) -> dspy.LM:
+    """The config's model as a dspy.LM (temperature, cache and server from the config)."""
+    return resolve_lm(config.model, temperature=config.temperature, slots=slots, cache=config.cache,
+                      **({"api_base": config.api_base} if config.api_base else {}))
+
+
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
     task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
@@ -143,8 +154,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
-                    cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
+    lm = config_lm(config, slots=max(config.slots, config.concurrency))
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)
