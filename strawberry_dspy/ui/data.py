@@ -63,7 +63,10 @@ def reading(path: str | Path) -> Iterator[TraceStore]:
             if not _readers[file] and file in _ours:
                 _ours.discard(file)
                 if _side_files(file) and os.access(file, os.W_OK) and os.access(file.parent, os.W_OK):
-                    TraceStore.open(file, readonly=False).close()
+                    try:
+                        TraceStore.open(file, readonly=False).close()
+                    except UserError:  # not a readable store after all: the reading raised that already
+                        pass
 
 
 def store_version(path: str | Path) -> tuple:
