@@ -6,7 +6,6 @@ import argparse
 import importlib.util
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -57,10 +56,5 @@ def main(args: argparse.Namespace) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"strawberry ui: http://{shown}:{args.port}  ({len(found.harvests)} harvests, {len(found.runs)} runs; "
           "Ctrl-C stops it)", flush=True)
-    child = subprocess.Popen(streamlit_command(args.host, args.port), env=env)
-    try:
-        return child.wait()
-    except KeyboardInterrupt:
-        child.terminate()
-        child.wait()
-        raise
+    command = streamlit_command(args.host, args.port)
+    os.execve(command[0], command, env)  # Streamlit takes over this process: Ctrl-C and signals reach it directly
