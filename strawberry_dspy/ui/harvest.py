@@ -121,6 +121,9 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
 
 
 def _stats_tables(path: str, version: tuple) -> None:
+    # off by default: these tables read and score every turn, again on each refresh of a running harvest
+    if not st.toggle("compute the verifier and nudge tables (reads every turn)", key="show_stats"):
+        return
     stats = _stats(path, version)
     v = stats.verifier
     st.markdown("**Verifier verdicts against the gold outcome**")

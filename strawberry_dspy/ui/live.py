@@ -38,22 +38,22 @@ def make_lm(config: RunConfig) -> dspy.BaseLM:
     return config_lm(config, slots=1)
 
 
-def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> tuple[Problem, str]:
-    """A problem drawn (seeded) from the first `pool` of a benchmark split, with the benchmark's spec."""
+def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem:
+    """A problem drawn (seeded) from the first `pool` problems of a benchmark split."""
     problems = load_benchmark(spec).problems(split, pool)
     if not problems:
         raise UserError(f"benchmark {spec!r} has no {split} problems: check the spec and the split")
-    return random.Random(seed).choice(problems), spec
+    return random.Random(seed).choice(problems)
 
 
-def score_answer(config: RunConfig, problem: Problem, answer: str | None, from_benchmark: bool) -> Score:
-    """The answer graded as `strawberry run` grades it: the benchmark's scorer for its own problems.
+def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
+    """The answer graded as `strawberry run` grades it: by the scorer of the benchmark the problem came from.
 
-    A typed problem has none of a benchmark's metadata, so a task scorer falls back to numeric
-    comparison for a numeric gold answer and math_verify otherwise.
+    A typed problem (benchmark None) has none of a benchmark's metadata, so a task scorer falls back
+    to numeric comparison for a numeric gold answer and math_verify otherwise.
     """
-    if from_benchmark:
-        return load_benchmark(config.benchmark, config.scorer).score(problem, answer)
+    if benchmark:
+        return load_benchmark(benchmark, config.scorer).score(problem, answer)
     name = config.scorer if config.scorer and config.scorer != TASK_SCORER else None
     return SCORERS[name or ("numeric" if is_number(problem.answer) else "math_verify")](problem.answer, answer)
 
@@ -62,9 +62,9 @@ class LiveRun:
     """A program answering one problem in a worker thread; stop it between turns, continue it for more."""
 
     def __init__(self, config: RunConfig, program: dspy.Module, lm: dspy.BaseLM, problem: Problem,
-                 from_benchmark: bool = False, seed: int = 0):
+                 benchmark: str | None = None, seed: int = 0):
         self.config, self.program, self.lm, self.problem = config, program, lm, problem
-        self.from_benchmark, self.seed = from_benchmark, seed
+        self.benchmark, self.seed = benchmark, seed  # benchmark: the spec the problem came from (None: typed)
         self.turns: list[Turn] = []  # appended by the worker, read by the page
         self.trace: Trace | None = None
         self.score: Score | None = None
@@ -116,7 +116,7 @@ class LiveRun:
                     prediction = self.program(question=self.problem.question, seed=self.seed)
                     self.turns.extend(prediction.trace.turns)
             self.trace = prediction.trace
-            self.score = score_answer(self.config, self.problem, self.trace.final_answer, self.from_benchmark)
+            self.score = score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
         except Exception as exc:  # shown in the page, never lost in a thread
             logger.exception("playground run failed")
             self.trace = self.trace or Trace(turns=list(self.turns))
@@ -131,7 +131,7 @@ class LiveRun:
             raise UserError("nothing to save yet: wait until the program has stopped")
         if out.exists():
             raise UserError(f"{out} already exists: choose a new directory to save the trace into")
-        score = self.score or score_answer(self.config, self.problem, self.trace.final_answer, self.from_benchmark)
+        score = self.score or score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
         results = [problem_result(self.problem, self.trace, score)]
         out.parent.mkdir(parents=True, exist_ok=True)
         write_run_dir(out, self.config, results, summarize(results, self.wall_s), out.with_name(out.name + ".log"),

@@ -33,33 +33,33 @@ def overrides_of(text: str, model: str, api_base: str) -> dict:
     return overrides
 
 
-def _problem_inputs() -> tuple[Problem | None, bool]:
-    """The problem to answer and whether it came from a benchmark (then its scorer grades it)."""
+def _problem_inputs() -> tuple[Problem | None, str | None]:
+    """The problem to answer and the benchmark it came from (None when typed): that benchmark's scorer grades it."""
     source = st.radio("problem", ["type one", "random from a benchmark"], horizontal=True, key="source")
     if source == "type one":
         question = st.text_area("question", key="question", placeholder="What is 17 + 25?")
         gold = st.text_input("gold answer (optional)", key="gold")
-        return (Problem(live.TYPED_ID, question.strip(), gold.strip()) if question.strip() else None), False
+        return (Problem(live.TYPED_ID, question.strip(), gold.strip()) if question.strip() else None), None
     spec_col, split_col, seed_col = st.columns([4, 1, 1])
     spec = spec_col.text_input("benchmark spec", RunConfig().benchmark, key="spec")
     split = split_col.selectbox("split", list(SPLIT_FRACTIONS), index=list(SPLIT_FRACTIONS).index("test"), key="split")
     draw = seed_col.number_input("draw", 0, 10**6, 0, key="draw", help="which random draw: change it for another problem")
     try:
-        problem, _ = _draw(spec, split, int(draw))
+        problem = _draw(spec, split, int(draw))
     except UserError as exc:
         st.error(f"error: {exc}")
-        return None, True
+        return None, None
     st.markdown(f"**{problem.id}** — {problem.question}")
     st.caption(f"gold answer: {problem.answer}")
-    return problem, True
+    return problem, spec
 
 
-def _start(program: str, overrides_text: str, model: str, api_base: str, problem: Problem, from_benchmark: bool,
+def _start(program: str, overrides_text: str, model: str, api_base: str, problem: Problem, benchmark: str | None,
            seed: int) -> None:
     try:
         config, module = live.load_setup(program, overrides_of(overrides_text, model, api_base))
         lm = live.make_lm(config)
-        run = live.LiveRun(config, module, lm, problem, from_benchmark, seed)
+        run = live.LiveRun(config, module, lm, problem, benchmark, seed)
         run.start()
     except UserError as exc:
         st.session_state.error = f"error: {exc}"
@@ -127,11 +127,11 @@ def render() -> None:
     api_base = base_col.text_input("API base (openai/... servers)", key="api_base")
     overrides_text = st.text_area("knob overrides, one --key=value per line", key="overrides",
                                   placeholder="--strawberry.max_turns=6\n--temperature=0.2")
-    problem, from_benchmark = _problem_inputs()
+    problem, benchmark = _problem_inputs()
     run: live.LiveRun | None = st.session_state.get("live")
     busy = run is not None and run.running
     if st.button("Run", type="primary", disabled=busy or problem is None or not program, key="run"):
-        _start(program, overrides_text, model, api_base, problem, from_benchmark, int(seed))
+        _start(program, overrides_text, model, api_base, problem, benchmark, int(seed))
         run = st.session_state.get("live")
     if st.session_state.get("error"):
         st.error(st.session_state.error)

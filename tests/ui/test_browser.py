@@ -109,6 +109,16 @@ def page(browser, server):
     assert hosts == {server.split("/")[2]}
 
 
+def content_with(page, needles: list[str], timeout: float = 30.0) -> str:
+    """The page's HTML once it holds every needle (tables fill their cells a moment after they appear)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        content = page.content()
+        if all(n in content for n in needles) or time.monotonic() > deadline:
+            return content
+        time.sleep(0.25)
+
+
 def screenshot(page, tmp_path: Path, name: str) -> Path:
     """Save the page (and, when asked, a compressed copy for the README)."""
     path = tmp_path / f"{name}.png"
@@ -132,14 +142,15 @@ def test_harvest_browser_shows_the_problems_and_a_trace(page, server, outputs, t
     page.goto(server)  # opens on the harvest browser: it was given a harvest
     page.get_by_text("DPO pairs").first.wait_for(timeout=60_000)
     assert page.get_by_role("heading", name="Harvest browser").is_visible()
-    content = page.content()  # st.dataframe draws on a canvas; its cells are in the page's content
-    assert all(p.id in content for p in problems)
+    # st.dataframe draws on a canvas; its cells are in the page's content
+    content = content_with(page, [p.id for p in problems])
+    screenshot(page, tmp_path, "harvest")
+    assert all(p.id in content for p in problems), [p.id for p in problems]
     assert all(html.escape(p.question, quote=False) in content for p in problems)
     text = page.inner_text("body")
     assert "problems\n\n2" in text and "traces\n\n4" in text
     assert "sample 0 · answer" in text and "step · step 1" in text
     assert any(step.splitlines()[0][:40] in text for step in steps if step.strip())  # an open trace's turns
-    screenshot(page, tmp_path, "harvest")
     leftovers = [p.name for p in (outputs / "harvest").iterdir() if p.name.endswith(("-wal", "-shm"))]
     assert leftovers == []
 
@@ -148,7 +159,7 @@ def test_runs_page_compares_the_runs(page, server, tmp_path):
     page.goto(f"{server}/runs")
     page.get_by_text("Accuracy (95% Wilson interval)").wait_for(timeout=60_000)
     page.get_by_text("one problem's traces").wait_for(timeout=30_000)
-    content = page.content()
+    content = content_with(page, ["zero_shot", "strawberry", "McNemar p"])
     assert "zero_shot" in content and "strawberry" in content and "McNemar p" in content
     screenshot(page, tmp_path, "runs")
 

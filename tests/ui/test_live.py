@@ -85,18 +85,19 @@ def test_single_call_programs_run_and_cannot_be_continued():
 
 def test_a_typed_problem_is_graded_like_its_gold_answer():
     config = config_from_dict({"program": "strawberry"})
-    assert live.score_answer(config, PROBLEM, "The answer is 42.", from_benchmark=False).correct
-    assert not live.score_answer(config, PROBLEM, "43", from_benchmark=False).correct
+    assert live.score_answer(config, PROBLEM, "The answer is 42.", benchmark=None).correct
+    assert not live.score_answer(config, PROBLEM, "43", benchmark=None).correct
     words = Problem(live.TYPED_ID, "Capital of France?", "Paris")
-    assert live.score_answer(config, words, "paris", from_benchmark=False).correct
+    assert live.score_answer(config, words, "paris", benchmark=None).correct
 
 
 def test_a_random_problem_comes_from_the_benchmark_and_is_scored_by_it():
     spec = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"
-    problem, _ = live.random_problem(spec, "test", seed=5)
-    assert problem == live.random_problem(spec, "test", seed=5)[0]
-    config = config_from_dict({"program": "strawberry", "benchmark": spec})
-    assert live.score_answer(config, problem, problem.answer, from_benchmark=True).correct
+    problem = live.random_problem(spec, "test", seed=5)
+    assert problem == live.random_problem(spec, "test", seed=5)
+    config = config_from_dict({"program": "strawberry", "benchmark": "jsonl:elsewhere.jsonl"})  # not the recipe's
+    assert live.score_answer(config, problem, problem.answer, benchmark=spec).correct
+    assert not live.score_answer(config, problem, problem.answer + "1", benchmark=spec).correct
     with pytest.raises(UserError, match="unknown benchmark"):
         live.random_problem("nope", "test", 0)
 

@@ -83,6 +83,8 @@ def test_harvest_page_follows_a_growing_harvest(tmp_path, monkeypatch):
 
 def test_harvest_page_stats_tab_and_a_broken_store(harvest_dir, monkeypatch):
     at = AppTest.from_function(harvest_page, default_timeout=60).run()
+    assert "no verdicts" not in " ".join(c.value for c in at.caption)  # computed only when asked for
+    at.toggle(key="show_stats").set_value(True).run()
     captions = " ".join(c.value for c in at.caption)
     assert "no verdicts (the verifier was off" in captions
     assert "final_answer" in frame_text(at)  # the stop-reason table
