@@ -30,6 +30,8 @@ def check_port(host: str, port: int) -> None:
         raise UserError(f"--port must be between 1 and 65535, got {port}")
     try:
         with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            # as the server will: a port whose last server just exited (TIME_WAIT) is free, a listening one is not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
         raise UserError(f"cannot serve on {host}:{port} ({exc.strerror}): pass another --port or --host") from None

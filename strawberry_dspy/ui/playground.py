@@ -84,17 +84,21 @@ def _result(run: live.LiveRun) -> None:
         return
     if trace.error:
         st.error(f"the run ended with an error: {trace.error}")
-    verdict = "—" if score is None or not run.problem.answer else "✓ correct" if score.correct else "✗ incorrect"
-    cols = st.columns(5)
-    answer = "none" if trace.final_answer is None else trace.final_answer
-    cols[0].metric("final answer", answer if len(answer) <= 24 else answer[:22] + "…", help=answer)
-    cols[1].metric("score", verdict, help=f"extracted {score.extracted!r}" if score else None)
-    cols[2].metric("stop reason", trace.stop_reason)
-    cols[3].metric("completion tokens", trace.total("completion_tokens"))
-    cols[4].metric("cached prompt", share(trace.total("cached_tokens"), trace.total("prompt_tokens")))
-    st.caption(f"{trace.steps} steps · {len(trace.turns)} turns · {trace.latency_s:.1f} s in LM calls")
-    out = st.text_input("save the trace as a run directory", f"runs/playground-{datetime.now():%Y%m%d-%H%M%S}",
-                        key="save_dir")
+    answer = "none" if trace.final_answer is None else repr(trace.final_answer)
+    if score is None or not run.problem.answer:
+        st.info(f"final answer {answer} (no gold answer to score it against)")
+    elif score.correct:
+        st.success(f"✓ correct: final answer {answer}, gold {run.problem.answer!r}")
+    else:
+        st.warning(f"✗ incorrect: final answer {answer} (read as {score.extracted!r}), gold {run.problem.answer!r}")
+    cols = st.columns(4)
+    cols[0].metric("steps", trace.steps)
+    cols[1].metric("turns", len(trace.turns))
+    cols[2].metric("completion tokens", trace.total("completion_tokens"))
+    cols[3].metric("cached prompt", share(trace.total("cached_tokens"), trace.total("prompt_tokens")))
+    st.caption(f"stop reason: {trace.stop_reason} · {trace.latency_s:.1f} s in LM calls")
+    st.session_state.setdefault("save_dir", f"runs/playground-{datetime.now():%Y%m%d-%H%M%S}")
+    out = st.text_input("save the trace as a run directory", key="save_dir")
     if st.button("Save", key="save"):
         try:
             st.success(f"saved: {run.save(out)}")

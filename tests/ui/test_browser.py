@@ -1,12 +1,8 @@
-"""The real thing: `strawberry ui` on a harvest and runs of the embedded model, opened in headless Chromium.
-
-Set STRAWBERRY_UI_SCREENSHOTS=docs/ui to refresh the README's screenshots from this test.
-"""
+"""The real thing: `strawberry ui` on a harvest and runs of the embedded model, opened in headless Chromium."""
 
 from __future__ import annotations
 
 import html
-import os
 import shutil
 import socket
 import subprocess
@@ -120,16 +116,10 @@ def content_with(page, needles: list[str], timeout: float = 30.0) -> str:
 
 
 def screenshot(page, tmp_path: Path, name: str) -> Path:
-    """Save the page (and, when asked, a compressed copy for the README)."""
+    """Save what the page shows (kept with the test's temporary files)."""
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path))
     assert path.stat().st_size > 20_000
-    if os.environ.get("STRAWBERRY_UI_SCREENSHOTS"):
-        from PIL import Image
-
-        target = Path(os.environ["STRAWBERRY_UI_SCREENSHOTS"]) / f"{name}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        Image.open(path).convert("RGB").quantize(colors=64).save(target, optimize=True)
     return path
 
 

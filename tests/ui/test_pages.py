@@ -136,12 +136,14 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
     at.run()
     assert not at.exception and not at.error
     assert "17 plus 25" in [t.value for t in at.text]
+    assert at.success[0].value == "✓ correct: final answer '42', gold '42'"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["final answer"] == "42" and metrics["score"] == "✓ correct" and metrics["stop reason"] == "final_answer"
+    assert metrics["steps"] == "2" and metrics["turns"] == "7"
+    assert any(c.value.startswith("stop reason: final_answer") for c in at.caption)
     out = tmp_path / "saved"
     at.text_input(key="save_dir").input(str(out)).run()
     at.button(key="save").click().run()
-    assert at.success[0].value == f"saved: {out}" and (out / "results.jsonl").is_file()
+    assert at.success[1].value == f"saved: {out}" and (out / "results.jsonl").is_file()
     at.button(key="save").click().run()
     assert at.error[0].value == f"error: {out} already exists: choose a new directory to save the trace into"
 
