@@ -101,7 +101,7 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
         _trace_column("correct", [t for t in traces if t[0].correct])
     with wrong:
         _trace_column("incorrect", [t for t in traces if not t[0].correct])
-    st.subheader("DPO pairs `strawberry export --format dpo` would build")
+    st.subheader(f"DPO pairs `strawberry export --format dpo --band {view.band[0]:g} {view.band[1]:g}` would build")
     a, b, c = st.columns(3)
     max_pairs = a.number_input("max pairs per problem", 1, 64, 4, key="max_pairs")
     weighting = b.selectbox("weighting", WEIGHTINGS, key="weighting")

@@ -4,14 +4,16 @@ import threading
 import time
 
 import pytest
-from dspy.clients.engines.dummy_engine import DummyEngine
 
-from strawberry_dspy.benchmarks import Problem
-from strawberry_dspy.config import config_from_dict
-from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.build import build_program
-from strawberry_dspy.ui import live, runs
-from tests.conftest import scripted_lm
+pytest.importorskip("streamlit", reason="the UI needs the [ui] extra: pip install -e '.[ui]'")
+from dspy.clients.engines.dummy_engine import DummyEngine  # noqa: E402
+
+from strawberry_dspy.benchmarks import Problem  # noqa: E402
+from strawberry_dspy.config import config_from_dict  # noqa: E402
+from strawberry_dspy.errors import UserError  # noqa: E402
+from strawberry_dspy.program.build import build_program  # noqa: E402
+from strawberry_dspy.ui import live, runs  # noqa: E402
+from tests.conftest import scripted_lm  # noqa: E402
 
 KNOBS = {"check_every": 2, "verifier_every": 0, "max_turns": 20, "force_answer": False}
 PROBLEM = Problem(live.TYPED_ID, "What is 17 + 25?", "42")
