@@ -169,3 +169,30 @@ def test_app_opens_on_the_page_its_directories_call_for(harvest_dir, monkeypatch
     monkeypatch.setenv(dirs.ENV, "")
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert at.title[0].value == "Playground"
+
+
+def test_playground_stop_then_continue(monkeypatch):
+    from tests.ui.test_live import gated_lm
+
+    lm = gated_lm([{"step": f"step {i}"} for i in range(20)])
+    monkeypatch.setattr(live, "make_lm", lambda config: lm)
+    at = AppTest.from_function(playground_page, default_timeout=60).run()
+    at.text_area(key="question").input("What is 17 + 25?")
+    at.text_area(key="overrides").input("--strawberry.check_every=100\n--strawberry.force_answer=false")
+    at.run()
+    at.button(key="run").click().run()
+    assert not at.button(key="stop").disabled and at.button(key="continue").disabled
+    at.button(key="stop").click().run()  # asked while the first step waits for the model
+    lm.gate.release()
+    assert at.session_state["live"].wait(10)
+    at.run()
+    assert any(c.value.startswith("stop reason: stopped") for c in at.caption)
+    assert [t.value for t in at.text].count("step 0") == 1
+    at.number_input(key="more_turns").set_value(2).run()
+    lm.gate.release()
+    lm.gate.release()
+    at.button(key="continue").click().run()
+    assert at.session_state["live"].wait(10)
+    at.run()
+    assert any(c.value.startswith("stop reason: max_turns") for c in at.caption)
+    assert [t.value for t in at.text if t.value.startswith("step ")] == ["step 0", "step 1", "step 2"]
