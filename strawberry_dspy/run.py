@@ -117,12 +117,6 @@ def summary_table(summary: dict, title: str) -> str:
     ], title)
 
 
-def config_lm(config: RunConfig, slots: int) -> dspy.LM:
-    """The config's model as a dspy.LM (temperature, cache and server from the config)."""
-    return resolve_lm(config.model, temperature=config.temperature, slots=slots, cache=config.cache,
-                      **({"api_base": config.api_base} if config.api_base else {}))
-
-
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
     task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
@@ -154,7 +148,8 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = config_lm(config, slots=max(config.slots, config.concurrency))
+    lm = resolve_lm(config.model, temperature=config.temperature, slots=max(config.slots, config.concurrency),
+                    cache=config.cache, **({"api_base": config.api_base} if config.api_base else {}))
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,12 +16,13 @@ from loguru import logger
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.models import resolve_lm
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program_file import load_program_file
-from strawberry_dspy.run import config_lm, problem_result, summarize, write_run_dir
+from strawberry_dspy.run import problem_result, summarize, write_run_dir
 from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, is_number
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
@@ -34,8 +35,9 @@ def load_setup(program_path: str, overrides: dict) -> tuple[RunConfig, dspy.Modu
 
 
 def make_lm(config: RunConfig) -> dspy.BaseLM:
-    """The config's model (one slot: the Playground runs one trace at a time)."""
-    return config_lm(config, slots=1)
+    """The config's model, built as `strawberry run` builds it (one slot: the Playground runs one trace at a time)."""
+    return resolve_lm(config.model, temperature=config.temperature, slots=1, cache=config.cache,
+                      **({"api_base": config.api_base} if config.api_base else {}))
 
 
 def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem:
