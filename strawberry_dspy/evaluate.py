@@ -13,6 +13,7 @@ import dspy
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.trace import Trace
+from strawberry_dspy.scoring import Score
 
 
 @dataclass
@@ -60,9 +61,13 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
         trace = getattr(prediction, "trace", None)
         if trace is None:  # the program raised instead of recording its failure
             trace = Trace(stop_reason="error", error="the program raised; see run.log")
-        score = benchmark.score(problem, trace.final_answer)
-        results.append(ProblemResult(
-            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.rule, score.correct,
-            score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
-            trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict()))
+        results.append(problem_result(problem, trace, benchmark.score(problem, trace.final_answer)))
     return results
+
+
+def problem_result(problem: Problem, trace: Trace, score: Score) -> ProblemResult:
+    """One problem's row of results.jsonl: its trace and the score of the trace's final answer."""
+    return ProblemResult(
+        problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.rule, score.correct,
+        score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
+        trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict())

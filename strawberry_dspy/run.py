@@ -25,6 +25,7 @@ RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
                      frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
 
 
+
 def summarize(results: list[ProblemResult], wall_s: float) -> dict:
     """Accuracy, mean steps, stop reasons, tokens and time of a run."""
     n = len(results) or 1

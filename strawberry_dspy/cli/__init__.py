@@ -16,6 +16,7 @@ from strawberry_dspy.cli import harvest as harvest_command
 from strawberry_dspy.cli import run as run_command
 from strawberry_dspy.cli import stats as stats_command
 from strawberry_dspy.cli import train as train_command
+from strawberry_dspy.cli import ui as ui_command
 from strawberry_dspy.errors import UserError
 
 COMMANDS = {
@@ -26,6 +27,7 @@ COMMANDS = {
     "train": train_command,
     "compile": compile_command,
     "bootstrap": bootstrap_command,
+    "ui": ui_command,
 }
 
 

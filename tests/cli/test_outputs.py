@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from strawberry_dspy.cli import COMMANDS, main
-from strawberry_dspy.harvest import TraceStore, harvest
+from strawberry_dspy.harvest import harvest
+from strawberry_dspy.store import TraceStore
 from strawberry_dspy.stage_output import MARKER
 from tests.export.store_fixture import build_mixed_store
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
