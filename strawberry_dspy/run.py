@@ -62,7 +62,9 @@ def summary_table(summary: dict, title: str) -> str:
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
     task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
-    digest = hashlib.sha1(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    # retry settings change how long a run waits on a provider, not what it computes
+    identity = {k: v for k, v in config.to_dict().items() if k != "retry"}
+    digest = hashlib.sha1(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
     return Path("runs") / f"{config.program}-{task}-{config.split}-{digest}"
 
 
