@@ -16,6 +16,7 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
@@ -89,7 +90,10 @@ def write_run_dir(out: Path, config: RunConfig, results: list[ProblemResult], su
 
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
-    """Run a config end to end and write its run directory; returns (dir, summary, results)."""
+    """Run a config end to end and write its run directory; returns (dir, summary, results).
+
+    Raises ProviderFailure (exit 1) after writing the directory when most problems failed for infrastructure reasons.
+    """
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
     lm = lm_for(config)
@@ -111,4 +115,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
         write_run_dir(out, config, results, summary, log_file)
     finally:  # done or interrupted, no half-written file stays behind
         log_file.unlink(missing_ok=True)
+    failed = [r for r in results if r.stop_reason == "error"]
+    check_failures("run", len(failed), len(results), failed[0].error if failed else None,
+                   f"rerun (the errors are in {out / 'results.jsonl'})")
     return out, summary, results

@@ -161,9 +161,9 @@ class _Call:
                          describe(exc, self.settings), wait)
             return wait
         raise ProviderUnavailable(
-            f"provider unavailable: {describe(exc, self.settings)}; failing for {now - began:.0f} s, "
-            f"{self.attempts} attempt(s) by this call; gave up at {limit} (raise it in the recipe's retry: "
-            "section, or check the provider)", model=self.model, status=getattr(exc, "status", None)) from exc
+            f"provider unavailable: {describe(exc, self.settings)}; {self.attempts} attempt(s) by this call, "
+            f"failing for {now - began:.1f} s; gave up at {limit}", model=self.model,
+            status=getattr(exc, "status", None)) from exc
 
 
 class RetryingLM(dspy.LM):
