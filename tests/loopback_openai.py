@@ -49,8 +49,8 @@ class LoopbackOpenAI:
 
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
-                 retry_after_s: float = 1.0, hang_s: float = 30.0):
-        self.reply, self.model = reply, model
+                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0):
+        self.reply, self.model, self.latency_s = reply, model, latency_s
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
         self.faults_served: Counter = Counter()
@@ -93,11 +93,12 @@ class LoopbackOpenAI:
             self._outage = (time.monotonic() + seconds, kind)
 
     def next_fault(self) -> str | None:
-        """The fault for the chat completion now arriving (counted), or None for a normal reply."""
+        """The fault for the chat completion now arriving (counted; outage ones as "KIND (outage)"), or None."""
         with self._lock:
             if self._outage and time.monotonic() < self._outage[0]:
-                kind = self._outage[1]
-            elif self._plan:
+                self.faults_served[f"{self._outage[1]} (outage)"] += 1
+                return self._outage[1]
+            if self._plan:
                 kind = self._plan.popleft()
             elif self.fault_rate and self._rng.random() < self.fault_rate:
                 kind = self._rng.choice(self.fault_kinds)
@@ -140,6 +141,8 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
             elif (fault := server.next_fault()) is None:
+                if server.latency_s:  # a model takes a while to answer
+                    time.sleep(server.latency_s)
                 self._send(200, server.completion(body))
             else:
                 self._fault(fault, body)

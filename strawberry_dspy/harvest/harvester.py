@@ -15,7 +15,7 @@ from loguru import logger
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.errors import ProviderFailure, UserError, check_failures
+from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.progress import HarvestProgress
@@ -226,9 +226,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"
         if harvester is not None and harvester.abort_reason:
-            raise ProviderFailure(f"harvest stopped: {harvester.abort_reason}; check the model and its server "
-                                  f"(--model, --api-base, the provider's status) or allow longer outages "
-                                  f"(retry.budget_s), then {rerun}")
+            raise ProviderFailure(f"harvest stopped: {harvester.abort_reason}; {PROVIDER_FIX}, then {rerun}")
         if harvester is not None and not interrupted:
             check_failures("harvest", summary.new_failed, summary.new, harvester.last_error, rerun)
         return summary

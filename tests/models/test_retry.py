@@ -80,7 +80,7 @@ def test_an_outage_longer_than_dspys_retries_is_ridden_out_with_one_line_each_wa
     for thread in threads:
         thread.join()
     assert replies == [[REPLY]] * 4 and time.monotonic() - start >= 6.0
-    assert server.faults_served["503"] > 4 * 4  # far more than DSPy's 3 retries per call
+    assert server.faults_served["503 (outage)"] > 4 * 4  # far more than DSPy's 3 retries per call
     warnings = [m for level, m in log if level == "WARNING"]
     assert len(warnings) == 1 and "provider unavailable (HTTP 503" in warnings[0] and "20 s" in warnings[0]
     assert len([m for level, m in log if level == "INFO" and "answering again" in m]) == 1
@@ -95,7 +95,7 @@ def test_a_429_outage_waits_out_retry_after(server):
     server.outage(2.5, "429")
     start = time.monotonic()
     assert ask(lm) == [REPLY]
-    assert time.monotonic() - start >= 2.5 and server.faults_served["429"] <= 3  # waited ~1 s between attempts
+    assert time.monotonic() - start >= 2.5 and server.faults_served["429 (outage)"] <= 3  # waited ~1 s between attempts
 
 
 def test_a_call_that_keeps_failing_says_what_failed_for_how_long_and_what_to_raise(server):
