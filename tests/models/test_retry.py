@@ -5,6 +5,7 @@ DSPy's own retries (1 + 2 + 4 s) is ridden out with one warning line and one rec
 keeps failing ends in an error that says what happened and which setting to raise.
 """
 
+import asyncio
 import threading
 import time
 
@@ -141,3 +142,9 @@ def test_copies_keep_the_retry_policy(server):
 def test_bad_retry_settings_are_one_clear_error(retry, wrong):
     with pytest.raises(UserError, match=wrong):
         config_from_dict({"retry": retry})
+
+
+def test_async_calls_are_retried_too(server):
+    lm = lm_of(server)
+    server.inject("503", "truncated")
+    assert asyncio.run(lm.acall("Say hi.")) == [REPLY] and len(server.completions()) == 3
