@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.models.retry import RetrySettings
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
@@ -39,6 +40,7 @@ class RunConfig:
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
+    retry: RetrySettings = field(default_factory=RetrySettings)  # request timeout and retry budget (models/retry.py)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
     def validate(self, source: str) -> None:
@@ -52,6 +54,7 @@ class RunConfig:
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
             problems += self.strawberry.validate()
+        problems += self.retry.validate()
         if problems:
             raise UserError(f"{source}: {problems[0]}")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -14,6 +13,7 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
@@ -64,7 +64,9 @@ def summary_table(summary: dict, title: str) -> str:
 
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
-    return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", config.to_dict())
+    # retry settings change how long a run waits on a provider, not what it computes
+    identity = {k: v for k, v in config.to_dict().items() if k != "retry"}
+    return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", identity)
 
 
 def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult], summary: dict,
@@ -79,7 +81,10 @@ def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult],
 
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
-    """Run a config end to end and write its run directory; returns (dir, summary, results)."""
+    """Run a config end to end and write its run directory; returns (dir, summary, results).
+
+    Raises ProviderFailure (exit 1) after writing the directory when most problems failed for infrastructure reasons.
+    """
     out = Path(out) if out else default_out_dir(config)
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
@@ -96,4 +101,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             summary = summarize(results, time.perf_counter() - start)
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
+    failed = [r for r in results if r.stop_reason == "error"]
+    check_failures("run", len(failed), len(results), failed[0].error if failed else None,
+                   f"rerun (the errors are in {out / 'results.jsonl'})")
     return out, summary, results

@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--early-stop", type=int, default=0, metavar="N",
                         help="stop sampling a problem whose first N samples agree and lie outside the band (0 = off)")
     parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
-    parser.add_argument("--retry-failed", action="store_true", help="sample failed traces again")
+    parser.add_argument("--keep-failed", action="store_true",
+                        help="keep the failed traces of earlier runs (by default a rerun samples them again)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.max_turns=8 --seed=1"
 
@@ -45,6 +46,7 @@ def summary_table(s: HarvestSummary) -> str:
     return format_table([
         ("problems x samples", f"{s.problems} x {s.samples}"),
         ("traces stored", f"{s.traces}  ({s.new} new, {s.failed} failed)"),
+        *([("failed", f"{s.failed} trace(s) failed; rerunning the same command samples them again")] if s.failed else []),
         ("stopped early", f"{s.skipped} sample(s) not taken"),
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
@@ -58,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     if args.temperature is not None:
         config.set_temperature(args.temperature)  # a compiled program reads the same knobs
     summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
-                      early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
+                      early_stop=args.early_stop, fresh=args.fresh, keep_failed=args.keep_failed,
                       progress=not args.no_progress)
     print(summary_table(summary))
     print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")

@@ -15,7 +15,7 @@ from loguru import logger
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.errors import UserError
+from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.progress import HarvestProgress
@@ -74,6 +74,7 @@ class _Harvester:
         self.active = 0
         self.failed_in_a_row, self.max_failed_in_a_row = 0, max(MIN_FAILED_IN_A_ROW, 2 * config.concurrency)
         self.abort_reason: str | None = None
+        self.last_error: str | None = None
 
     def run_one(self, item: tuple[Problem, int]) -> bool | None:
         """Sample, score and store one (problem, sample) pair; None when skipped, stopped or already stored."""
@@ -128,7 +129,7 @@ class _Harvester:
                 self.tally[problem_id] = (correct + row["correct"], total + 1)
                 return
             logger.debug("{} sample {} failed: {}", row["problem_id"], row["sample"], row["error"])
-            self.failed_in_a_row += 1
+            self.failed_in_a_row, self.last_error = self.failed_in_a_row + 1, row["error"]
             if self.failed_in_a_row >= self.max_failed_in_a_row and not self.stop.is_set():
                 self.abort_reason = (f"the last {self.failed_in_a_row} traces all failed (last error: "
                                      f"{(row['error'] or '?').splitlines()[0][:200]})")
@@ -150,8 +151,12 @@ class _Harvester:
 
 def harvest(config: RunConfig, out: str | Path | None = None, *, samples: int, program: dspy.Module | None = None,
             lm: dspy.BaseLM | None = None, band: Band | tuple[float, float] = DEFAULT_BAND, early_stop: int = 0,
-            fresh: bool = False, retry_failed: bool = False, progress: bool = True) -> HarvestSummary:
-    """Harvest `samples` traces per problem into DIR/traces.sqlite, resuming what a previous run stored."""
+            fresh: bool = False, keep_failed: bool = False, progress: bool = True) -> HarvestSummary:
+    """Harvest `samples` traces per problem into DIR/traces.sqlite, resuming what a previous run stored.
+
+    Failed traces of earlier runs are sampled again unless `keep_failed`. Raises ProviderFailure (exit 1) when
+    the harvest stopped on a run of failures or most of its new traces failed.
+    """
     if not isinstance(samples, int) or samples < 1:
         raise UserError(f"--samples must be >= 1, got {samples}; e.g. --samples 8")
     if config.concurrency < 1:
@@ -173,18 +178,18 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, samples: int, p
         with log_to(out / "run.log"):
             write_provenance(out, config)
             return _harvest_into(store, out, config, phash, benchmark, problems, samples, program, lm, band,
-                                 early_stop, retry_failed, progress)
+                                 early_stop, keep_failed, progress)
     finally:
         lock.close()
 
 
 def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
-                  band: Band, early_stop: int, retry_failed: bool, progress: bool) -> HarvestSummary:
+                  band: Band, early_stop: int, keep_failed: bool, progress: bool) -> HarvestSummary:
     try:
         store.add_problems(problems, config.split)
-        if retry_failed and (removed := store.delete_failed()):
-            logger.info("--retry-failed: {} failed trace(s) will be sampled again", removed)
+        if not keep_failed and (removed := store.delete_failed()):
+            logger.info("{} failed trace(s) of an earlier run will be sampled again (--keep-failed keeps them)", removed)
         finished = store.finished()
         # sample-major: every problem gets its first samples before any gets more (early stopping, even coverage)
         work = [(p, s) for s in range(samples) for p in problems if (p.id, s) not in finished]
@@ -217,9 +222,11 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
+        rerun = "rerun the same command: it samples failed traces again"
         if harvester is not None and harvester.abort_reason:
-            raise UserError(f"harvest stopped: {harvester.abort_reason}; check the model or server, then rerun "
-                            "with --retry-failed")
+            raise ProviderFailure(f"harvest stopped: {harvester.abort_reason}; {PROVIDER_FIX}, then {rerun}")
+        if harvester is not None and not interrupted:
+            check_failures("harvest", summary.new_failed, summary.new, harvester.last_error, rerun)
         return summary
     finally:
         store.close()

@@ -1,7 +1,8 @@
 """`lm_for(config)`: the one place that turns a RunConfig into the task LM every stage uses.
 
 run, compile, harvest, bootstrap (through them) and the eval scripts all call it, so the LM's
-cache, api_base and its key, engine slots, temperature, token default and retries are decided here once.
+cache, api_base and its key, engine slots, temperature, token default, request timeout and retries
+(the recipe's `retry:` section, applied by `models/retry.py`) are decided here once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.models.resolve import resolve_lm
 
 MAX_TOKENS = 256  # the LM's default; every program call sets its own budget
-NUM_RETRIES = 3  # DSPy's retries of a failed call (rate limits, server errors)
 PROMPT_TEMPERATURE = 1.0  # a teacher / proposer model explores
 PROMPT_MAX_TOKENS = 4096  # proposed instructions and reflections are long
 
@@ -23,13 +23,13 @@ def lm_for(config: RunConfig) -> dspy.LM:
     The embedded engine gets as many slots as the config asks for and at least one per problem in flight.
     """
     return resolve_lm(config.model, temperature=config.temperature, max_tokens=MAX_TOKENS,
-                      slots=max(config.slots, config.concurrency), num_retries=NUM_RETRIES, cache=config.cache,
+                      slots=max(config.slots, config.concurrency), retry=config.retry, cache=config.cache,
                       **_server(config))
 
 
 def prompt_lm_for(config: RunConfig, spec: str) -> dspy.LM:
-    """The teacher / proposer / reflection model `spec` of a compile, with the config's cache setting."""
-    return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, num_retries=NUM_RETRIES,
+    """The teacher / proposer / reflection model `spec` of a compile, with the config's cache and retry settings."""
+    return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, retry=config.retry,
                       cache=config.cache)
 
 

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from strawberry_dspy.benchmarks import split_of
-from strawberry_dspy.errors import UserError
+from strawberry_dspy.errors import ProviderFailure, UserError
 from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.store import TraceStore
@@ -87,15 +87,18 @@ def test_failing_calls_are_stored_as_failed_and_the_rest_complete(tmp_path, prob
             else:
                 assert not r.failed and r.error is None
         assert store.outcomes()[2] == 8  # 2 right answers on each of the 4 working problems
-    # the provider is back: --retry-failed samples exactly the failed ones again
-    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}), retry_failed=True)
+    # --keep-failed leaves them as they are
+    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}), keep_failed=True)
+    assert (summary.new, summary.failed, summary.traces) == (0, 6, 18) and lm.calls == 0
+    # the provider is back: a plain rerun samples exactly the failed ones again
+    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}))
     assert (summary.new, summary.failed, summary.traces) == (6, 0, 18) and lm.calls == 12
 
 
 def test_a_provider_that_keeps_failing_stops_the_harvest(tmp_path, problems_file):
     config = harvest_config(problems_file, limit=10, concurrency=2)
     lm = HarvestLM(gold_of(config), failing=set(gold_of(config)))
-    with pytest.raises(UserError, match="the last 10 traces all failed .*provider unavailable.*--retry-failed"):
+    with pytest.raises(ProviderFailure, match="the last 10 traces all failed .*provider unavailable.*rerun the same"):
         run(config, tmp_path / "h", samples=3, lm=lm)
     with TraceStore.open(tmp_path / "h") as store:
         assert 10 <= store.outcomes()[1] < 30
