@@ -99,6 +99,18 @@ def cost_of(price: Price | None, prompt_tokens: int, completion_tokens: int, cac
                 prompt_tokens * price.input + output)
 
 
+def cost_usd(model: str, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0,
+             api_base: str | None = None) -> float | None:
+    """Dollars for these tokens at litellm's list price (cached prompt tokens at the cache-read price), or None."""
+    cost = cost_of(litellm_price(model, api_base), prompt_tokens, completion_tokens, cached_tokens)
+    return None if cost is None else cost.usd
+
+
+def describe(cost: Cost | None) -> str:
+    """A summary's cost cell: the cost and what it would have been without the cache, or why it is unknown."""
+    return cost.describe() if cost else "unknown (no known price for this model: set prices: in the recipe)"
+
+
 def store_cost(store) -> Cost | None:
     """The cost of every trace of a harvest store, at the price of the config it was harvested with."""
     config = json.loads(store.meta().get("config_json") or "{}")
