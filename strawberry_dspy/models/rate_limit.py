@@ -80,6 +80,7 @@ class RateGate:
         self.requests = Bucket(requests_per_minute) if requests_per_minute else None
         self.tokens = Bucket(tokens_per_minute) if tokens_per_minute else None
         self.clock = clock
+        self.lowest = self.ceiling  # the lowest limit the run fell to
         self.in_flight = self.wave = self.refusals = self.admitted = 0
         self.paused_until = 0.0
         self.cond = threading.Condition()
@@ -116,6 +117,7 @@ class RateGate:
                 self.refusals += 1
                 if ticket.wave == self.wave:  # the first refusal of this wave cuts; the rest were sent before it
                     self.limit = max(1.0, self.limit / 2)
+                    self.lowest = min(self.lowest, int(self.limit))
                     self.wave += 1
                     logger.info("rate limited: {} call(s) in flight at most now", int(self.limit))
                 pause = pause_s(error, time.time())
