@@ -12,7 +12,8 @@ that `lm_for` builds. Nothing here reaches a real provider.
    list price for claude-haiku-4-5 against the uncached cost (measured by the `off` run, and predicted from
    Anthropic's multipliers: reads 0.1x, writes 1.25x the input price).
 2. A harvest at concurrency 32 of PROBLEMS x SAMPLES one-call traces against a server that allows RATE requests/s,
-   once with the rate gate `lm_for` puts on every call and once with a plain dspy.LM (DSPy's own retries only).
+   with the rate gate `lm_for` puts on every call (with DSPy's own retries inside each call, and with them off so
+   that the gate sees every 429), and with a plain dspy.LM (DSPy's own retries only).
 """
 
 from __future__ import annotations
@@ -101,20 +102,26 @@ def caching_part(turns: int) -> tuple[str, dict]:
     return table, figures
 
 
-def harvest_part(rate: float, problems: int, samples: int, concurrency: int, gated: bool) -> dict:
+MODES = {"rate gate (lm_for)": (True, None), "rate gate, DSPy retries off": (True, 0), "plain dspy.LM": (False, None)}
+
+
+def harvest_part(rate: float, problems: int, samples: int, concurrency: int, mode: str) -> dict:
     with LoopbackAnthropic(reply=ANSWER, requests_per_s=rate) as server, tempfile.TemporaryDirectory() as out:
         config = config_from_dict({"program": "strawberry", "model": MODEL, "api_base": server.url,
                                    "concurrency": concurrency, "limit": problems, "split": "train"})
+        gated, retries = MODES[mode]
         lm = lm_for(config)
+        if retries is not None:
+            lm.num_retries = retries  # every 429 reaches the gate, as under a retry layer above it
         plain = lm if gated else dspy.LM(MODEL, api_base=server.url, api_key="local", temperature=config.temperature,
-                                         max_tokens=256, num_retries=lm.num_retries,
+                                         max_tokens=256, num_retries=lm.num_retries, cache=config.cache,
                                          prompt_cache=lm.kwargs["prompt_cache"])
         start = time.perf_counter()
         summary = harvest(config, out, samples=samples, lm=plain, progress=False)
         wall = time.perf_counter() - start
         served = server.messages(200)
         span = served[-1].at - served[0].at if len(served) > 1 else wall
-        return {"mode": "rate gate (lm_for)" if gated else "plain dspy.LM", "traces": summary.new,
+        return {"mode": mode, "traces": summary.new,
                 "failed": summary.new_failed, "served": len(served), "refused": len(server.messages(429)),
                 "rps": (len(served) - 1) / span if span else 0.0, "wall": wall,
                 "lowest": lm.gate.lowest if gated else None, "gate_429": lm.gate.refusals if gated else None}
@@ -131,7 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     logger.remove()
     table, f = caching_part(args.turns)
-    runs = [harvest_part(args.rate, args.problems, args.samples, args.concurrency, gated) for gated in (True, False)]
+    runs = [harvest_part(args.rate, args.problems, args.samples, args.concurrency, mode) for mode in MODES]
     versions = package_versions()
     command = "python eval/providers.py" + ("" if args.out == ROOT / "eval/results/providers.md" else f" --out {args.out}")
     harvest_rows = [[r["mode"], str(r["traces"]), str(r["failed"]), str(r["served"]), str(r["refused"]),
@@ -175,8 +182,8 @@ cache write ${litellm_price(MODEL).cache_write * 1e6:.2f}/M, output ${litellm_pr
 {args.problems} problems x {args.samples} samples of the `strawberry` program, one LM call per trace (the server's reply
 is a final answer). Beyond its rate (a token bucket with one second of burst) the server answers 429 with
 `retry-after` (whole seconds) and `anthropic-ratelimit-requests-*` headers. DSPy's own retries
-(num_retries={lm_num_retries()}, honouring retry-after) run inside each call in both modes; the gate sees the 429s that
-survive them.
+(num_retries={lm_num_retries()}, honouring retry-after) run inside each call unless turned off; the gate sees the 429s
+that survive them, and all of them with DSPy's retries off (as it would under a retry layer above it).
 
 ```
 {format_grid(["mode", "traces", "failed", "served", "429s sent", "429s at the gate", "lowest limit", "served/s",
