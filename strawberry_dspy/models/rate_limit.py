@@ -26,9 +26,10 @@ import math
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import dspy
 from dspy.utils.exceptions import LMRateLimitError
@@ -128,6 +129,18 @@ class RateGate:
             self.cond.notify_all()
         return limited
 
+    @contextmanager
+    def settle(self, ticket: Ticket, last: bool = False) -> Iterator[None]:
+        """Around one admitted call: record how it ended; a rate refusal is swallowed (the caller queues the call
+        again) unless it is the `last` try."""
+        try:
+            yield
+        except BaseException as exc:
+            if self.done(ticket, exc) and not last:
+                return
+            raise
+        self.done(ticket)
+
     # -- what the progress bar shows -----------------------------------------------------------------------------
     @property
     def throttled(self) -> bool:
@@ -225,28 +238,16 @@ class GatedLM(dspy.LM):
     gate: RateGate
 
     def __call__(self, prompt=None, *, messages=None, **kwargs):
+        tokens = self._estimate(prompt, messages, kwargs)
         for refusal in range(MAX_REFUSALS + 1):
-            ticket = self.gate.admit(self._estimate(prompt, messages, kwargs))
-            try:
-                result = super().__call__(prompt, messages=messages, **kwargs)
-            except BaseException as exc:
-                if not self.gate.done(ticket, exc) or refusal == MAX_REFUSALS:
-                    raise
-                continue
-            self.gate.done(ticket)
-            return result
+            with self.gate.settle(self.gate.admit(tokens), last=refusal == MAX_REFUSALS):
+                return super().__call__(prompt, messages=messages, **kwargs)
 
     async def acall(self, prompt=None, *, messages=None, **kwargs):
+        tokens = self._estimate(prompt, messages, kwargs)
         for refusal in range(MAX_REFUSALS + 1):
-            ticket = await asyncio.to_thread(self.gate.admit, self._estimate(prompt, messages, kwargs))
-            try:
-                result = await super().acall(prompt, messages=messages, **kwargs)
-            except BaseException as exc:
-                if not self.gate.done(ticket, exc) or refusal == MAX_REFUSALS:
-                    raise
-                continue
-            self.gate.done(ticket)
-            return result
+            with self.gate.settle(await asyncio.to_thread(self.gate.admit, tokens), last=refusal == MAX_REFUSALS):
+                return await super().acall(prompt, messages=messages, **kwargs)
 
     def _estimate(self, prompt, messages, kwargs: dict) -> float:
         if self.gate.tokens is None:

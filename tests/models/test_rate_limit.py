@@ -6,6 +6,7 @@ The server side is a loopback server speaking Anthropic's Messages API that refu
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,17 @@ def test_a_wave_of_429s_halves_the_limit_once_and_successes_raise_it_again():
         gate.done(gate.admit())
     assert gate.limit == 16 and not gate.throttled  # additive increase back to the run's concurrency
     assert gate.done(gate.admit(), LMServerError(message="boom")) is False and gate.limit == 16  # not a rate signal
+
+
+def test_a_refused_call_is_queued_again_until_its_last_try_and_other_errors_pass_through():
+    gate = RateGate(2)
+    with gate.settle(gate.admit()):
+        raise refusal()  # swallowed: the caller admits the call again
+    with pytest.raises(LMRateLimitError), gate.settle(gate.admit(), last=True):
+        raise refusal()
+    with pytest.raises(LMServerError), gate.settle(gate.admit()):
+        raise LMServerError(message="boom")  # the retry layer's business, not the gate's
+    assert gate.in_flight == 0 and gate.refusals == 2
 
 
 def test_in_flight_calls_never_exceed_the_limit():
@@ -93,6 +105,8 @@ def test_concurrency_drops_under_429s_and_recovers_against_a_rate_limited_server
         for _ in range(140):
             lm(messages=[{"role": "user", "content": "again"}])
         assert gate.limit == 16 and not gate.throttled
+        assert asyncio.run(lm.acall(messages=[{"role": "user", "content": "async"}])) == [server.reply]
+        assert gate.in_flight == 0
 
 
 def test_the_progress_bar_says_when_the_gate_throttles():
