@@ -12,6 +12,7 @@ import pytest
 from dspy.clients.backend_selection import select_backend
 
 from strawberry_dspy.config import config_from_dict
+from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.cost import config_price, litellm_price
 from strawberry_dspy.models import lm_for
 
@@ -48,3 +49,8 @@ def test_an_azure_deployment_routes_and_takes_its_price_from_the_recipe(keys):
     assert select_backend(lm).resolution.provider.startswith("azure")
     assert "prompt_cache" not in lm.kwargs and litellm_price("azure/my-deployment") is None
     assert config_price(config.to_dict()).output == pytest.approx(0.6e-6)
+
+
+def test_prompt_cache_on_where_dspy_goes_through_litellm_is_one_clear_error(keys):
+    with pytest.raises(UserError, match="prompt_cache: on needs DSPy's native engine, which 'cerebras/gpt-oss-120b'"):
+        lm_for(config_from_dict({"model": "cerebras/gpt-oss-120b", "prompt_cache": "on"}))
