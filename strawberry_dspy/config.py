@@ -18,7 +18,24 @@ from strawberry_dspy.models.retry import RetrySettings
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
+PROMPT_CACHE = ("auto", "on", "off")
 SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+@dataclass
+class Prices:
+    """Dollars per million tokens, for a model litellm's price table does not know (a cache price defaults to input's)."""
+
+    input: float | None = None
+    output: float | None = None
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+    def validate(self) -> list[str]:
+        problems = [f"prices.{name} is required (dollars per million tokens), e.g. prices: {{input: 3, output: 15}}"
+                    for name in ("input", "output") if getattr(self, name) is None]
+        return problems + [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
+                           if value is not None and value < 0]
 
 
 @dataclass
@@ -37,6 +54,12 @@ class RunConfig:
     limit: int = 10  # number of problems
     concurrency: int = 2  # problems in flight at once
     seed: int = 0  # seeds nudges and sampling
+    # auto | on | off: mark the chat's stable prefix for the provider's prompt cache (auto: on for anthropic/,
+    # whose cache needs marks; OpenAI, vLLM and Gemini cache prefixes by themselves). YAML's on/off (true/false) work.
+    prompt_cache: str | bool = "auto"
+    prices: Prices | None = None  # dollars per million tokens when litellm has no price for the model
+    max_requests_per_minute: int | None = None  # LM calls started per minute, at most (None: as the provider allows)
+    max_tokens_per_minute: int | None = None  # estimated prompt + max output tokens per minute, at most
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
@@ -50,6 +73,13 @@ class RunConfig:
         for name in ("limit", "concurrency", "slots"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if str(self.prompt_cache_mode) not in PROMPT_CACHE:
+            problems.append(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
+        for name in ("max_requests_per_minute", "max_tokens_per_minute"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
+        if self.prices is not None:
+            problems += self.prices.validate()
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
@@ -57,6 +87,13 @@ class RunConfig:
         problems += self.retry.validate()
         if problems:
             raise UserError(f"{source}: {problems[0]}")
+
+    @property
+    def prompt_cache_mode(self) -> str:
+        """prompt_cache as auto | on | off (YAML reads a bare on / off as a boolean)."""
+        if isinstance(self.prompt_cache, bool):
+            return "on" if self.prompt_cache else "off"
+        return self.prompt_cache
 
     def set_temperature(self, temperature: float) -> None:
         """--temperature: the one place that changes it; the model's default and the per-call knob that is set.

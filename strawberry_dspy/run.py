@@ -15,6 +15,7 @@ from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
+from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
@@ -26,12 +27,14 @@ RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
 
 
 
-def summarize(results: list[ProblemResult], wall_s: float) -> dict:
-    """Accuracy, mean steps, stop reasons, tokens and time of a run."""
+def summarize(results: list[ProblemResult], wall_s: float, price: Price | None = None) -> dict:
+    """Accuracy, mean steps, stop reasons, tokens, cost (with `price`) and time of a run."""
     n = len(results) or 1
     prompt = sum(r.prompt_tokens for r in results)
     cached = sum(r.cached_tokens for r in results)
     completion = sum(r.completion_tokens for r in results)
+    written = sum(t.get("cache_write_tokens", 0) for r in results for t in r.trace.get("turns", []))
+    cost = cost_of(price, prompt, completion, cached, written)
     return {
         "problems": len(results),
         "correct": sum(r.correct for r in results),
@@ -42,6 +45,9 @@ def summarize(results: list[ProblemResult], wall_s: float) -> dict:
         "prompt_tokens": prompt,
         "cached_tokens": cached,
         "completion_tokens": completion,
+        "cache_write_tokens": written,
+        "cost_usd": cost and round(cost.usd, 6),
+        "uncached_cost_usd": cost and round(cost.uncached_usd, 6),
         "wall_s": round(wall_s, 2),
         "completion_tokens_per_s": round(completion / wall_s, 1) if wall_s else 0.0,
     }
@@ -58,6 +64,7 @@ def summary_table(summary: dict, title: str) -> str:
         ("stop reasons", reasons),
         ("prompt tokens", f"{s['prompt_tokens']}{cached_share}"),
         ("completion tokens", f"{s['completion_tokens']}  ({s['completion_tokens_per_s']} tok/s)"),
+        ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]))),
         ("time", f"{s['wall_s']:.1f} s"),
     ], title)
 
@@ -98,7 +105,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
                         len(problems), config.model)
             start = time.perf_counter()
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
-            summary = summarize(results, time.perf_counter() - start)
+            summary = summarize(results, time.perf_counter() - start, config_price(config.to_dict()))
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     failed = [r for r in results if r.stop_reason == "error"]

@@ -7,6 +7,7 @@ import argparse
 from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.harvest import harvest
+from strawberry_dspy.harvest.cost import describe
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
@@ -51,6 +52,7 @@ def summary_table(s: HarvestSummary) -> str:
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
+        ("cost", describe(s.cost)),
         ("time", f"{s.wall_s:.1f} s"),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
 

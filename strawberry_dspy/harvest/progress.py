@@ -1,4 +1,4 @@
-"""The harvest's progress bar: traces/s, generated tokens/s, running pass rate and failures."""
+"""The harvest's progress bar: traces/s, generated tokens/s, running pass rate, failures and rate-limit throttling."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 import time
 
 from tqdm import tqdm
+
+from strawberry_dspy.models.rate_limit import throttle_note
 
 
 class HarvestProgress:
@@ -43,6 +45,8 @@ class HarvestProgress:
     def _refresh(self) -> None:
         rate = f"{self.correct / self.valid:.0%}" if self.valid else "-"
         extra = (f", failed {self.failed}" if self.failed else "") + (f", stopped early {self.skipped}" if self.skipped else "")
+        if throttled := throttle_note():  # the LM layer's rate gate is holding calls back
+            extra += f", {throttled}"
         self.bar.set_postfix_str(f"{self.tokens_per_s:.0f} tok/s, pass {rate}{extra}", refresh=False)
         self.bar.update()
 

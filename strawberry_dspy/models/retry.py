@@ -177,11 +177,18 @@ class RetryingLM(dspy.LM):
         super().__init__(model, **kwargs)
         self.outage = Outage()  # copies share it: one line per outage for every thread
 
+    def _attempt(self, *args: Any, **kwargs: Any):
+        """One try at the provider (the rate gate's GatedLM wraps each try, not the whole retry loop)."""
+        return dspy.LM.__call__(self, *args, **kwargs)
+
+    async def _aattempt(self, *args: Any, **kwargs: Any):
+        return await dspy.LM.acall(self, *args, **kwargs)
+
     def __call__(self, *args: Any, **kwargs: Any):
         call = _Call(self.retry, self.outage, self.model)
         while True:
             try:
-                result = super().__call__(*args, **kwargs)
+                result = self._attempt(*args, **kwargs)
             except Exception as exc:
                 time.sleep(call.wait_after(exc))
                 continue
@@ -192,7 +199,7 @@ class RetryingLM(dspy.LM):
         call = _Call(self.retry, self.outage, self.model)
         while True:
             try:
-                result = await super().acall(*args, **kwargs)
+                result = await self._aattempt(*args, **kwargs)
             except Exception as exc:
                 await asyncio.sleep(call.wait_after(exc))
                 continue

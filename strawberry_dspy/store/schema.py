@@ -25,6 +25,9 @@ TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
                  "program_hash", "error", "created_at")
+# A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
+# stores of this version stay readable by every reader as they are.
+CACHE_WRITE_KEY = "cache_write_tokens"
 FAILED = "stop_reason = 'error'"  # a failed trace: counted, never in a pass rate or an export
 
 

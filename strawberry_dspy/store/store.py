@@ -16,7 +16,7 @@ from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import FAILED, INDEXES, SCHEMA, SCHEMA_VERSION, STORE_FILE, TABLES, TRACE_COLUMNS, now
+from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, INDEXES, SCHEMA, SCHEMA_VERSION, STORE_FILE, TABLES, TRACE_COLUMNS, now
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -139,7 +139,8 @@ class TraceStore(StoreViews):
                     self.conn.executemany(
                         "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
-                          t.latency_s, json.dumps(t.meta, ensure_ascii=False, default=str)) for i, t in enumerate(turns)])
+                          t.latency_s, json.dumps(_stored_meta(t), ensure_ascii=False, default=str))
+                         for i, t in enumerate(turns)])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
@@ -149,6 +150,11 @@ class TraceStore(StoreViews):
         with self.lock, self.conn:
             self.conn.execute(f"DELETE FROM turns WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
+
+
+def _stored_meta(turn: Turn) -> dict:
+    """A turn's meta as stored: cache writes ride in it (schema 1 has no column for them; readers pop them back)."""
+    return {**turn.meta, CACHE_WRITE_KEY: turn.cache_write_tokens} if turn.cache_write_tokens else turn.meta
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:
