@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
@@ -41,7 +42,8 @@ class RunConfig:
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
-    def validate(self, source: str) -> None:
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = []
         if self.program not in PROGRAMS:
             problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
@@ -51,9 +53,9 @@ class RunConfig:
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
-            problems += self.strawberry.validate()
+            problems += self.strawberry.problems()
         if problems:
-            raise UserError(f"{source}: {problems[0]}")
+            raise UserError(problems[0])
 
     def set_temperature(self, temperature: float) -> None:
         """--temperature: the one place that changes it; the model's default and the per-call knob that is set.
@@ -93,6 +95,11 @@ def _coerce(value, tp, where: str):
             except UserError:
                 pass
         raise UserError(f"'{where}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if tp is Band:  # a YAML list [lo, hi], argparse's nargs=2 list, or a Band
+        if not (isinstance(value, Band) or isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise UserError(f"'{where}' must be a pair of pass rates [LO, HI], got {value!r}")
+        return Band.of(value)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise UserError(f"'{where}' must be a mapping of keys, got {value!r}")
@@ -113,13 +120,13 @@ def _coerce(value, tp, where: str):
     return value
 
 
-def _build(cls, data: dict, prefix: str = ""):
+def _build(cls, data: dict, prefix: str = "", fixed: dict | None = None):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
             raise UserError(f"unknown key '{prefix}{key}': valid keys are {', '.join(names)}")
-    return cls(**{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()})
+    return cls(**{**(fixed or {}), **{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}})
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -166,22 +173,25 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config"):
-    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`."""
+def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config",
+                        fixed: dict | None = None, validate: bool = False):
+    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`.
+
+    `fixed`: constructor values taken as they are (objects, not YAML); `validate`: also run the
+    dataclass's `validate()` (the one convention: it returns None and raises a UserError), naming `source`.
+    """
     try:
-        return _build(cls, _merge(data, overrides or {}))
+        built = _build(cls, _merge(data, overrides or {}), fixed=fixed)
+        if validate:
+            built.validate()
     except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
+    return built
 
 
 def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
     """Build and validate a RunConfig from a mapping plus overrides."""
-    try:
-        config = _build(RunConfig, _merge(data, overrides or {}))
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-    config.validate(source)
-    return config
+    return dataclass_from_dict(RunConfig, data, overrides, source, validate=True)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
