@@ -68,6 +68,11 @@ def _default(f: Field) -> Any:
     return f.default_factory() if f.default_factory is not MISSING else MISSING
 
 
+def _key(path: str, f: Field) -> str:
+    """The --key=value name of an option: its flag's name (`objective` for objective.name), else its field's."""
+    return f.metadata["flag"].lstrip("-").replace("-", "_") if "flag" in f.metadata else path.rpartition(".")[2]
+
+
 def _flag(f: Field) -> str:
     if "flag" in f.metadata:
         return f.metadata["flag"]
@@ -113,8 +118,7 @@ def _set(tree: dict, path: str, value: Any) -> None:
 def split_options(cls: type, data: dict) -> tuple[dict, dict]:
     """(the keys that are options of `cls`, the rest): a flag's own name works too (`samples` for objective.samples)."""
     names = {f.name for f in dataclasses.fields(cls)}
-    aliases = {key: path for path, f, _ in _fields(cls)
-               for key in (path.rpartition(".")[2], _flag(f).lstrip("-").replace("-", "_"))}
+    aliases = {_key(path, f): path for path, f, _ in _fields(cls)}
     mine: dict = {}
     rest: dict = {}
     for key, value in data.items():
@@ -150,9 +154,4 @@ def options_from_args(cls: type, args: argparse.Namespace, overrides: dict | Non
     return options
 
 
-def given(args: argparse.Namespace, cls: type, name: str) -> bool:
-    """Whether the command line set option `name` by its flag (flags have no argparse default)."""
-    return any(hasattr(args, path) for path, _, _ in _fields(cls) if path.rpartition(".")[2] == name)
-
-
-__all__ = ["add_options", "given", "option", "options_from_args", "split_options"]
+__all__ = ["add_options", "option", "options_from_args", "split_options"]
