@@ -81,11 +81,14 @@ def _flag(f: Field) -> str:
 
 
 def _help(f: Field, hint: Any) -> str:
-    default, shown = _default(f), f.metadata.get("shown")
-    if shown is None and hint is not bool and default not in (MISSING, None, ""):
-        shown = f"{default.lo:g} {default.hi:g}" if isinstance(default, Band) else f"{default:g}" \
-            if isinstance(default, float) else default
-    return f.metadata["help"] + (f" (default {shown})" if shown is not None else "")
+    default, help = _default(f), f.metadata["help"]
+    if "shown" in f.metadata:
+        return f"{help} (default: {f.metadata['shown']})"
+    if hint is bool or default in (MISSING, None, ""):
+        return help
+    shown = f"{default.lo:g} {default.hi:g}" if isinstance(default, Band) else f"{default:g}" \
+        if isinstance(default, float) else default
+    return f"{help} (default {shown})"
 
 
 def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
