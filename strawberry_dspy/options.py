@@ -103,7 +103,9 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
         elif typing.get_origin(hint) is list:
             kwargs.update(nargs="+", type=typing.get_args(hint)[0])
         else:
-            kwargs.update(type=hint, metavar=names[0].lstrip("-").replace("-", "_").upper())
+            kwargs["type"] = hint
+            if "choices" not in f.metadata:
+                kwargs["metavar"] = names[0].lstrip("-").replace("-", "_").upper()
         for key in ("choices", "metavar", "nargs", "const"):
             if key in f.metadata:
                 kwargs[key] = f.metadata[key]
