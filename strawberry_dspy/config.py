@@ -89,6 +89,8 @@ def _coerce(value, tp, where: str):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
+        if len(args) == 2 and type(None) in args:  # `X | None` given a value: X's own message (e.g. the band's rule)
+            return _coerce(value, next(a for a in args if a is not type(None)), where)
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _coerce(value, arg, where)

@@ -30,10 +30,12 @@ import dataclasses
 import types
 import typing
 from dataclasses import MISSING, Field
+from pathlib import Path
 from typing import Any, Iterator
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.config import _merge, dataclass_from_dict, parse_overrides, read_yaml
+from strawberry_dspy.errors import UserError
 
 CONFIG_HELP = "read these options from a YAML file of KEY: VALUE (flags and --key=value override it)"
 
@@ -146,6 +148,8 @@ def options_from_args(cls: type, args: argparse.Namespace, overrides: dict | Non
     config_file = getattr(args, "config", None)
     from_file: dict = {}
     if config_file:
+        if not Path(config_file).is_file():
+            raise UserError(f"--config {config_file!r} is not a file: pass a YAML file of option: value lines")
         from_file, unknown = split_options(cls, read_yaml(config_file))
         dataclass_from_dict(cls, {**from_file, **unknown}, source=config_file, fixed=fixed)  # the file's keys and types
     if overrides is None:

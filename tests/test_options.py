@@ -100,12 +100,19 @@ def test_a_bad_yaml_key_or_type_names_the_key_and_the_file(tmp_path, text, messa
 @pytest.mark.parametrize("overrides, message", [
     (["--sise=4"], "command line: unknown key 'sise'"),
     (["--ratio=high"], "command line: 'ratio' must be float, got 'high'"),
+    (["--label=3"], "command line: 'label' must be str, got 3"),
+    (["--band=[0.9, 0.1]"], r"--band 0.9 0.1 is not a range of pass rates"),
     (["--size=0"], "--size must be >= 1, got 0"),
     (["--count=-1"], "--count must be >= 0, got -1"),
 ])
 def test_a_bad_override_is_one_user_error(overrides, message):
     with pytest.raises(UserError, match=message):
         _parse([], overrides)
+
+
+def test_a_missing_config_file_is_one_user_error(tmp_path):
+    with pytest.raises(UserError, match="--config '.*nope.yaml' is not a file"):
+        _parse(["--config", str(tmp_path / "nope.yaml")])
 
 
 def test_overrides_are_split_between_the_options_and_the_recipe():
