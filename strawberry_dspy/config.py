@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.retry import RetrySettings
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
@@ -31,7 +32,8 @@ class Prices:
     cache_read: float | None = None
     cache_write: float | None = None
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[str]:
+        """What is wrong with the prices (empty when nothing)."""
         problems = [f"prices.{name} is required (dollars per million tokens), e.g. prices: {{input: 3, output: 15}}"
                     for name in ("input", "output") if getattr(self, name) is None]
         return problems + [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
@@ -66,7 +68,8 @@ class RunConfig:
     retry: RetrySettings = field(default_factory=RetrySettings)  # request timeout and retry budget (models/retry.py)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
-    def validate(self, source: str) -> None:
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = []
         if self.program not in PROGRAMS:
             problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
@@ -79,14 +82,14 @@ class RunConfig:
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
         if self.prices is not None:
-            problems += self.prices.validate()
+            problems += self.prices.problems()
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
-            problems += self.strawberry.validate()
-        problems += self.retry.validate()
+            problems += self.strawberry.problems()
+        problems += self.retry.problems()
         if problems:
-            raise UserError(f"{source}: {problems[0]}")
+            raise UserError(problems[0])
 
     @property
     def prompt_cache_mode(self) -> str:
@@ -127,12 +130,19 @@ def _coerce(value, tp, where: str):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
+        if len(args) == 2 and type(None) in args:  # `X | None` given a value: X's own message (e.g. the band's rule)
+            return _coerce(value, next(a for a in args if a is not type(None)), where)
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _coerce(value, arg, where)
             except UserError:
                 pass
         raise UserError(f"'{where}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if tp is Band:  # a YAML list [lo, hi], argparse's nargs=2 list, or a Band
+        if not (isinstance(value, Band) or isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise UserError(f"'{where}' must be a pair of pass rates [LO, HI], got {value!r}")
+        return Band.of(value)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise UserError(f"'{where}' must be a mapping of keys, got {value!r}")
@@ -153,13 +163,13 @@ def _coerce(value, tp, where: str):
     return value
 
 
-def _build(cls, data: dict, prefix: str = ""):
+def _build(cls, data: dict, prefix: str = "", fixed: dict | None = None):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
             raise UserError(f"unknown key '{prefix}{key}': valid keys are {', '.join(names)}")
-    return cls(**{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()})
+    return cls(**{**(fixed or {}), **{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}})
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -206,22 +216,25 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config"):
-    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`."""
+def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config",
+                        fixed: dict | None = None, validate: bool = False):
+    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`.
+
+    `fixed`: constructor values taken as they are (objects, not YAML); `validate`: also run the
+    dataclass's `validate()` (the one convention: it returns None and raises a UserError), naming `source`.
+    """
     try:
-        return _build(cls, _merge(data, overrides or {}))
+        built = _build(cls, _merge(data, overrides or {}), fixed=fixed)
+        if validate:
+            built.validate()
     except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
+    return built
 
 
 def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
     """Build and validate a RunConfig from a mapping plus overrides."""
-    try:
-        config = _build(RunConfig, _merge(data, overrides or {}))
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-    config.validate(source)
-    return config
+    return dataclass_from_dict(RunConfig, data, overrides, source, validate=True)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:

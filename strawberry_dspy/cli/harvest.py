@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
-from strawberry_dspy.harvest import harvest
+from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.harvest import HarvestOptions, harvest
 from strawberry_dspy.harvest.cost import describe
 from strawberry_dspy.harvest.harvester import HarvestSummary
+from strawberry_dspy.options import add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
-DEFAULT_SAMPLES = 8
 # every finished trace is committed; traces still in flight are dropped
 INTERRUPTED = "interrupted: rerun the same command to resume"
 
@@ -23,22 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="train",
                         help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
     parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--samples", "-k", type=int, default=DEFAULT_SAMPLES, metavar="K",
-                        help=f"traces per problem (default {DEFAULT_SAMPLES})")
-    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (overrides the recipe's)")
     parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
     parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
-    add_band_flag(parser, "pass-rate band of the 'barely solvable' problems")
-    parser.add_argument("--early-stop", type=int, default=0, metavar="N",
-                        help="stop sampling a problem whose first N samples agree and lie outside the band (0 = off)")
-    parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
-    parser.add_argument("--keep-failed", action="store_true",
-                        help="keep the failed traces of earlier runs (by default a rerun samples them again)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.max_turns=8 --seed=1"
+    add_options(parser, HarvestOptions)
+    parser.epilog = ("A --key=value naming a harvest option sets it (e.g. --early_stop=4); any other is a knob of "
+                     "the recipe, e.g. --strawberry.max_turns=8 --seed=1")
 
 
 def summary_table(s: HarvestSummary) -> str:
@@ -58,12 +50,10 @@ def summary_table(s: HarvestSummary) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    config, program = load_program_file(args.program, cli_overrides(args))
-    if args.temperature is not None:
-        config.set_temperature(args.temperature)  # a compiled program reads the same knobs
-    summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
-                      early_stop=args.early_stop, fresh=args.fresh, keep_failed=args.keep_failed,
-                      progress=not args.no_progress)
+    options, recipe_overrides = split_options(HarvestOptions, parse_overrides(args.overrides))
+    options = options_from_args(HarvestOptions, args, options)
+    config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
+    summary = harvest(config, args.out, options=options, program=program)
     print(summary_table(summary))
     print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")
     return 130 if summary.interrupted else 0

@@ -23,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
 
 
-def cli_overrides(args: argparse.Namespace) -> dict:
-    """The --flags and --key=value overrides of a command, as one nested dict."""
-    overrides = parse_overrides(args.overrides)
+def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
+    """The recipe's --flags and --key=value overrides (default: all of the command's), as one nested dict."""
+    overrides = parse_overrides(args.overrides) if overrides is None else overrides
     for flag in ("model", "api_base", "benchmark", "split", "limit", "concurrency"):
         value = getattr(args, flag, None)
         if value is not None:

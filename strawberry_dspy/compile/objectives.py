@@ -15,6 +15,7 @@ from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
+from strawberry_dspy.options import option
 
 OBJECTIVES = ("accuracy", "band")
 DEFAULT_BAND_SAMPLES = 4
@@ -25,11 +26,17 @@ EVALUATION_KEYS = ("value", "accuracy", "pass_rate", "in_band", "problems", "sam
 class Objective:
     """The dev-split score a compile maximizes."""
 
-    name: str = "accuracy"
-    band: Band = DEFAULT_BAND
-    samples: int = 1  # samples per problem (distinct seeds); band needs >= 2
+    name: str = option("accuracy", "accuracy or band (problems whose pass rate lies in --band)", flag="--objective")
+    band: Band = option(DEFAULT_BAND, "the pass-rate band of --objective band")
+    samples: int | None = option(None, "samples per dev problem, distinct seeds (band needs >= 2)",
+                                 shown=f"1; {DEFAULT_BAND_SAMPLES} for band")
+
+    def __post_init__(self) -> None:
+        if self.samples is None:  # one sample scores accuracy; a pass rate needs several
+            self.samples = DEFAULT_BAND_SAMPLES if self.name == "band" else 1
 
     def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         if self.name not in OBJECTIVES:
             raise UserError(f"unknown objective {self.name!r}: expected one of {', '.join(OBJECTIVES)}")
         if self.samples < 1:

@@ -23,6 +23,7 @@ from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import lm_for, prompt_lm_for
+from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.stage_output import RUNS, default_dir, log_to, task_slug
@@ -33,18 +34,20 @@ COMPILED_FILE = "compiled.json"
 
 @dataclass
 class CompileOptions:
-    """What `strawberry compile` does besides the program's own config."""
+    """What `strawberry compile` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
 
-    optimizer: str = "search"  # search | bootstrap | mipro | gepa
-    budget: int = 8  # see optimizers.BUDGET_MEANING
-    objective: Objective = dataclasses.field(default_factory=Objective)
-    prompt_model: str | None = None  # teacher / proposer / reflection model spec (default: the task model)
-    dev_limit: int = 20
-    test_limit: int = 20
-    train_limit: int = 20  # train problems for bootstrap / mipro / gepa
-    out: str | Path | None = None  # a directory, or a path ending in .json
+    optimizer: str = option("search", "; ".join(f"{k}: budget = {v}" for k, v in BUDGET_MEANING.items()))
+    budget: int = option(8, "see --optimizer")
+    objective: Objective = dataclasses.field(default_factory=Objective)  # its fields are flags: --objective, --band, --samples
+    prompt_model: str | None = option(None, "teacher / proposer / reflection model spec (default: the task model)")
+    dev_limit: int = option(20, "dev problems to score on")
+    test_limit: int = option(20, "held-out test problems for before/after")
+    train_limit: int = option(20, "train problems for bootstrap/mipro/gepa")
+    out: str | Path | None = option(None, "output directory, or a path ending in .json",
+                                    shown="runs/compiled/<recipe>-<task>-<optimizer>-<hash>")
 
     def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
         if not isinstance(self.budget, int) or self.budget < 1:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 import time
@@ -12,13 +13,14 @@ import dspy
 from dspy.utils.parallelizer import ParallelExecutor
 from loguru import logger
 
-from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.harvest.cost import Cost, store_cost
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
+from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.models import lm_for
@@ -151,21 +153,20 @@ class _Harvester:
             raise
 
 
-def harvest(config: RunConfig, out: str | Path | None = None, *, samples: int, program: dspy.Module | None = None,
-            lm: dspy.BaseLM | None = None, band: Band | tuple[float, float] = DEFAULT_BAND, early_stop: int = 0,
-            fresh: bool = False, keep_failed: bool = False, progress: bool = True) -> HarvestSummary:
+def harvest(config: RunConfig, out: str | Path | None = None, *, options: HarvestOptions | None = None,
+            program: dspy.Module | None = None, lm: dspy.BaseLM | None = None, **settings) -> HarvestSummary:
     """Harvest `samples` traces per problem into DIR/traces.sqlite, resuming what a previous run stored.
 
-    Failed traces of earlier runs are sampled again unless `keep_failed`. Raises ProviderFailure (exit 1) when
-    the harvest stopped on a run of failures or most of its new traces failed.
+    `options` (default: HarvestOptions()) with `settings` replacing some of its fields, e.g. samples=4. Failed
+    traces of earlier runs are sampled again unless `keep_failed`. Raises ProviderFailure (exit 1) when the harvest
+    stopped on a run of failures or most of its new traces failed.
     """
-    if not isinstance(samples, int) or samples < 1:
-        raise UserError(f"--samples must be >= 1, got {samples}; e.g. --samples 8")
+    options = dataclasses.replace(options or HarvestOptions(), **settings)
+    options.validate()
     if config.concurrency < 1:
         raise UserError(f"--concurrency must be >= 1, got {config.concurrency}; e.g. --concurrency 4")
-    if early_stop < 0:
-        raise UserError(f"--early-stop must be >= 0 (0 = off), got {early_stop}; e.g. --early-stop 4")
-    band = Band.of(band)
+    if options.temperature is not None:
+        config.set_temperature(options.temperature)  # a compiled program reads the same knobs
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
     if not problems:
@@ -174,13 +175,13 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, samples: int, p
     out = Path(out) if out else default_harvest_dir(config, phash)
     lock = lock_dir(out)
     try:
-        if fresh:
+        if options.fresh:
             remove_store(out)
-        store = open_store(out, config, phash, samples)
+        store = open_store(out, config, phash, options.samples)
         with log_to(out / "run.log"):
             write_provenance(out, config)
-            return _harvest_into(store, out, config, phash, benchmark, problems, samples, program, lm, band,
-                                 early_stop, keep_failed, progress)
+            return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
+                                 options.band, options.early_stop, options.keep_failed, options.progress)
     finally:
         lock.close()
 

@@ -12,11 +12,25 @@ from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.harvest.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, nudge_effects, verdict_names, verifier_agreement
+from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
 from strawberry_dspy.scoring import SCORERS, is_number
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
+PLOT_FILE = "pass_rates.png"
+
+
+@dataclass
+class StatsOptions:
+    """What `strawberry stats` reports on; each field is a flag (strawberry_dspy/options.py)."""
+
+    band: Band | None = option(None, "pass-rate band", shown="the one the harvest used")
+    plot: str | None = option(None, "where to write the histogram", shown=f"DIR/{PLOT_FILE}")
+
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
+        self.band = None if self.band is None else Band.of(self.band)
 
 
 @dataclass

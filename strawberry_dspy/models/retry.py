@@ -37,7 +37,7 @@ class RetrySettings:
     backoff_base_s: float = 1.0  # first wait between attempts; doubles per attempt, with jitter
     backoff_cap_s: float = 10.0  # longest wait between attempts (a Retry-After asking for more is honoured)
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[str]:
         """Rule violations as messages (empty when the settings are usable)."""
         problems = [f"retry.{name} must be > 0, got {getattr(self, name)}"
                     for name in ("request_timeout_s", "backoff_base_s", "backoff_cap_s") if getattr(self, name) <= 0]

@@ -54,7 +54,7 @@ class StrawberryKnobs:
     verifier_prompt: str | None = None  # replaces WindowedVerifier's instructions
     force_prompt: str = "Time is up. Give your best final answer now, inside <final_answer></final_answer> tags."
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[str]:
         """Rule violations as messages (empty when the knobs are usable)."""
         problems = []
         for name in ("check_every", "max_turns", "max_tokens", "step_tokens", "check_tokens", "verify_tokens", "title_tokens", "verifier_window"):

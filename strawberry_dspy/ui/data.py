@@ -114,7 +114,8 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     Problems of an evaluation split are left out as the export does; its hash / n-gram check against the
     benchmark's evaluation questions is not run here (it loads the benchmark), so an export may keep fewer.
     """
-    config = ExportConfig(**{**config.__dict__, "format": "dpo", "resample": 0.0}).validate()
+    config = ExportConfig(**{**config.__dict__, "format": "dpo", "resample": 0.0})
+    config.validate()
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept

@@ -144,7 +144,7 @@ def test_provider_failure_ends_trace_with_error(use_lm):
 
 @pytest.mark.parametrize("field, value", [("check_every", 0), ("nudge_probability", 1.5), ("max_turns", 0)])
 def test_knob_validation(field, value):
-    assert any(field in p for p in StrawberryKnobs(**{field: value}).validate())
+    assert any(field in p for p in StrawberryKnobs(**{field: value}).problems())
 
 
 def test_forced_answer_is_prefilled(use_lm):
