@@ -17,7 +17,7 @@ from loguru import logger
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.evaluate import ProblemResult, run_program
-from strawberry_dspy.models import lm_for
+from strawberry_dspy.executors import current_executor
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_table
@@ -90,7 +90,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     """Run a config end to end and write its run directory; returns (dir, summary, results)."""
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = lm_for(config)
+    lm = current_executor().driver_lm(config)  # threads: built here, so a bad model fails before any output
     program = program or build_program(config)
     out = Path(out) if out else default_out_dir(config)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +101,8 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
-            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
+            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
+                                  config=config)
             summary = summarize(results, time.perf_counter() - start)
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         finally:

@@ -8,7 +8,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
+from strawberry_dspy.cli.flags import add_band_flag, add_executor_flags, band_of
 from strawberry_dspy.config import parse_overrides
 
 DEFAULT_RECIPE = "programs/train_dpo.yaml"
@@ -41,6 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_executor_flags(parser)
     parser.epilog = ("Program knobs: --key=value (e.g. --strawberry.max_turns=4); training hyper-parameters: "
                      "--train.key=value (e.g. --train.max_steps=20). Needs the [train] extra.")
 
@@ -73,12 +74,14 @@ def settings_from_args(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     from strawberry_dspy.bootstrap import bootstrap
+    from strawberry_dspy.executors import use_executor
 
     settings = settings_from_args(args)
     command = "strawberry " + shlex.join(sys.argv[1:]) if "bootstrap" in sys.argv[1:3] else None
     try:
-        result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
-                           command=command or f"strawberry bootstrap {args.program} ...")
+        with use_executor(args.executor, args.ray_address):
+            result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
+                               command=command or f"strawberry bootstrap {args.program} ...")
     except KeyboardInterrupt:
         # finished stages kept their markers; exit now rather than wait for in-flight LM calls
         print("interrupted: rerun the same command to resume at the first unfinished stage", file=sys.stderr)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
+from strawberry_dspy.cli.flags import add_band_flag, add_executor_flags, band_of
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.compile import CompileOptions, Objective, compile_program
 from strawberry_dspy.compile.objectives import DEFAULT_BAND_SAMPLES
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING
 from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.errors import UserError
 
 
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--train-limit", type=int, default=20, help="train problems for bootstrap/mipro/gepa (default 20)")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
     parser.add_argument("--out", help="output directory, or a path ending in .json (default runs/compiled/<recipe>-<task>-<optimizer>-<hash>)")
+    add_executor_flags(parser)
     parser.epilog = "Any knob of the recipe: --key=value, e.g. --strawberry.max_turns=6 --seed=1"
 
 
@@ -48,7 +50,8 @@ def main(args: argparse.Namespace) -> int:
     if str(args.program).endswith(".json"):
         raise UserError(f"compile takes a program YAML recipe, got {args.program!r}; compile the recipe it came from")
     config = load_config(args.program, cli_overrides(args))
-    compiled, meta = compile_program(args.program, config, options)
+    with use_executor(args.executor, args.ray_address):
+        compiled, meta = compile_program(args.program, config, options)
     print(format_report(meta))
     print(f"\ncompiled program: {compiled}\nreport: {compiled.parent / 'report.md'}")
     print(f"run it: strawberry run {compiled}")

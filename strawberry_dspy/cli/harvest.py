@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
+from strawberry_dspy.cli.flags import add_band_flag, add_executor_flags, band_of
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.harvest import harvest
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.program_file import load_program_file
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.report import format_table
 
 DEFAULT_SAMPLES = 8
@@ -36,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
     parser.add_argument("--retry-failed", action="store_true", help="sample failed traces again")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_executor_flags(parser)
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.max_turns=8 --seed=1"
 
 
@@ -58,9 +60,10 @@ def main(args: argparse.Namespace) -> int:
     if args.temperature is not None:
         config.set_temperature(args.temperature)  # a compiled program reads the same knobs
     try:
-        summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
-                          early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
-                          progress=not args.no_progress)
+        with use_executor(args.executor, args.ray_address):
+            summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
+                              early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
+                              progress=not args.no_progress)
     except KeyboardInterrupt:
         # Every finished trace is committed; traces still in flight are dropped. Exit now rather than wait
         # for the worker threads' LM calls to return.

@@ -124,7 +124,7 @@ def _evaluate_trial(config: RunConfig, space: SearchSpace, stored: dict, objecti
     candidate = space.apply(config, stored)
     candidate.validate(f"search trial {stored}")
     return evaluate(build_program(candidate), dev, benchmark, lm, objective, candidate.concurrency, candidate.seed,
-                    progress)
+                    progress, config=candidate)
 
 
 def _add_base(study: optuna.Study, space: SearchSpace, base: Evaluation) -> None:
