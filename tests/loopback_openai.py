@@ -1,9 +1,9 @@
 """A real OpenAI-compatible server on 127.0.0.1 (stdlib http.server): what the real DSPy client talks to in tests.
 
 It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
-request at once with a fixed reply and usage, and records each request's path, `Authorization` header and
+request with a fixed reply and usage (at once, or after a fixed `delay` like a remote model), and records each request's path, `Authorization` header and
 body. `eval/lm_overhead.py` runs it in a child process (`python -m tests.loopback_openai`) so that the
-benchmark's CPU figures are the client's alone.
+benchmark's CPU figures are the client's alone (`python -m tests.loopback_openai REPLY DELAY_S` adds a delay).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,8 +31,8 @@ class Seen:
 class LoopbackOpenAI:
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
-    def __init__(self, reply: str = REPLY, model: str = "stub-model"):
-        self.reply, self.model = reply, model
+    def __init__(self, reply: str = REPLY, model: str = "stub-model", delay: float = 0.0):
+        self.reply, self.model, self.delay = reply, model, delay
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -87,6 +88,8 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw or b"{}")
             server.record(Seen("POST", self.path, self.headers.get("Authorization"), body))
             if self.path.rstrip("/").endswith("/chat/completions"):
+                if server.delay:
+                    time.sleep(server.delay)
                 self._send(200, server.completion(body))
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
@@ -105,7 +108,7 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-if __name__ == "__main__":  # [REPLY]: serve until stdin closes; the first stdout line is the api_base
-    with LoopbackOpenAI(*sys.argv[1:2]) as loopback:
+if __name__ == "__main__":  # [REPLY [DELAY_S]]: serve until stdin closes; the first stdout line is the api_base
+    with LoopbackOpenAI(*sys.argv[1:2], delay=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0) as loopback:
         print(loopback.url, flush=True)
         sys.stdin.read()

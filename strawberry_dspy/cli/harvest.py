@@ -52,7 +52,16 @@ def summary_table(s: HarvestSummary) -> str:
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
         ("time", f"{s.wall_s:.1f} s"),
+        *_node_rows(s),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
+
+
+def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
+    """Throughput of each node that sampled traces, and units run again after a worker died."""
+    rows = [("per node", ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(s.per_node.items())))]
+    if s.rerun:
+        rows.append(("workers lost", f"{s.rerun} unit(s) sampled again, none stored twice"))
+    return rows if s.per_node else rows[1:]
 
 
 def main(args: argparse.Namespace) -> int:

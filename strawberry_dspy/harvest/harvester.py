@@ -45,6 +45,7 @@ class HarvestSummary:
     wall_s: float
     interrupted: bool = False
     per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
+    rerun: int = 0  # units sampled again because their worker died (never stored twice)
 
     @property
     def tokens_per_s(self) -> float:
@@ -193,6 +194,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         rates = refresh_selection(store, band)
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
+        summary.rerun = stats.lost
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         if harvester is not None and harvester.abort_reason:
