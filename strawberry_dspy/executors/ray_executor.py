@@ -13,8 +13,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from loguru import logger
 
@@ -111,7 +114,9 @@ class RayExecutor(Executor):
         self.started = False
         if not ray.is_initialized():
             try:  # address None: a local instance (or RAY_ADDRESS); "auto": the cluster `ray start` runs here
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+                with _terminal_ctrl_c_ignored():
+                    ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                             logging_level=logging.ERROR)
             except (ConnectionError, ValueError, RuntimeError) as error:
                 raise UserError(f"cannot reach a Ray cluster at --ray-address {address!r} ({str(error).splitlines()[0]}); "
                                 "start one with `ray start --head`, or leave --ray-address out for a local instance") from None
@@ -175,6 +180,21 @@ class RayExecutor(Executor):
         if self.started:
             ray.shutdown()
             self.started = False
+
+
+@contextmanager
+def _terminal_ctrl_c_ignored() -> Iterator[None]:
+    """Start Ray's processes with SIGINT blocked (they inherit the mask): a terminal's Ctrl-C reaches the whole
+    process group, and only the driver should act on it (drain, then stop the workers). A Ctrl-C meanwhile is
+    delivered to the driver when the block ends."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class _RaySession:
