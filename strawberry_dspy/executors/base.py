@@ -3,7 +3,8 @@
 A *workload* is what each worker builds once: the program (its resolved config and compiled state), its
 LM and the benchmark that scores it. A *unit* (a problem, or a (problem, sample) pair) is run by a
 module-level function `fn(worker, unit)` anywhere; its result comes back to the driver, which alone
-acts on it (the harvest stores it). The loop keeps at most `concurrency` units in flight, pulls the next
+acts on it (the harvest stores it). The loop keeps at most `concurrency` units running (a session may queue
+one more per worker, `Session.queued`, so a worker never waits for the driver between units), pulls the next
 unit only when a slot frees (so a harvest decides early stopping with the results so far), runs a unit
 again when its worker died, and on Ctrl-C stops starting units and drains those in flight (a second
 Ctrl-C drops them).
@@ -70,6 +71,8 @@ class Outcome:
 class Session(Protocol):
     """One executor's workers, ready for one workload."""
 
+    queued: int  # units a session accepts beyond `concurrency` (queued at a worker behind the one it runs)
+
     def submit(self, fn: Callable[[Worker, Any], Any], unit: Any) -> Any:
         """Start one unit on a free worker; a handle for `wait`."""
 
@@ -126,7 +129,7 @@ class Executor:
         stats, start = RunStats(), time.perf_counter()
         session = self.open(workload, concurrency)
         try:
-            _dispatch(session, fn, iter(units), on_result, concurrency, drain, stats)
+            _dispatch(session, fn, iter(units), on_result, concurrency + session.queued, drain, stats)
         finally:
             session.close()
         stats.wall_s = time.perf_counter() - start
@@ -134,14 +137,14 @@ class Executor:
 
 
 def _dispatch(session: Session, fn: Callable[[Worker, Any], Any], pending: Any, on_result: Callable[[Any, Any, str], None],
-              concurrency: int, drain: bool, stats: RunStats) -> None:
+              bound: int, drain: bool, stats: RunStats) -> None:
     again: deque = deque()  # units whose worker died: they run first, before any new one
     attempts: Counter = Counter()
     in_flight: dict[Any, Any] = {}
     stopping = False
     while True:
         try:
-            while not stopping and len(in_flight) < concurrency:
+            while not stopping and len(in_flight) < bound:
                 unit = again.popleft() if again else next(pending, _END)
                 if unit is _END:
                     break

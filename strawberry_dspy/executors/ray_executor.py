@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -54,6 +55,9 @@ class Shipped:
         return Worker(self.config, self.benchmark, program, lm_for(config))
 
 
+RESTART_TIMEOUT_S = 300  # how long the driver waits for Ray to restart a lost worker
+
+
 class WorkerActor:
     """A Ray actor running units of the current workload, one at a time."""
 
@@ -86,16 +90,34 @@ class EngineActor:
     """The embedded engine of one node (a llama.cpp server on its loopback), shared by that node's workers."""
 
     def __init__(self, config: RunConfig, slots: int):
-        self.lm = lm_for(dataclasses.replace(config, slots=max(config.slots, slots), concurrency=1))
+        self.error: UserError | None = None  # a bad spec: raised by address(), where the driver sees it as is
+        try:
+            self.lm = lm_for(dataclasses.replace(config, slots=max(config.slots, slots), concurrency=1))
+        except UserError as error:
+            self.error = error
+            return
         api_base = self.lm.kwargs.get("api_base")
         if not api_base:
-            raise UserError(f"model {config.model!r} runs inside one process and cannot be shared by Ray workers; "
-                            "use --executor thread, or a spec served by llama.cpp")
+            self.error = UserError(f"model {config.model!r} runs inside one process and cannot be shared by Ray "
+                                   "workers; use --executor thread, or a spec served by llama.cpp")
         self.connection = (self.lm.model, api_base)
 
     def address(self) -> tuple[str, str]:
         """(model name, api_base) of the engine's OpenAI-compatible endpoint."""
+        if self.error is not None:
+            raise self.error
         return self.connection
+
+
+def _user_error_in(error: BaseException) -> UserError | None:
+    """The UserError a remote actor raised, found through Ray's wrappers (its `cause` chain), if any."""
+    for _ in range(4):
+        if isinstance(error, UserError):
+            return error
+        error = getattr(error, "cause", None)
+        if error is None:
+            return None
+    return None
 
 
 class _NoEngine(RuntimeError):
@@ -122,6 +144,7 @@ class RayExecutor(Executor):
                                 "start one with `ray start --head`, or leave --ray-address out for a local instance") from None
             self.started = True
         self.workers: list = []
+        self.pids: list[int] = []  # of the workers as started (a restarted one has a new pid)
         self.engines: dict[tuple[str, str], tuple[Any, tuple[str, str]]] = {}  # (node, model spec) -> actor, address
         logger.info("ray: {} node(s), {} CPU(s)", len([n for n in ray.nodes() if n.get("Alive")]),
                     int(ray.cluster_resources().get("CPU", 0)))
@@ -129,10 +152,13 @@ class RayExecutor(Executor):
     def open(self, workload: Workload, concurrency: int) -> _RaySession:
         import ray
 
-        while len(self.workers) < concurrency:
+        new = []
+        while len(self.workers) + len(new) < concurrency:
             # one unit at a time per actor; no CPU reserved (a worker waits on its LM); SPREAD over the nodes
-            self.workers.append(ray.remote(WorkerActor).options(
+            new.append(ray.remote(WorkerActor).options(
                 num_cpus=0, scheduling_strategy="SPREAD", max_restarts=-1, max_task_retries=0).remote())
+        self.pids += [pid for _, pid in ray.get([w.where.remote() for w in new])]  # waits for them to start
+        self.workers += new
         workers = self.workers[:concurrency]
         state = workload.program.dump_state() if workload.program is not None else None
         shipped = ray.put(Shipped(workload.config, workload.benchmark, state, os.getcwd()))
@@ -160,15 +186,9 @@ class RayExecutor(Executor):
         for node, actor in started.items():
             try:
                 self.engines[(node, key)] = (actor, ray.get(actor.address.remote()))
-            except ray.exceptions.RayTaskError as error:
-                raise error.cause if isinstance(error.cause, UserError) else error
+            except ray.exceptions.RayError as error:  # the engine did not start: a bad spec is the user's error
+                raise _user_error_in(error) or error
         return {node: address for (node, k), (_, address) in self.engines.items() if k == key}
-
-    def worker_pids(self) -> list[int]:
-        """The process ids of the worker actors (tests kill one)."""
-        import ray
-
-        return [pid for _, pid in ray.get([w.where.remote() for w in self.workers])]
 
     def close(self) -> None:
         """Kill the pool and the engines; shut Ray down if this executor started it."""
@@ -176,7 +196,7 @@ class RayExecutor(Executor):
 
         for actor in [*self.workers, *(a for a, _ in self.engines.values())]:
             ray.kill(actor, no_restart=True)
-        self.workers, self.engines = [], {}
+        self.workers, self.pids, self.engines = [], [], {}
         if self.started:
             ray.shutdown()
             self.started = False
@@ -198,15 +218,19 @@ def _terminal_ctrl_c_ignored() -> Iterator[None]:
 
 
 class _RaySession:
-    """One workload on the pool: an idle worker per free slot, one unit per worker."""
+    """One workload on the pool: each worker runs one unit and has at most one more queued behind it, so it starts
+    the next unit without waiting for the driver's round trip (the driver still bounds and sees every unit)."""
 
     def __init__(self, executor: RayExecutor, config: RunConfig, workers: list, shipped: list):
         self.executor, self.config, self.shipped = executor, config, shipped
-        self.idle, self.busy = list(workers), {}
+        self.queued = len(workers)
+        self.load = {id(w): 0 for w in workers}  # units submitted to each worker and not yet back
+        self.workers, self.busy = list(workers), {}
         self.connections = executor.connections(config, workers)
 
     def submit(self, fn: Callable[[Worker, Any], Any], unit: Any) -> Any:
-        actor = self.idle.pop()
+        actor = min(self.workers, key=lambda w: self.load[id(w)])  # an idle worker first, else one running a unit
+        self.load[id(actor)] += 1
         ref = actor.run.remote(fn, self.shipped, self.connections, unit)
         self.busy[ref] = actor
         return ref
@@ -215,26 +239,46 @@ class _RaySession:
         import ray
 
         ready, _ = ray.wait(handles, num_returns=1, timeout=timeout)
-        if ready:
+        if ready and len(handles) > 1:
             ready, _ = ray.wait(handles, num_returns=len(handles), timeout=0)
-        done, lost = [], False
+        done, lost = [], []
         for ref in ready:
-            self.idle.append(self.busy.pop(ref))  # a dead actor is restarted by Ray: it stays in the pool
+            actor = self.busy.pop(ref)
+            self.load[id(actor)] -= 1
             try:
                 result, node = ray.get(ref)
                 done.append((ref, Outcome(result, node)))
             except ray.exceptions.RayActorError as error:  # the worker process or its node died
                 done.append((ref, Outcome(lost=str(error).splitlines()[0][:200])))
-                lost = True
+                lost.append(actor)
             except ray.exceptions.RayTaskError as error:
-                if isinstance(error.cause, _NoEngine):
-                    done.append((ref, Outcome(lost=str(error.cause))))
-                    lost = True
-                else:
-                    raise error.cause if error.cause is not None else error
-        if lost:  # a restarted worker may sit on a node without an engine yet
-            self.connections = self.executor.connections(self.config, list(self.idle) + list(self.busy.values()))
+                if not isinstance(error.cause, _NoEngine):
+                    raise _user_error_in(error) or error.cause or error
+                done.append((ref, Outcome(lost=str(error.cause))))
+                lost.append(actor)
+        if lost:
+            self._await_restart(lost)
         return done
+
+    def _await_restart(self, actors: list) -> None:
+        """Wait until Ray has restarted the lost workers (units sent meanwhile would fail at once), then make sure
+        their nodes have engines."""
+        import ray
+
+        deadline = time.monotonic() + RESTART_TIMEOUT_S
+        for actor in {id(a): a for a in actors}.values():
+            while True:
+                try:
+                    ray.get(actor.where.remote(), timeout=max(1.0, deadline - time.monotonic()))
+                    break
+                except ray.exceptions.ActorUnavailableError:  # restarting
+                    time.sleep(0.2)
+                except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
+                    if time.monotonic() > deadline:
+                        raise UserError(f"a lost Ray worker did not come back within {RESTART_TIMEOUT_S} s; check the "
+                                        "cluster (ray status) and rerun the same command to resume") from None
+                    time.sleep(0.2)
+        self.connections = self.executor.connections(self.config, self.workers)
 
     def cancel(self) -> None:
         import ray

@@ -25,6 +25,8 @@ class ThreadExecutor(Executor):
 
 
 class _ThreadSession:
+    queued = 0  # a thread pool queues nothing: the next unit starts when the driver submits it
+
     def __init__(self, worker: Worker, concurrency: int):
         self.worker, self.node = worker, socket.gethostname()
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="strawberry")

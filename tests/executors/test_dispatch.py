@@ -13,6 +13,8 @@ from strawberry_dspy.executors.base import MAX_ATTEMPTS, Executor, Outcome, Work
 class ScriptedSession:
     """Finishes the oldest unit in flight each wait; `lose` lists units whose worker dies (once per listing)."""
 
+    queued = 0
+
     def __init__(self, lose=()):
         self.lose, self.in_flight, self.started, self.most = list(lose), [], [], 0
         self.cancelled = self.closed = False
@@ -121,3 +123,10 @@ def test_executor_ray_without_ray_is_one_line_naming_the_install(monkeypatch, ca
     assert code == 2 and len(err) == 1, err
     assert err[0].startswith("error: --executor ray needs the [ray] extra") and "pip install" in err[0] and "[ray]" in err[0]
     assert not (tmp_path / "h").exists()
+
+
+def test_a_session_may_queue_one_unit_per_worker_beyond_the_concurrency():
+    session = ScriptedSession()
+    session.queued = 3
+    got, _ = run(session, range(20), concurrency=3)
+    assert len(got) == 20 and session.most == 6

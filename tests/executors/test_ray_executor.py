@@ -15,6 +15,7 @@ import yaml
 
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import config_from_dict
+from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import run_program
 from strawberry_dspy.executors.threads import ThreadExecutor
 from strawberry_dspy.harvest import harvest
@@ -106,7 +107,7 @@ def test_a_worker_killed_mid_harvest_loses_and_duplicates_nothing(executor, prob
         deadline = time.monotonic() + 120
         while stored(out) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        os.kill(executor.worker_pids()[0], signal.SIGKILL)  # busy: each worker always has a unit in flight
+        os.kill(executor.pids[0], signal.SIGKILL)  # busy: each worker always has a unit in flight
         thread.join(timeout=240)
     summary = done["summary"]
     assert summary.rerun >= 1  # the killed worker's unit ran again ...
@@ -136,6 +137,13 @@ def test_a_killed_driver_resumes_on_the_cluster(cluster, problems, tmp_path):
     assert len(after) == 32 and orphans == bare == 0
     assert all(after[key] == row for key, row in before.items())  # resumed, not redone
     assert f"32  ({32 - len(before)} new, 0 failed)" in rerun.stdout and "traces/s" in rerun.stdout
+
+
+def test_a_bad_embedded_model_is_one_user_error(executor, problems, tmp_path):
+    config = config_from_dict({"program": "strawberry", "model": f"local:{tmp_path / 'missing.gguf'}",
+                               "benchmark": f"jsonl:{problems}", "split": "train", "limit": 2, "strawberry": LOOP})
+    with pytest.raises(UserError, match="GGUF model file not found"):
+        harvest(config, tmp_path / "h", samples=1, progress=False, executor=executor)
 
 
 @pytest.mark.integration
