@@ -11,8 +11,8 @@ from strawberry_dspy.compile.objectives import DEFAULT_BAND_SAMPLES
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING
 from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config
-from strawberry_dspy.executors import use_executor
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.executors import use_executor
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,10 +8,10 @@ import sys
 
 from strawberry_dspy.cli.flags import add_band_flag, add_executor_flags, band_of
 from strawberry_dspy.cli.run import cli_overrides
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.harvest import harvest
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.program_file import load_program_file
-from strawberry_dspy.executors import use_executor
 from strawberry_dspy.report import format_table
 
 DEFAULT_SAMPLES = 8

@@ -6,8 +6,8 @@ import argparse
 
 from strawberry_dspy.cli.flags import add_executor_flags
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.executors import use_executor
+from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import run, summary_table
 
 
