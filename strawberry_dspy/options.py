@@ -164,3 +164,15 @@ def options_from_args(cls: type, args: argparse.Namespace, overrides: dict | Non
 
 
 __all__ = ["add_options", "option", "options_from_args", "split_options"]
+
+
+def add_executor_flags(parser: argparse.ArgumentParser) -> None:
+    """`--executor thread|ray` and `--ray-address` (run, harvest, compile, bootstrap); enter them with
+    `executors.use_executor(args.executor, args.ray_address)`: where work runs, not what it computes."""
+    from strawberry_dspy.executors import EXECUTORS
+
+    parser.add_argument("--executor", default="thread", choices=EXECUTORS,
+                        help="where traces run: threads of this process (default) or a Ray cluster (needs the [ray] extra)")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="with --executor ray: 'auto' joins the cluster `ray start` runs on this machine, HOST:PORT "
+                             "another one (default: start a local Ray instance)")

@@ -15,8 +15,8 @@ from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
+from strawberry_dspy.executors import current_executor
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
-from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
 from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,
@@ -96,7 +96,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
     problems = benchmark.problems(config.split, config.limit)
-    lm = lm_for(config)
+    lm = current_executor().driver_lm(config)  # threads: built here, so a bad model fails before any output
     program = program or build_program(config)
     # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
     with staged(out, RUN_DIR) as folder:
@@ -104,7 +104,8 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
-            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
+            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
+                                  config=config)
             summary = summarize(results, time.perf_counter() - start, config_price(config.to_dict()))
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)

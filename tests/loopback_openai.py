@@ -3,7 +3,7 @@
 It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
 request at once with a fixed reply (or `reply(body)` when `reply` is a function) and usage, and records each
 request's path, `Authorization` header and body. `eval/lm_overhead.py` runs it in a child process
-(`python -m tests.loopback_openai`) so that the benchmark's CPU figures are the client's alone.
+(`python -m tests.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's alone.
 
 It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
@@ -203,7 +203,7 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-if __name__ == "__main__":  # [REPLY]: serve until stdin closes; the first stdout line is the api_base
-    with LoopbackOpenAI(*sys.argv[1:2]) as loopback:
+if __name__ == "__main__":  # [REPLY [LATENCY_S]]: serve until stdin closes; the first stdout line is the api_base
+    with LoopbackOpenAI(*sys.argv[1:2], latency_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0) as loopback:
         print(loopback.url, flush=True)
         sys.stdin.read()

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.options import add_options, options_from_args, split_options
+from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 
 DEFAULT_RECIPE = "programs/train_dpo.yaml"
 # finished stages kept their markers
@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_executor_flags(parser)
     parser.epilog = ("A --key=value naming a bootstrap option sets it (e.g. --eval_limit=20); training "
                      "hyper-parameters: --train.key=value (e.g. --train.max_steps=20); any other is a knob of the "
                      "program (e.g. --strawberry.max_turns=4). Needs the [train] extra.")
@@ -61,11 +62,13 @@ def settings_from_args(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     from strawberry_dspy.bootstrap import bootstrap
+    from strawberry_dspy.executors import use_executor
 
     settings = settings_from_args(args)
     command = "strawberry " + shlex.join(sys.argv[1:]) if "bootstrap" in sys.argv[1:3] else None
-    result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
-                       command=command or f"strawberry bootstrap {args.program} ...")
+    with use_executor(args.executor, args.ray_address):
+        result = bootstrap(settings, args.out, fresh=args.fresh, progress=not args.no_progress,
+                           command=command or f"strawberry bootstrap {args.program} ...")
     print((result.out / "rounds.md").read_text())
     print(f"loop directory: {result.out}\nround table: {result.out / 'rounds.md'}   plot: {result.out / 'rounds.png'}")
     print(f"next round's model: {result.model}")

@@ -9,7 +9,8 @@ from strawberry_dspy.compile import CompileOptions, compile_program
 from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config, parse_overrides
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.options import add_options, options_from_args, split_options
+from strawberry_dspy.executors import use_executor
+from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 
 INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its finished trials in study.sqlite)"
 
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... task models")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
     add_options(parser, CompileOptions)
+    add_executor_flags(parser)
     parser.epilog = ("A --key=value naming a compile option sets it (e.g. --dev_limit=10); any other is a knob of "
                      "the recipe, e.g. --strawberry.max_turns=6 --seed=1")
 
@@ -31,7 +33,8 @@ def main(args: argparse.Namespace) -> int:
     if str(args.program).endswith(".json"):
         raise UserError(f"compile takes a program YAML recipe, got {args.program!r}; compile the recipe it came from")
     config = load_config(args.program, cli_overrides(args, recipe_overrides))
-    compiled, meta = compile_program(args.program, config, options)
+    with use_executor(args.executor, args.ray_address):
+        compiled, meta = compile_program(args.program, config, options)
     print(format_report(meta))
     print(f"\ncompiled program: {compiled}\nreport: {compiled.parent / 'report.md'}")
     print(f"run it: strawberry run {compiled}")

@@ -8,8 +8,9 @@ from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestOptions, harvest
 from strawberry_dspy.harvest.cost import describe
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.harvest.harvester import HarvestSummary
-from strawberry_dspy.options import add_options, options_from_args, split_options
+from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
     add_options(parser, HarvestOptions)
+    add_executor_flags(parser)
     parser.epilog = ("A --key=value naming a harvest option sets it (e.g. --early_stop=4); any other is a knob of "
                      "the recipe, e.g. --strawberry.max_turns=8 --seed=1")
 
@@ -46,14 +48,24 @@ def summary_table(s: HarvestSummary) -> str:
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
         ("cost", describe(s.cost)),
         ("time", f"{s.wall_s:.1f} s"),
+        *_node_rows(s),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
+
+
+def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
+    """Throughput of each node that sampled traces, and units run again after a worker died."""
+    rows = [("per node", ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(s.per_node.items())))]
+    if s.rerun:
+        rows.append(("workers lost", f"{s.rerun} unit(s) sampled again, none stored twice"))
+    return rows if s.per_node else rows[1:]
 
 
 def main(args: argparse.Namespace) -> int:
     options, recipe_overrides = split_options(HarvestOptions, parse_overrides(args.overrides))
     options = options_from_args(HarvestOptions, args, options)
     config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
-    summary = harvest(config, args.out, options=options, program=program)
+    with use_executor(args.executor, args.ray_address):
+        summary = harvest(config, args.out, options=options, program=program)
     print(summary_table(summary))
     print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")
     return 130 if summary.interrupted else 0

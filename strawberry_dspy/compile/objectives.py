@@ -13,6 +13,7 @@ import dspy
 
 from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.benchmarks import Benchmark, Problem
+from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.options import option
@@ -90,9 +91,13 @@ def lm_calls_of(results: list[ProblemResult]) -> int:
 
 
 def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-             objective: Objective, concurrency: int, seed: int, progress: bool = False) -> Evaluation:
-    """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it."""
-    runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress)
+             objective: Objective, concurrency: int, seed: int, progress: bool = False,
+             config: RunConfig | None = None) -> Evaluation:
+    """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it.
+
+    `config` is the one the program was built from (what Ray workers rebuild it from).
+    """
+    runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress, config=config)
             for k in range(objective.samples)]
     pass_rates = [pass_rate(sum(run[i].correct for run in runs), len(runs)) for i in range(len(problems))]
     first = runs[0]

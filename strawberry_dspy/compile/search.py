@@ -127,7 +127,7 @@ def _evaluate_trial(config: RunConfig, space: SearchSpace, stored: dict, objecti
     except UserError as exc:
         raise UserError(f"search trial {stored}: {exc}") from None
     return evaluate(build_program(candidate), dev, benchmark, lm, objective, candidate.concurrency, candidate.seed,
-                    progress)
+                    progress, config=candidate)
 
 
 def _add_base(study: optuna.Study, space: SearchSpace, base: Evaluation) -> None:

@@ -128,9 +128,10 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
              compiled_path, progress) -> tuple[Path, dict]:
     objective = options.objective
 
-    def score(program: dspy.Module, problems, what: str) -> Evaluation:
+    def score(program: dspy.Module, problems, what: str, program_config: RunConfig = config) -> Evaluation:
         logger.info("scoring {} ({} problems x {} samples)", what, len(problems), objective.samples)
-        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress)
+        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress,
+                        config=program_config)
 
     base_program = build_program(config)
     before = {"dev": score(base_program, dev, "the recipe on dev")}
@@ -159,7 +160,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
     if not unchanged:
         after_dev = _trial_evaluation(chosen_trial)
         if after_dev is None:
-            after_dev = score(compiled_program, dev, "the compiled program on dev")
+            after_dev = score(compiled_program, dev, "the compiled program on dev", compiled_config)
             evaluate_calls += after_dev.lm_calls
         if _as_dict(after_dev)["value"] < before["dev"].value:  # an optimizer made it worse: keep the recipe
             rejected = _as_dict(after_dev)
@@ -167,7 +168,8 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
                            options.optimizer, rejected["value"], before["dev"].value)
             compiled_program, compiled_config = base_program, config
         else:
-            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test")}
+            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test",
+                                                     compiled_config)}
             evaluate_calls += after["test"].lm_calls
     saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test))
     meta = {

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import dspy
-from dspy.utils.parallelizer import ParallelExecutor
 from loguru import logger
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
+from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
 from strawberry_dspy.harvest.cost import Cost, store_cost
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
-from strawberry_dspy.models import lm_for
-from strawberry_dspy.program.adapter import TextAdapter
-from strawberry_dspy.program.build import build_program
-from strawberry_dspy.program.trace import Trace
-from strawberry_dspy.store import TraceStore
+from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.stage_output import log_to
+from strawberry_dspy.store import TraceStore
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
 
@@ -52,6 +49,8 @@ class HarvestSummary:
     wall_s: float
     interrupted: bool = False
     cost: Cost | None = None  # of every stored trace, all runs (None: no known price)
+    per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
+    rerun: int = 0  # units sampled again because their worker died (never stored twice)
 
     @property
     def tokens_per_s(self) -> float:
@@ -64,102 +63,82 @@ def sample_seed(seed: int, problem_id: str, sample: int) -> int:
     return int(hashlib.sha1(f"{seed}:{problem_id}:{sample}".encode()).hexdigest()[:8], 16)
 
 
-class _Harvester:
-    """The shared state of one harvest run; `run_one` is called from the executor's threads."""
+def sample_trace(worker: Worker, unit: tuple[Problem, int]) -> tuple[dict, list[Turn]]:
+    """Sample and score one (problem, sample) pair on a worker: its score row and turns (runs anywhere, stores nothing)."""
+    problem, sample = unit
+    seed = sample_seed(worker.config.seed, problem.id, sample)
+    start = time.perf_counter()
+    try:
+        trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
+        if not isinstance(trace, Trace):
+            trace = Trace(stop_reason="error", error=f"{type(worker.program).__name__} returned no trace")
+    except Exception as exc:  # the program should record its own failures; any that escape are data too
+        trace = Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000])
+    wall = time.perf_counter() - start
+    score = None if trace.stop_reason == "error" else worker.benchmark.score(problem, trace.final_answer)
+    row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
+           "extracted": score and score.extracted, "correct": int(bool(score and score.correct)),
+           "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,
+           "answer_status": trace.answer_status, "steps": trace.steps,
+           "prompt_tokens": trace.total("prompt_tokens"), "completion_tokens": trace.total("completion_tokens"),
+           "cached_tokens": trace.total("cached_tokens"), "latency_s": round(wall, 4), "model": worker.config.model,
+           "error": trace.error}
+    return row, trace.turns
 
-    def __init__(self, store: TraceStore, benchmark: Benchmark, program: dspy.Module, config: RunConfig, phash: str,
-                 band: Band, early_stop: int, progress: HarvestProgress):
-        self.store, self.benchmark, self.program, self.config, self.phash = store, benchmark, program, config, phash
-        self.band, self.early_stop, self.progress = band, early_stop, progress
+
+class _Harvester:
+    """The driver's side of one harvest run: which units start (early stop, abort), and storing each result."""
+
+    def __init__(self, store: TraceStore, phash: str, band: Band, early_stop: int, progress: HarvestProgress,
+                 concurrency: int):
+        self.store, self.phash, self.band, self.early_stop, self.progress = store, phash, band, early_stop, progress
         self.tally = tallies(store)
-        self.lock = threading.Condition()
-        self.stop = threading.Event()  # no new traces start once set
-        self.abandon = False  # in-flight traces are dropped instead of stored
-        self.active = 0
-        self.failed_in_a_row, self.max_failed_in_a_row = 0, max(MIN_FAILED_IN_A_ROW, 2 * config.concurrency)
+        self.stop = False  # no new traces start once set
+        self.failed_in_a_row, self.max_failed_in_a_row = 0, max(MIN_FAILED_IN_A_ROW, 2 * concurrency)
         self.abort_reason: str | None = None
         self.last_error: str | None = None
 
-    def run_one(self, item: tuple[Problem, int]) -> bool | None:
-        """Sample, score and store one (problem, sample) pair; None when skipped, stopped or already stored."""
-        problem, sample = item
-        with self.lock:
-            if self.stop.is_set():
-                return None
+    def units(self, work: list[tuple[Problem, int]]) -> Iterator[tuple[Problem, int]]:
+        """The units to sample, decided one at a time as slots free up (early stop sees every result so far)."""
+        for problem, sample in work:
+            if self.stop:
+                return
             if self.early_stop and clearly_out_of_band(*self.tally[problem.id], self.band, self.early_stop):
                 self.progress.skipped_one()
-                return None
-            self.active += 1
-        try:
-            return self._sample(problem, sample)
-        finally:
-            with self.lock:
-                self.active -= 1
-                self.lock.notify_all()
+                continue
+            yield problem, sample
 
-    def _sample(self, problem: Problem, sample: int) -> bool | None:
-        seed = sample_seed(self.config.seed, problem.id, sample)
-        start = time.perf_counter()
-        try:
-            trace = getattr(self.program(question=problem.question, seed=seed), "trace", None)
-            if not isinstance(trace, Trace):
-                trace = Trace(stop_reason="error", error=f"{type(self.program).__name__} returned no trace")
-        except Exception as exc:  # the program should record its own failures; any that escape are data too
-            trace = Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000])
-        wall = time.perf_counter() - start
-        failed = trace.stop_reason == "error"
-        score = None if failed else self.benchmark.score(problem, trace.final_answer)
-        row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
-               "extracted": score and score.extracted, "correct": int(bool(score and score.correct)),
-               "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,
-               "answer_status": trace.answer_status, "steps": trace.steps,
-               "prompt_tokens": trace.total("prompt_tokens"), "completion_tokens": trace.total("completion_tokens"),
-               "cached_tokens": trace.total("cached_tokens"), "latency_s": round(wall, 4), "model": self.config.model,
-               "program_hash": self.phash, "error": trace.error}
-        if self.abandon:
-            return None
-        if self.store.write_trace(row, trace.turns) is None:
-            logger.warning("{} sample {} was already stored; kept the stored one", problem.id, sample)
-            return None
-        self._count(problem.id, row, failed)
-        return bool(row["correct"])
-
-    def _count(self, problem_id: str, row: dict, failed: bool) -> None:
-        with self.lock:
-            self.progress.trace_done(bool(row["correct"]), failed, row["completion_tokens"])
-            if not failed:
-                self.failed_in_a_row = 0
-                correct, total = self.tally[problem_id]
-                self.tally[problem_id] = (correct + row["correct"], total + 1)
-                return
-            logger.debug("{} sample {} failed: {}", row["problem_id"], row["sample"], row["error"])
-            self.failed_in_a_row, self.last_error = self.failed_in_a_row + 1, row["error"]
-            if self.failed_in_a_row >= self.max_failed_in_a_row and not self.stop.is_set():
-                self.abort_reason = (f"the last {self.failed_in_a_row} traces all failed (last error: "
-                                     f"{(row['error'] or '?').splitlines()[0][:200]})")
-                self.stop.set()
-
-    def wait_in_flight(self) -> None:
-        """After Ctrl-C: let the traces in flight finish and be stored; a second Ctrl-C drops them."""
-        with self.lock:
-            self.stop.set()
-            if self.active:
-                logger.warning("stopping: finishing {} trace(s) in flight (Ctrl-C again to drop them)", self.active)
-        try:
-            with self.lock:
-                self.lock.wait_for(lambda: self.active == 0)
-        except KeyboardInterrupt:
-            self.abandon = True
-            raise
+    def store_one(self, unit: tuple[Problem, int], result: tuple[dict, list[Turn]], node: str) -> None:
+        """Store one finished trace (the driver is the store's one writer) and count it."""
+        row, turns = result
+        row = {**row, "program_hash": self.phash}
+        if self.store.write_trace(row, turns) is None:
+            logger.warning("{} sample {} was already stored; kept the stored one", row["problem_id"], row["sample"])
+            return
+        failed = row["stop_reason"] == "error"
+        self.progress.trace_done(bool(row["correct"]), failed, row["completion_tokens"], node)
+        if not failed:
+            self.failed_in_a_row = 0
+            correct, total = self.tally[row["problem_id"]]
+            self.tally[row["problem_id"]] = (correct + row["correct"], total + 1)
+            return
+        logger.debug("{} sample {} failed: {}", row["problem_id"], row["sample"], row["error"])
+        self.failed_in_a_row, self.last_error = self.failed_in_a_row + 1, row["error"]
+        if self.failed_in_a_row >= self.max_failed_in_a_row and not self.stop:
+            self.abort_reason = (f"the last {self.failed_in_a_row} traces all failed (last error: "
+                                 f"{(row['error'] or '?').splitlines()[0][:200]})")
+            self.stop = True
 
 
 def harvest(config: RunConfig, out: str | Path | None = None, *, options: HarvestOptions | None = None,
-            program: dspy.Module | None = None, lm: dspy.BaseLM | None = None, **settings) -> HarvestSummary:
+            program: dspy.Module | None = None, lm: dspy.BaseLM | None = None, executor: Executor | None = None,
+            **settings) -> HarvestSummary:
     """Harvest `samples` traces per problem into DIR/traces.sqlite, resuming what a previous run stored.
 
     `options` (default: HarvestOptions()) with `settings` replacing some of its fields, e.g. samples=4. Failed
-    traces of earlier runs are sampled again unless `keep_failed`. Raises ProviderFailure (exit 1) when the harvest
-    stopped on a run of failures or most of its new traces failed.
+    traces of earlier runs are sampled again unless `keep_failed`. The traces are sampled on `executor` (default:
+    the current one, threads unless `use_executor` chose Ray); this process alone writes the store. Raises
+    ProviderFailure (exit 1) when the harvest stopped on a run of failures or most of its new traces failed.
     """
     options = dataclasses.replace(options or HarvestOptions(), **settings)
     options.validate()
@@ -181,14 +160,15 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
         with log_to(out / "run.log"):
             write_provenance(out, config)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
-                                 options.band, options.early_stop, options.keep_failed, options.progress)
+                                 options.band, options.early_stop, options.keep_failed, options.progress, executor)
     finally:
         lock.close()
 
 
 def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
-                  band: Band, early_stop: int, keep_failed: bool, progress: bool) -> HarvestSummary:
+                  band: Band, early_stop: int, keep_failed: bool, progress: bool,
+                  executor: Executor | None) -> HarvestSummary:
     try:
         store.add_problems(problems, config.split)
         if not keep_failed and (removed := store.delete_failed()):
@@ -203,26 +183,21 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         counts = [v for k, v in tallies(store).items() if k in ids]
         bar = HarvestProgress(len(work), sum(c for c, _ in counts), sum(t for _, t in counts), enabled=progress)
         interrupted, start = False, time.perf_counter()
-        harvester = None
+        harvester, stats = None, RunStats()
         try:
             if work:
-                lm = lm or lm_for(config)
-                harvester = _Harvester(store, benchmark, program or build_program(config), config, phash, band,
-                                       early_stop, bar)
-                # timeout=0: no straggler resubmission, which would sample a (problem, sample) pair twice
-                executor = ParallelExecutor(num_threads=config.concurrency, max_errors=len(work) + 1,
-                                            disable_progress_bar=True, provide_traceback=True, timeout=0)
-                try:
-                    with dspy.context(lm=lm, adapter=TextAdapter()):
-                        executor.execute(harvester.run_one, work)
-                except KeyboardInterrupt:
-                    interrupted = True
-                    harvester.wait_in_flight()
+                harvester = _Harvester(store, phash, band, early_stop, bar, config.concurrency)
+                workload = Workload(config, benchmark, program, lm)
+                stats = (executor or current_executor()).run(workload, sample_trace, harvester.units(work),
+                                                             harvester.store_one, config.concurrency)
+                interrupted = stats.interrupted
         finally:
             bar.close()
         wall = time.perf_counter() - start
         rates = refresh_selection(store, band)
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
+        summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
+        summary.rerun = stats.lost
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"

@@ -37,6 +37,12 @@ NO_KEY = "local"
 OWN_BASE = ("azure",)
 
 
+def is_embedded(spec: str) -> bool:
+    """Whether a spec is served by an engine inside this process ('local', 'local:PATH', 'hf:DIR')."""
+    spec = spec.strip() if isinstance(spec, str) else ""
+    return spec == "local" or spec.startswith(("local:", "hf:"))
+
+
 def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int = 256,
                slots: int = 1, num_retries: int = 3, api_key_env: str | None = None,
                retry: RetrySettings | None = None, **lm_kwargs: Any) -> dspy.LM:
