@@ -13,7 +13,7 @@ from typing import Iterator
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
-from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
+from strawberry_dspy.store.schema import FAILED
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
@@ -68,9 +68,9 @@ class StoreViews:
         if not include_failed:
             where.append(f"NOT {FAILED}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces{clause} ORDER BY problem_id, sample"
+        query = f"SELECT {', '.join(self.trace_columns)} FROM traces{clause} ORDER BY problem_id, sample"
         for row in self.conn.execute(query, args).fetchall():
-            values = dict(zip(TRACE_COLUMNS, row))
+            values = dict(zip(self.trace_columns, row))
             values["correct"] = bool(values["correct"])
             yield TraceRow(**values)
 
