@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
@@ -48,6 +49,10 @@ class RunConfig:
         for name in ("limit", "concurrency", "slots"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),
+                            ("baseline.temperature", self.baseline.temperature)):
+            if value is not None and value < 0:
+                problems.append(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
@@ -153,16 +158,19 @@ def _merge(base: dict, extra: dict) -> dict:
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, turning every problem with the file into one UserError line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UserError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if data is None:
+        raise UserError(f"{path} is empty (or only comments): a recipe sets at least one key, e.g. `program: strawberry`")
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+        raise UserError(f"{path}: expected a mapping of keys at the top level (key: value lines), got "
+                        f"{type(data).__name__}; see programs/strawberry.yaml")
     return data
 
 
