@@ -38,6 +38,8 @@ class RunConfig:
     concurrency: int = 2  # problems in flight at once
     seed: int = 0  # seeds nudges and sampling
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
+    max_question_chars: int = 20000  # a longer question is left out, with a warning, before any model call
+    max_reply_chars: int = 20000  # a longer model reply is cut, with a warning, before it is parsed, stored or sent back
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
@@ -46,7 +48,7 @@ class RunConfig:
         problems = []
         if self.program not in PROGRAMS:
             problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
-        for name in ("limit", "concurrency", "slots"):
+        for name in ("limit", "concurrency", "slots", "max_question_chars", "max_reply_chars"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import dspy
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.program.adapter import MAX_REPLY_CHARS, TextAdapter
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.scoring import Score
 
@@ -44,7 +44,8 @@ def problem_seed(seed: int, problem_id: str) -> int:
 
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-                concurrency: int, seed: int = 0, progress: bool = True) -> list[ProblemResult]:
+                concurrency: int, seed: int = 0, progress: bool = True,
+                max_reply_chars: int = MAX_REPLY_CHARS) -> list[ProblemResult]:
     """Run a program over problems with DSPy's Evaluate (threads, progress bar) and score each answer."""
     examples = [dspy.Example(question=p.question, seed=problem_seed(seed, p.id), index=i).with_inputs("question", "seed")
                 for i, p in enumerate(problems)]
@@ -54,7 +55,7 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
 
     evaluate = dspy.Evaluate(devset=examples, metric=metric, num_threads=concurrency, display_progress=progress,
                              max_errors=len(examples) + 1, provide_traceback=False)
-    with dspy.context(lm=lm, adapter=TextAdapter()):
+    with dspy.context(lm=lm, adapter=TextAdapter(max_reply_chars)):
         outcome = evaluate(program)
     results = []
     for (example, prediction, _), problem in zip(outcome.results, problems):

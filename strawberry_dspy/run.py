@@ -12,8 +12,10 @@ from pathlib import Path
 import dspy
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
@@ -59,7 +61,14 @@ def summary_table(summary: dict, title: str) -> str:
         ("prompt tokens", f"{s['prompt_tokens']}{cached_share}"),
         ("completion tokens", f"{s['completion_tokens']}  ({s['completion_tokens_per_s']} tok/s)"),
         ("time", f"{s['wall_s']:.1f} s"),
+        *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
+
+
+def _left_out(counts: dict[str, int]) -> str:
+    """'2 in the demos (answer leaks), 1 too long' from Admission.counts()."""
+    names = {"demo_leaks": "in the demos (answer leaks)", "too_long": "longer than max_question_chars"}
+    return ", ".join(f"{n} {names.get(k, k)}" for k, n in counts.items() if n) or "none left out"
 
 
 def default_out_dir(config: RunConfig) -> Path:
@@ -83,7 +92,11 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     out = Path(out) if out else default_out_dir(config)
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    problems = benchmark.problems(config.split, config.limit)
+    admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program)
+    problems = admission.problems
+    if not problems:
+        raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to run: "
+                        f"{_left_out(admission.counts())}; see the warning above")
     lm = lm_for(config)
     program = program or build_program(config)
     # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
@@ -92,8 +105,9 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
-            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
-            summary = summarize(results, time.perf_counter() - start)
+            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
+                                  config.max_reply_chars)
+            summary = {**summarize(results, time.perf_counter() - start), "left_out": admission.counts()}
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     return out, summary, results

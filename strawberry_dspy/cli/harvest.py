@@ -50,6 +50,8 @@ def summary_table(s: HarvestSummary) -> str:
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
         ("time", f"{s.wall_s:.1f} s"),
+        *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
+          if any(s.left_out.values()) else []),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
 
 

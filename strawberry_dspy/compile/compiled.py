@@ -17,6 +17,7 @@ import dspy
 
 from strawberry_dspy.config import RunConfig, config_from_dict
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.text_input import read_text
 from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, make_dir, write_file
@@ -127,4 +128,5 @@ def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunC
     except (KeyError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: the saved program state does not fit the '{config.program}' program ({exc}); "
                         "recompile it with strawberry compile") from None
+    setattr(program, RECORD_ATTR, meta.get("demo_problems") or [])  # its demos' problems: never asked as unseen
     return config, program

@@ -31,6 +31,7 @@ TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
                  "program_hash", "error", "created_at", "rule")
+DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
 FAILED = "stop_reason = 'error'"  # a failed trace: counted, never in a pass rate or an export
 
 
