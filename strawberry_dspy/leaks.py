@@ -10,6 +10,7 @@ problems out and `export` removes them (reason `demo`), each saying how many.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import dspy
@@ -58,9 +59,15 @@ class DemoLeaks:
         if not self.texts:
             return False
         question, answer = normalize_question(problem.question), normalize_question(problem.answer)
-        if question and any(question in text for text in self.texts):
+        if question and _found(question, self.texts):
             return True
-        return len(answer) >= MIN_ANSWER_CHARS and any(answer in text for text in self.texts)
+        return len(answer) >= MIN_ANSWER_CHARS and _found(answer, self.texts)
+
+
+def _found(needle: str, texts: list[str]) -> bool:
+    """Whether `needle` is in a text as whole words ('what is 3 + 4' is not in 'what is 3 + 45')."""
+    pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)")
+    return any(needle in text and pattern.search(text) for text in texts)
 
 
 def demo_record(program: dspy.Module, problems: list[Problem]) -> list[dict]:
