@@ -225,7 +225,7 @@ def make_dir(folder: Path) -> Path:
 def write_file(path: Path, write: Callable[[Path], None]) -> Path:
     """Write one file atomically: `write(tmp)` fills a hidden sibling that then replaces `path`."""
     path = Path(path)
-    make_dir(path.parent)
+    path.parent.mkdir(parents=True, exist_ok=True)  # an OSError is the caller's to word (stats: "cannot write the plot")
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")  # the suffix kept: writers pick formats by it
     try:
         write(tmp)

@@ -78,7 +78,7 @@ CASES = [
     (["run", "good.yaml", "--out", "file.txt/run"], "cannot create folder"),
     (["harvest", "good.yaml", "--out", "file.txt/harvest"], "cannot create folder"),
     (["compile", "good.yaml", "--out", "file.txt/x.json"], "cannot create folder"),
-    (["stats", "store", "--plot", "file.txt/plot.png"], "cannot create folder"),
+    (["stats", "store", "--plot", "file.txt/plot.png"], "cannot write the plot to"),
     (["stats", "store", "--plot", "folder"], "is a directory"),
     # stores and exports
     (["stats", "file.txt"], "no trace store"),
