@@ -108,7 +108,8 @@ class _Harvester:
         failed = trace.stop_reason == "error"
         score = None if failed else self.benchmark.score(problem, trace.final_answer)
         row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
-               "extracted": score and score.extracted, "rule": score and score.rule, "correct": int(bool(score and score.correct)),
+               "extracted": score and score.extracted, "rule": score and score.rule,
+               "correct": int(bool(score and score.correct)),
                "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,
                "answer_status": trace.answer_status, "steps": trace.steps,
                "prompt_tokens": trace.total("prompt_tokens"), "completion_tokens": trace.total("completion_tokens"),

@@ -4,5 +4,6 @@ from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, Trac
 from strawberry_dspy.store.schema import DEMO_LEAKS_META, SCHEMA, SCHEMA_VERSION, STORE_FILE
 from strawberry_dspy.store.store import TraceStore, store_path
 
-__all__ = ["DEMO_LEAKS_META", "SCHEMA", "SCHEMA_VERSION", "STORE_FILE", "ProblemRow", "StoredTrace", "StoredTurn", "TraceRow",
+__all__ = ["DEMO_LEAKS_META", "SCHEMA", "SCHEMA_VERSION", "STORE_FILE", "ProblemRow", "StoredTrace", "StoredTurn",
+           "TraceRow",
            "TraceStore", "store_path"]
