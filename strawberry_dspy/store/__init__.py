@@ -5,5 +5,4 @@ from strawberry_dspy.store.schema import DEMO_LEAKS_META, SCHEMA, SCHEMA_VERSION
 from strawberry_dspy.store.store import TraceStore, store_path
 
 __all__ = ["DEMO_LEAKS_META", "SCHEMA", "SCHEMA_VERSION", "STORE_FILE", "ProblemRow", "StoredTrace", "StoredTurn",
-           "TraceRow",
-           "TraceStore", "store_path"]
+           "TraceRow", "TraceStore", "store_path"]
