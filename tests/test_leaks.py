@@ -48,7 +48,13 @@ def test_compile_records_the_problems_its_demos_came_from(compiled):
     assert state["strawberry"]["demo_problems"] == record
 
 
-def test_harvest_and_run_leave_the_demo_problems_out_and_say_how_many(compiled, tmp_path):
+@pytest.fixture
+def scripted_run_lm(monkeypatch):
+    """`run` builds its LM from the config: make it the scripted one, not the embedded model."""
+    monkeypatch.setattr("strawberry_dspy.run.lm_for", lambda config: rule_lm(right_after_three_steps))
+
+
+def test_harvest_and_run_leave_the_demo_problems_out_and_say_how_many(compiled, tmp_path, scripted_run_lm):
     path, meta, spec = compiled
     demo_ids = {r["id"] for r in meta["demo_problems"]}
     config, program = load_program_file(path, TRAIN)
@@ -69,7 +75,7 @@ def test_harvest_and_run_leave_the_demo_problems_out_and_say_how_many(compiled, 
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["left_out"]["demo_leaks"] == len(demo_ids)
 
 
-def test_a_program_compiled_before_the_record_is_caught_by_its_demos(compiled, tmp_path):
+def test_a_program_compiled_before_the_record_is_caught_by_its_demos(compiled, tmp_path, scripted_run_lm):
     path, meta, spec = compiled
     state = json.loads(path.read_text())
     del state["strawberry"]["demo_problems"]
