@@ -16,6 +16,7 @@ import yaml
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.retry import RetrySettings
+from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
@@ -63,6 +64,8 @@ class RunConfig:
     max_requests_per_minute: int | None = None  # LM calls started per minute, at most (None: as the provider allows)
     max_tokens_per_minute: int | None = None  # estimated prompt + max output tokens per minute, at most
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
+    max_question_chars: int = 20000  # a longer question is left out, with a warning, before any model call
+    max_reply_chars: int = 20000  # a longer model reply is cut, with a warning, before it is parsed, stored or sent back
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
     retry: RetrySettings = field(default_factory=RetrySettings)  # request timeout and retry budget (models/retry.py)
@@ -73,7 +76,7 @@ class RunConfig:
         problems = []
         if self.program not in PROGRAMS:
             problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
-        for name in ("limit", "concurrency", "slots"):
+        for name in ("limit", "concurrency", "slots", "max_question_chars", "max_reply_chars"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
         if str(self.prompt_cache_mode) not in PROMPT_CACHE:
@@ -83,6 +86,10 @@ class RunConfig:
                 problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
         if self.prices is not None:
             problems += self.prices.problems()
+        for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),
+                            ("baseline.temperature", self.baseline.temperature)):
+            if value is not None and value < 0:
+                problems.append(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
@@ -203,16 +210,19 @@ def _merge(base: dict, extra: dict) -> dict:
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, turning every problem with the file into one UserError line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UserError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if data is None:
+        raise UserError(f"{path} is empty (or only comments): a recipe sets at least one key, e.g. `program: strawberry`")
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+        raise UserError(f"{path}: expected a mapping of keys at the top level (key: value lines), got "
+                        f"{type(data).__name__}; see programs/strawberry.yaml")
     return data
 
 

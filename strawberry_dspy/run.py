@@ -11,9 +11,10 @@ from pathlib import Path
 import dspy
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.errors import check_failures
+from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
@@ -66,7 +67,14 @@ def summary_table(summary: dict, title: str) -> str:
         ("completion tokens", f"{s['completion_tokens']}  ({s['completion_tokens_per_s']} tok/s)"),
         ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]))),
         ("time", f"{s['wall_s']:.1f} s"),
+        *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
+
+
+def _left_out(counts: dict[str, int]) -> str:
+    """'2 in the demos (answer leaks), 1 too long' from Admission.counts()."""
+    names = {"demo_leaks": "in the demos (answer leaks)", "too_long": "longer than max_question_chars"}
+    return ", ".join(f"{n} {names.get(k, k)}" for k, n in counts.items() if n) or "none left out"
 
 
 def default_out_dir(config: RunConfig) -> Path:
@@ -95,7 +103,11 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     out = Path(out) if out else default_out_dir(config)
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    problems = benchmark.problems(config.split, config.limit)
+    admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program)
+    problems = admission.problems
+    if not problems:
+        raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to run: "
+                        f"{_left_out(admission.counts())}; see the warning above")
     lm = current_executor().driver_lm(config)  # threads: built here, so a bad model fails before any output
     program = program or build_program(config)
     # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
@@ -106,7 +118,8 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             start = time.perf_counter()
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
                                   config=config)
-            summary = summarize(results, time.perf_counter() - start, config_price(config.to_dict()))
+            summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
+                       "left_out": admission.counts()}
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     failed = [r for r in results if r.stop_reason == "error"]

@@ -151,7 +151,7 @@ def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -
         if why:
             raise UserError(f"--out {out} holds {why}: {kind.command} writes only into a new or empty directory "
                             f"or a {kind.kind} of its own; pass another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     if read_marker(out) is None:
         write_json(out / MARKER, kind.marker())
     return out
@@ -182,7 +182,7 @@ def staged(out: Path, kind: OutputKind, *, sources: Iterable[str | Path] = (), k
     sources = list(sources)
     if not keep_existing:
         check_replace(out, kind, sources=sources)  # refused before any work, not after it
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(out.parent)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()
     try:
@@ -211,10 +211,21 @@ def _sibling(out: Path, what: str) -> Path:
     return out.with_name(f".{out.name}.{what}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
+def make_dir(folder: Path) -> Path:
+    """Create a folder (and its parents); a file in the way or a place that cannot be written is a UserError."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UserError(f"cannot create folder {folder}: it, or a folder above it, is a file; pass another path") from None
+    except OSError as exc:
+        raise UserError(f"cannot create folder {folder} ({exc.strerror or exc}); pass a path you can write") from None
+    return folder
+
+
 def write_file(path: Path, write: Callable[[Path], None]) -> Path:
     """Write one file atomically: `write(tmp)` fills a hidden sibling that then replaces `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)  # an OSError is the caller's to word (stats: "cannot write the plot")
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")  # the suffix kept: writers pick formats by it
     try:
         write(tmp)
@@ -254,7 +265,7 @@ def _remove_tree(path: Path) -> None:
 
 def lock_output(out: Path, kind: OutputKind, busy: str):
     """Hold an exclusive lock on `out` (a file released by the OS even on SIGKILL); UserError(busy) when taken."""
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     handle = open(out / kind.lock_file, "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

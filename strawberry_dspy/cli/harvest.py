@@ -49,6 +49,8 @@ def summary_table(s: HarvestSummary) -> str:
         ("cost", describe(s.cost)),
         ("time", f"{s.wall_s:.1f} s"),
         *_node_rows(s),
+        *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
+          if any(s.left_out.values()) else []),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
 
 

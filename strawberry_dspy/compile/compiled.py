@@ -17,8 +17,10 @@ import dspy
 
 from strawberry_dspy.config import RunConfig, config_from_dict
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, write_file
+from strawberry_dspy.text_input import read_text
+from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, make_dir, write_file
 
 FORMAT = "strawberry-compiled/1"
 META_KEY = "strawberry"
@@ -69,7 +71,7 @@ def claim_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, si
         if not compiled_path.exists():
             for name in side_files:
                 check_output_file(out_dir / name, COMPILE_REPORT, lambda path: False)
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(out_dir)
     else:
         claim_dir(out_dir, COMPILE_OUTPUT, sources=[source])
 
@@ -89,8 +91,8 @@ def read_metadata(path: str | Path) -> dict:
     if not path.is_file():
         raise UserError(f"compiled program not found: {str(path)!r}; pass a compiled.json written by strawberry compile")
     try:
-        state = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        state = json.loads(read_text(path, "compiled program"))
+    except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON ({exc}); pass a compiled.json written by strawberry compile") from None
     meta = state.get(META_KEY) if isinstance(state, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -126,4 +128,5 @@ def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunC
     except (KeyError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: the saved program state does not fit the '{config.program}' program ({exc}); "
                         "recompile it with strawberry compile") from None
+    setattr(program, RECORD_ATTR, meta.get("demo_problems") or [])  # its demos' problems: never asked as unseen
     return config, program

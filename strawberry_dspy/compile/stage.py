@@ -12,6 +12,7 @@ import optuna
 from dspy.utils.callback import BaseCallback
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.compile.compiled import base_program_record, claim_compile_output, save_compiled
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
@@ -22,6 +23,7 @@ from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.leaks import demo_record
 from strawberry_dspy.models import lm_for, prompt_lm_for
 from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
@@ -101,14 +103,15 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
                         "compile the recipe it came from (e.g. programs/strawberry.yaml)")
     options.validate()
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    dev = benchmark.problems("dev", options.dev_limit)
+    dev = admit(benchmark.problems("dev", options.dev_limit), config.max_question_chars).problems
     if len(dev) < MIN_DEV:
         raise UserError(f"the dev split of {config.benchmark} has {len(dev)} problem(s) (--dev-limit "
                         f"{options.dev_limit}); compiling needs >= {MIN_DEV}: raise --dev-limit or use a larger benchmark")
-    test = benchmark.problems("test", options.test_limit)
+    test = admit(benchmark.problems("test", options.test_limit), config.max_question_chars).problems
     if not test:
         raise UserError(f"the test split of {config.benchmark} is empty; use a larger benchmark")
-    train = benchmark.problems("train", options.train_limit) if options.optimizer != "search" else []
+    train = (admit(benchmark.problems("train", options.train_limit), config.max_question_chars).problems
+             if options.optimizer != "search" else [])
     if options.optimizer != "search" and not train:
         raise UserError(f"the train split of {config.benchmark} is empty, and {options.optimizer} learns from it; "
                         "use a larger benchmark or --optimizer search")
@@ -180,6 +183,8 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         "scorer": config.scorer,
         "splits": {**({"train": len(train)} if train else {}), "dev": len(dev), "test": len(test)},
         "problem_ids": {"dev": [p.id for p in dev], "test": [p.id for p in test]},
+        # the problems its demos came from (question or answer in a demo): run / harvest / export leave them out
+        "demo_problems": demo_record(compiled_program, train + dev + test),
         "seed": config.seed,
         "optimizer": options.optimizer,
         "budget": options.budget,

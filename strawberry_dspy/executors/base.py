@@ -55,7 +55,7 @@ class Worker:
 
     def call(self, fn: Callable[[Worker, Any], Any], unit: Any) -> Any:
         """Run fn on one unit with this worker's LM and the chat adapter as DSPy's settings."""
-        with dspy.context(lm=self.lm, adapter=TextAdapter()):
+        with dspy.context(lm=self.lm, adapter=TextAdapter(self.config.max_reply_chars)):
             return fn(self, unit)
 
 

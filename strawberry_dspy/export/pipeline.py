@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import dpo_rows, kto_rows, rendered_groups, sft_rows, stepwise_rows
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
-from strawberry_dspy.store import StoredTrace, TraceStore
+from strawberry_dspy.store import DEMO_LEAKS_META, StoredTrace, TraceStore
 
 
 @dataclass
@@ -69,7 +70,11 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         raise UserError(f"{store.path} does not name its benchmark: pass --decontam-benchmark SPEC")
     reference = eval_questions(spec, config.eval_splits, config.decontam_limit)
     problems = {p.id: p for p in store.problems()}
-    clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold)
+    demo_qhashes = set(json.loads(meta.get(DEMO_LEAKS_META) or "[]"))
+    clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold, demo_qhashes)
+    if clean.removed["demo"]:
+        logger.warning("removed {} problem(s) whose question is in the harvested program's demos (answer leaks)",
+                       len(clean.removed["demo"]))
     selected, rates = select(store, clean.kept, config.band)
     if not selected:
         seen = f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates else "no problems left after decontamination"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,9 @@ from typing import Iterator
 import dspy
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.band import Band
-from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
+from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, question_hash
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
@@ -25,7 +27,7 @@ from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.stage_output import log_to
-from strawberry_dspy.store import TraceStore
+from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
 
@@ -51,6 +53,7 @@ class HarvestSummary:
     cost: Cost | None = None  # of every stored trace, all runs (None: no known price)
     per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
     rerun: int = 0  # units sampled again because their worker died (never stored twice)
+    left_out: dict = field(default_factory=dict)  # problems not harvested, per reason (admission.Admission.counts)
 
     @property
     def tokens_per_s(self) -> float:
@@ -77,7 +80,7 @@ def sample_trace(worker: Worker, unit: tuple[Problem, int]) -> tuple[dict, list[
     wall = time.perf_counter() - start
     score = None if trace.stop_reason == "error" else worker.benchmark.score(problem, trace.final_answer)
     row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
-           "extracted": score and score.extracted, "correct": int(bool(score and score.correct)),
+           "extracted": score and score.extracted, "rule": score and score.rule, "correct": int(bool(score and score.correct)),
            "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,
            "answer_status": trace.answer_status, "steps": trace.steps,
            "prompt_tokens": trace.total("prompt_tokens"), "completion_tokens": trace.total("completion_tokens"),
@@ -150,6 +153,11 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
     problems = benchmark.problems(config.split, config.limit)
     if not problems:
         raise UserError(f"benchmark {config.benchmark!r} has no {config.split} problems: check the spec, --split and --limit")
+    admission = admit(problems, config.max_question_chars, program)
+    problems = admission.problems
+    if not problems:
+        raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to harvest: "
+                        f"{admission.counts()} left out; see the warning above")
     phash = program_hash(config, program)
     out = Path(out) if out else default_harvest_dir(config, phash)
     lock = lock_dir(out)
@@ -159,8 +167,10 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
         store = open_store(out, config, phash, options.samples)
         with log_to(out / "run.log"):
             write_provenance(out, config)
+            record_demo_leaks(store, admission.demo_leaks)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
-                                 options.band, options.early_stop, options.keep_failed, options.progress, executor)
+                                 options.band, options.early_stop, options.keep_failed, options.progress, executor,
+                                 admission.counts())
     finally:
         lock.close()
 
@@ -168,7 +178,7 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
 def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
                   band: Band, early_stop: int, keep_failed: bool, progress: bool,
-                  executor: Executor | None) -> HarvestSummary:
+                  executor: Executor | None, left_out: dict) -> HarvestSummary:
     try:
         store.add_problems(problems, config.split)
         if not keep_failed and (removed := store.delete_failed()):
@@ -197,7 +207,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         rates = refresh_selection(store, band)
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
-        summary.rerun = stats.lost
+        summary.rerun, summary.left_out = stats.lost, left_out
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"
@@ -208,6 +218,15 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         return summary
     finally:
         store.close()
+
+
+def record_demo_leaks(store: TraceStore, leaked: list[Problem]) -> None:
+    """Remember (in the store's meta) the question hashes of problems the demos give away: export removes them
+    even when an older harvest of this store sampled them."""
+    if not leaked:
+        return
+    known = set(json.loads(store.meta().get(DEMO_LEAKS_META) or "[]"))
+    store.set_meta({DEMO_LEAKS_META: json.dumps(sorted(known | {question_hash(p.question) for p in leaked}))})
 
 
 def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: int, rates: dict, band: Band,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 STORE_FILE = "traces.sqlite"
-# Bump only when columns are added, with a migration in `TraceStore.open` for stores of the older version.
-SCHEMA_VERSION = "1"
-SCHEMA = """
+BASE_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL,
   qhash TEXT NOT NULL, metadata_json TEXT, pass_rate REAL, in_band INTEGER);
@@ -20,11 +18,20 @@ CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER
   kind TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER,
   latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
 """
+# Append-only: MIGRATIONS[i] upgrades a store of version i + 1 to version i + 2 (a writer applies them in place when
+# it opens an older store; readers of an older store read what it has). Add a column by appending one statement here
+# and its name to TRACE_COLUMNS; never edit or reorder an entry.
+MIGRATIONS: tuple[str, ...] = (
+    "ALTER TABLE traces ADD COLUMN rule TEXT;",  # 2: the scoring rule that decided a trace's label
+)
+SCHEMA_VERSION = str(1 + len(MIGRATIONS))
+SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
-                 "program_hash", "error", "created_at")
+                 "program_hash", "error", "created_at", "rule")
+DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
 # A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
 # stores of this version stay readable by every reader as they are.
 CACHE_WRITE_KEY = "cache_write_tokens"

@@ -16,7 +16,8 @@ from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, INDEXES, SCHEMA, SCHEMA_VERSION, STORE_FILE, TABLES, TRACE_COLUMNS, now
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
+                                         STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -32,6 +33,7 @@ class TraceStore(StoreViews):
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool):
         self.conn, self.path, self.readonly = conn, path, readonly
         self.lock = threading.Lock()
+        self.trace_columns = TRACE_COLUMNS  # those this store has (an older store read as it is lacks the newer ones)
 
     # -- opening -----------------------------------------------------------------------------------------------
     @classmethod
@@ -48,12 +50,15 @@ class TraceStore(StoreViews):
             raise UserError(f"cannot open {path} ({exc}): check the file's permissions") from None
         store = cls(conn, path, readonly)
         try:
-            store._check()
+            version = store._check()
+            if not readonly:
+                _writer_pragmas(conn)
+                store._migrate(version)
+            present = {row[1] for row in conn.execute("PRAGMA table_info(traces)")}
+            store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
         except BaseException:
             conn.close()
             raise
-        if not readonly:
-            _writer_pragmas(conn)
         return store
 
     @classmethod
@@ -69,8 +74,8 @@ class TraceStore(StoreViews):
         store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), **meta})
         return store
 
-    def _check(self) -> None:
-        """Raise a UserError if the file is not a readable trace store of this schema version."""
+    def _check(self) -> int:
+        """The store's schema version; a UserError if the file is not a trace store this strawberry can read."""
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             version = self.meta().get("schema_version") if "meta" in tables else None
@@ -81,9 +86,20 @@ class TraceStore(StoreViews):
         if missing:
             raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
                             "pass another --out or --fresh")
-        if version != SCHEMA_VERSION:
+        if version not in {str(v) for v in range(1, int(SCHEMA_VERSION) + 1)}:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
-                            f"{SCHEMA_VERSION!r}; harvest into another --out")
+                            f"1 to {SCHEMA_VERSION!r}; harvest into another --out")
+        return int(version)
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade an older store in place (one transaction): the migrations after its version, then the version."""
+        if version == int(SCHEMA_VERSION):
+            return
+        with self.lock, self.conn:
+            for statement in MIGRATIONS[version - 1:]:
+                self.conn.execute(statement)
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        logger.info("upgraded {} from store schema version {} to {}", self.path, version, SCHEMA_VERSION)
 
     def close(self) -> None:
         """Close the connection (after any write in progress); a writer leaves the store without -wal/-shm files."""
@@ -128,7 +144,7 @@ class TraceStore(StoreViews):
 
     def write_trace(self, row: dict, turns: list[Turn]) -> int | None:
         """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
-        columns = [c for c in TRACE_COLUMNS if c != "id"]
+        columns = [c for c in self.trace_columns if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
         with self.lock:
             try:

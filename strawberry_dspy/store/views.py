@@ -68,9 +68,9 @@ class StoreViews:
         if not include_failed:
             where.append(f"NOT {FAILED}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces{clause} ORDER BY problem_id, sample"
+        query = f"SELECT {', '.join(self.trace_columns)} FROM traces{clause} ORDER BY problem_id, sample"
         for row in self.conn.execute(query, args).fetchall():
-            values = dict(zip(TRACE_COLUMNS, row))
+            values = dict(zip(self.trace_columns, row))
             values["correct"] = bool(values["correct"])
             yield TraceRow(**values)
 

@@ -82,7 +82,8 @@ def _default_problem(problems: list[data.ProblemSummary]) -> int:
 def _trace_column(title: str, traces: list) -> None:
     st.markdown(f"**{title} ({len(traces)})**")
     for number, (row, turns) in enumerate(traces):
-        label = (f"sample {row.sample} · answer {row.final_answer!r} · {row.stop_reason} · {row.steps} steps · "
+        rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
+        label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
                  f"{row.completion_tokens} tokens")
         with st.expander(label, expanded=number == 0):
             if row.error:

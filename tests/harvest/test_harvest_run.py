@@ -43,6 +43,7 @@ def test_k_seeded_samples_per_problem_with_consistent_rows_and_sums(tmp_path, pr
         total = store.conn.execute("SELECT SUM(completion_tokens) FROM turns").fetchone()[0]
         assert total == sum(r.completion_tokens for r in rows) == summary.completion_tokens
         assert sum(r.correct for r in rows) == 8  # the scripted model answers one check per problem right
+        assert all(r.rule for r in rows) and {r.rule for r in rows if r.correct}.isdisjoint({r.rule for r in rows if not r.correct})
     assert lm.calls == 80  # a step and a check per trace, nothing sampled twice
 
 
