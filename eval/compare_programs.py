@@ -10,6 +10,7 @@ Each program runs on the same problems with the same model; the table (accuracy 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -28,16 +29,18 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--out", default="eval/results/programs.md")
     args = parser.parse_args()
-    overrides = {"split": args.split, "limit": args.limit}
+    overrides = {"split": args.split, "limit": args.limit, "concurrency": args.concurrency}
     overrides.update({k: v for k, v in (("benchmark", args.benchmark), ("model", args.model)) if v})
-    rows, configs = [], []
+    rows, configs, summaries = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, path in enumerate(args.programs):
             config = load_config(path, overrides)
             configs.append(config)
             _, s, _ = run(config, Path(tmp) / f"run{i}")
+            summaries[Path(path).name] = s
             lo, hi = wilson(s["correct"], s["problems"])
             rows.append([Path(path).name, f"{s['accuracy']:.1%}", f"[{lo:.1%}, {hi:.1%}]", f"{s['correct']}/{s['problems']}",
                          f"{s['mean_steps']:.1f}", str(s["completion_tokens"]),
@@ -50,6 +53,8 @@ def main() -> None:
             f"```\n{table}\n```\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
+    # the summaries beside the table, for plots (eval/plot_loop.py)
+    Path(args.out).with_suffix(".json").write_text(json.dumps(summaries, indent=2, default=str))
     print(text)
 
 

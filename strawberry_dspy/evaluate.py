@@ -6,9 +6,12 @@ Used by `run` (a run directory), `compile` (objectives) and, through run, `boots
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 from dataclasses import dataclass
 
 import dspy
+from tqdm import tqdm
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.program.adapter import TextAdapter
@@ -44,18 +47,35 @@ def problem_seed(seed: int, problem_id: str) -> int:
 
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-                concurrency: int, seed: int = 0, progress: bool = True) -> list[ProblemResult]:
-    """Run a program over problems with DSPy's Evaluate (threads, progress bar) and score each answer."""
+                concurrency: int, seed: int = 0, progress: bool | str = True) -> list[ProblemResult]:
+    """Run a program over problems with DSPy's Evaluate (threads) and score each answer.
+
+    `progress` shows one bar for the whole run (a string labels it); DSPy's own bar stays off, since
+    outside a terminal it prints one "Average Metric" line per problem.
+    """
     examples = [dspy.Example(question=p.question, seed=problem_seed(seed, p.id), index=i).with_inputs("question", "seed")
                 for i, p in enumerate(problems)]
+    label = progress if isinstance(progress, str) else "problems"
+    bar = tqdm(total=len(examples), desc=label, disable=not progress)
+    lock, correct = threading.Lock(), [0]
 
     def metric(example, prediction, trace=None):
-        return benchmark.score(problems[example.index], prediction.answer).correct
+        ok = benchmark.score(problems[example.index], prediction.answer).correct
+        with lock:  # Evaluate calls the metric from its worker threads
+            correct[0] += bool(ok)
+            bar.update(1)
+            bar.set_postfix(correct=correct[0], refresh=False)
+        return ok
 
-    evaluate = dspy.Evaluate(devset=examples, metric=metric, num_threads=concurrency, display_progress=progress,
+    # Evaluate also logs an "Average Metric" line per call (one per trial in a search): the bar says it already
+    logging.getLogger("dspy.evaluate.evaluate").setLevel(logging.WARNING)
+    evaluate = dspy.Evaluate(devset=examples, metric=metric, num_threads=concurrency, display_progress=False,
                              max_errors=len(examples) + 1, provide_traceback=False)
-    with dspy.context(lm=lm, adapter=TextAdapter()):
-        outcome = evaluate(program)
+    try:
+        with dspy.context(lm=lm, adapter=TextAdapter()):
+            outcome = evaluate(program)
+    finally:
+        bar.close()
     results = []
     for (example, prediction, _), problem in zip(outcome.results, problems):
         trace = getattr(prediction, "trace", None)

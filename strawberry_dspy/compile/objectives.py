@@ -83,7 +83,7 @@ def lm_calls_of(results: list[ProblemResult]) -> int:
 
 
 def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-             objective: Objective, concurrency: int, seed: int, progress: bool = False) -> Evaluation:
+             objective: Objective, concurrency: int, seed: int, progress: bool | str = False) -> Evaluation:
     """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it."""
     runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress)
             for k in range(objective.samples)]
