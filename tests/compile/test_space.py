@@ -103,8 +103,7 @@ def test_space_size_decides_enumeration():
     ({"nudges": ["Go on."]}, "must map set names to lists"),
     ({"first_prompt": ["Solve it."]}, "must contain {question}"),
     ({"check_every": {"choices": []}}, "non-empty list"),
-    ({name: None for name in ("nudges", "nudge_probability", "check_every", "verifier_every", "verifier_window",
-                              "max_turns", "temperature", "check_prefill")}, "search space is empty"),
+    ({name: None for name in STRAWBERRY_DEFAULTS}, "search space is empty"),
 ])
 def test_bad_search_sections_are_one_line_user_errors(search, message):
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("{", r"\{").replace("}", r"\}")):
