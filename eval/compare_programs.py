@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from strawberry_dspy.bootstrap.report import wilson
-from strawberry_dspy.config import load_config
+from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid
 from strawberry_dspy.run import run
@@ -37,9 +37,9 @@ def main() -> None:
     rows, configs, summaries = [], [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for i, path in enumerate(args.programs):
-            config = load_config(path, overrides)
+            config, program = load_program_file(path, overrides)  # a recipe or a compiled program
             configs.append(config)
-            _, s, _ = run(config, Path(tmp) / f"run{i}")
+            _, s, _ = run(config, Path(tmp) / f"run{i}", program)
             summaries[Path(path).name] = s
             lo, hi = wilson(s["correct"], s["problems"])
             rows.append([Path(path).name, f"{s['accuracy']:.1%}", f"[{lo:.1%}, {hi:.1%}]", f"{s['correct']}/{s['problems']}",
