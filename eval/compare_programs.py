@@ -31,11 +31,13 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--out", default="eval/results/programs.md")
+    parser.add_argument("--keep", help="keep the run directories under this folder (default: a temporary one)")
     args = parser.parse_args()
     overrides = {"split": args.split, "limit": args.limit, "concurrency": args.concurrency}
     overrides.update({k: v for k, v in (("benchmark", args.benchmark), ("model", args.model)) if v})
     rows, configs, summaries = [], [], {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         for i, path in enumerate(args.programs):
             config, program = load_program_file(path, overrides)  # a recipe or a compiled program
             configs.append(config)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The loop experiment (eval/results/loop.md) on the embedded SmolLM2-135M, CPU only: zero-shot, CoT, the strawberry
+# recipe and a compiled strawberry program on held-out test problems (accuracy, 95% Wilson intervals), and what a
+# small train-split harvest of each yields for DPO (problems in band, pairs per 1 000 generated tokens).
+# Usage: eval/loop.sh [TEST] [DEV] [BUDGET] [HARVEST_PROBLEMS] [SAMPLES] [WORK]
+set -euo pipefail
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # llama.cpp's spinning threads starve a shared CPU (eval/bootstrap_round.sh)
+TEST=${1:-200}
+DEV=${2:-30}
+BUDGET=${3:-6}
+PROBLEMS=${4:-30}
+SAMPLES=${5:-4}
+WORK=${6:-/tmp/loop}
+RESULTS=eval/results
+mkdir -p "$WORK"
+# 1. the three recipes on the same test problems, in one process
+python eval/compare_programs.py programs/zero_shot.yaml programs/cot.yaml programs/strawberry.yaml \
+  --limit "$TEST" --concurrency 4 --out "$RESULTS/loop_programs.md"
+# 2. an optuna search over the loop's levers (eval/loop_search.yaml's search: section) on dev problems;
+#    the test split is scored below, on as many problems as the recipes, so compile's own test run is kept tiny
+strawberry compile eval/loop_search.yaml --optimizer search --budget "$BUDGET" --dev-limit "$DEV" --test-limit 4 \
+  --concurrency 4 --out "$WORK/compiled"
+cp "$WORK/compiled/report.md" "$RESULTS/loop_compile_report.md"
+python eval/compare_programs.py "$WORK/compiled/compiled.json" --limit "$TEST" --concurrency 4 \
+  --out "$RESULTS/loop_compiled.md" --keep "$WORK/runs-compiled"
+# 3. a small train-split harvest per program, at each program's own temperatures
+for program in programs/cot.yaml programs/strawberry.yaml "$WORK/compiled/compiled.json"; do
+  name=$(basename "$program" | sed 's/\.[a-z]*$//')
+  strawberry harvest "$program" --split train --limit "$PROBLEMS" --samples "$SAMPLES" --concurrency 4 --no-progress \
+    --out "$WORK/harvest-$name"
+done
+python eval/loop_yield.py cot="$WORK/harvest-cot" strawberry="$WORK/harvest-strawberry" \
+  compiled="$WORK/harvest-compiled" --out "$RESULTS/loop_yield.json"
+python eval/plot_loop.py --accuracy "$RESULTS/loop_programs.json" "$RESULTS/loop_compiled.json" \
+  --yield "$RESULTS/loop_yield.json" --out "$RESULTS/loop.png"
