@@ -85,10 +85,12 @@ class TurnLoop:
     def config(self, cool: bool = False) -> dict:
         """Per-call LM settings: temperature (check_temperature for cool calls), a distinct seed / rollout per call."""
         self.calls += 1
-        config = {"rollout_id": self.seed}
+        config = {}
         temperature = self.k.check_temperature if cool and self.k.check_temperature is not None else self.k.temperature
         if temperature is not None:
             config["temperature"] = temperature
+        if temperature != 0:  # a greedy call is the same for every sample; DSPy warns that a rollout id does nothing
+            config["rollout_id"] = self.seed
         lm = dspy.settings.lm
         if lm is not None and "seed" in getattr(lm, "supported_params", ()):
             config["seed"] = self.seed * 10_000 + self.calls

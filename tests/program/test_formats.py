@@ -82,6 +82,8 @@ def test_checks_sample_at_their_own_temperature(use_lm):
     assert temps == [0.9, 0.9, 0.1]
     lm, _ = run(use_lm, temperature=0.9)
     assert [h["kwargs"].get("temperature") for h in lm.history] == [0.9, 0.9, 0.9]
+    lm, _ = run(use_lm, temperature=0.9, check_temperature=0.0)  # greedy checks carry no rollout id (DSPy warns)
+    assert ["rollout_id" in h["kwargs"] for h in lm.history] == [True, True, False]
 
 
 @pytest.mark.parametrize("knob, value, message", [
