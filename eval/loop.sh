@@ -24,16 +24,22 @@ cp "$WORK/compiled/report.md" "$RESULTS/loop_compile_report.md"
 cp "$WORK/compiled/optuna_history.png" "$RESULTS/loop_compile_history.png"
 python eval/compare_programs.py "$WORK/compiled/compiled.json" --limit "$TEST" --concurrency 4 \
   --out "$RESULTS/loop_compiled.md" --keep "$WORK/runs-compiled"
-# 3. hot steps, cool checks: the study's trial 4 as a recipe (steps at 0.7 for diverse traces, greedy checks)
-python eval/compare_programs.py eval/loop_hot.yaml --limit "$TEST" --concurrency 4 --out "$RESULTS/loop_hot.md" \
-  --keep "$WORK/runs-hot"
+# 3. hand-made variants of the compiled program, one at a time: hot steps with cool checks (the study's trial 4),
+#    and a check that asks for the last step's result, with hot and with the compiled (cool) sampling
+for recipe in loop_hot loop_hot_last loop_last; do
+  python eval/compare_programs.py "eval/$recipe.yaml" --limit "$TEST" --concurrency 4 --out "$RESULTS/$recipe.md" \
+    --keep "$WORK/runs-$recipe"
+done
 # 4. a small train-split harvest per program, at each program's own temperatures
-for program in programs/cot.yaml programs/strawberry.yaml "$WORK/compiled/compiled.json" eval/loop_hot.yaml; do
+for program in programs/cot.yaml programs/strawberry.yaml "$WORK/compiled/compiled.json" eval/loop_hot.yaml \
+               eval/loop_last.yaml eval/loop_hot_last.yaml; do
   name=$(basename "$program" | sed 's/\.[a-z]*$//')
   strawberry harvest "$program" --split train --limit "$PROBLEMS" --samples "$SAMPLES" --concurrency 4 --no-progress \
     --out "$WORK/harvest-$name"
 done
 python eval/loop_yield.py cot="$WORK/harvest-cot" strawberry="$WORK/harvest-strawberry" \
-  compiled="$WORK/harvest-compiled" loop_hot="$WORK/harvest-loop_hot" --out "$RESULTS/loop_yield.json"
+  compiled="$WORK/harvest-compiled" loop_hot="$WORK/harvest-loop_hot" loop_last="$WORK/harvest-loop_last" \
+  loop_hot_last="$WORK/harvest-loop_hot_last" --out "$RESULTS/loop_yield.json"
 python eval/plot_loop.py --accuracy "$RESULTS/loop_programs.json" "$RESULTS/loop_compiled.json" \
-  "$RESULTS/loop_hot.json" --yield "$RESULTS/loop_yield.json" --out "$RESULTS/loop.png"
+  "$RESULTS/loop_hot.json" "$RESULTS/loop_hot_last.json" "$RESULTS/loop_last.json" \
+  --yield "$RESULTS/loop_yield.json" --out "$RESULTS/loop.png"
