@@ -26,12 +26,18 @@ def main() -> None:
     parser.add_argument("--accuracy", nargs="+", required=True)
     parser.add_argument("--yield", dest="yields", required=True)
     parser.add_argument("--out", default="eval/results/loop.png")
+    parser.add_argument("--label", nargs="*", default=[], help="NAME=LABEL: show a program under another name")
     args = parser.parse_args()
+    labels = dict(pair.split("=", 1) for pair in args.label)
     summaries: dict = {}
     for path in args.accuracy:
-        summaries.update(json.loads(Path(path).read_text()))
-    yields = json.loads(Path(args.yields).read_text())
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+        for name, summary in json.loads(Path(path).read_text()).items():
+            name = labels.get(name, name.rsplit(".", 1)[0])
+            while name in summaries:  # the same program drawn again
+                name += " again"
+            summaries[name] = summary
+    yields = {labels.get(name, name): y for name, y in json.loads(Path(args.yields).read_text()).items()}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
     names = list(summaries)
     acc = [summaries[n]["correct"] / summaries[n]["problems"] for n in names]
     bounds = [wilson(summaries[n]["correct"], summaries[n]["problems"]) for n in names]
@@ -39,13 +45,13 @@ def main() -> None:
     left.bar(range(len(names)), [100 * a for a in acc], yerr=[[100 * e for e in row] for row in errors], capsize=6,
              color="tab:blue")
     left.set_xticks(range(len(names)), [f"{n}\n{summaries[n]['correct']}/{summaries[n]['problems']}" for n in names],
-                    fontsize=8)
+                    fontsize=8, rotation=35, ha="right")
     left.set_ylabel("held-out accuracy, % (95% Wilson interval)")
     left.set_title("test split")
     ynames = list(yields)
     right.bar(range(len(ynames)), [yields[n]["pairs_per_1k_tokens"] for n in ynames], color="tab:orange")
     right.set_xticks(range(len(ynames)), [f"{n}\n{yields[n]['pairs']} pairs, {yields[n]['in_band']} in band"
-                                          for n in ynames], fontsize=8)
+                                          for n in ynames], fontsize=8, rotation=35, ha="right")
     right.set_ylabel("DPO pairs per 1 000 generated tokens")
     right.set_title("train-split harvest")
     fig.suptitle("SmolLM2-135M, basic arithmetic (2 one-digit terms)")
