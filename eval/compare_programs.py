@@ -10,12 +10,13 @@ Each program runs on the same problems with the same model; the table (accuracy 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
 
 from strawberry_dspy.bootstrap.report import wilson
-from strawberry_dspy.config import load_config
+from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid
 from strawberry_dspy.run import run
@@ -28,16 +29,20 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--split", default="test")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--out", default="eval/results/programs.md")
+    parser.add_argument("--keep", help="keep the run directories under this folder (default: a temporary one)")
     args = parser.parse_args()
-    overrides = {"split": args.split, "limit": args.limit}
+    overrides = {"split": args.split, "limit": args.limit, "concurrency": args.concurrency}
     overrides.update({k: v for k, v in (("benchmark", args.benchmark), ("model", args.model)) if v})
-    rows, configs = [], []
-    with tempfile.TemporaryDirectory() as tmp:
+    rows, configs, summaries = [], [], {}
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or scratch
         for i, path in enumerate(args.programs):
-            config = load_config(path, overrides)
+            config, program = load_program_file(path, overrides)  # a recipe or a compiled program
             configs.append(config)
-            _, s, _ = run(config, Path(tmp) / f"run{i}")
+            _, s, _ = run(config, Path(tmp) / f"run{i}", program)
+            summaries[Path(path).name] = s
             lo, hi = wilson(s["correct"], s["problems"])
             rows.append([Path(path).name, f"{s['accuracy']:.1%}", f"[{lo:.1%}, {hi:.1%}]", f"{s['correct']}/{s['problems']}",
                          f"{s['mean_steps']:.1f}", str(s["completion_tokens"]),
@@ -50,6 +55,8 @@ def main() -> None:
             f"```\n{table}\n```\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
+    # the summaries beside the table, for plots (eval/plot_loop.py)
+    Path(args.out).with_suffix(".json").write_text(json.dumps(summaries, indent=2, default=str))
     print(text)
 
 

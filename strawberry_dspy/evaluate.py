@@ -47,11 +47,11 @@ def problem_seed(seed: int, problem_id: str) -> int:
 
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM | None,
-                concurrency: int, seed: int = 0, progress: bool = True, config: RunConfig | None = None,
+                concurrency: int, seed: int = 0, progress: bool | str = True, config: RunConfig | None = None,
                 executor: Executor | None = None) -> list[ProblemResult]:
     """Run a program over problems, `concurrency` at a time, and score each answer (results in problem order).
 
-    Runs on `executor` (default: the current one). Ray workers rebuild the program from `config` (the config
+    `progress` shows one bar for the whole run (a string labels it). Runs on `executor` (default: the current one). Ray workers rebuild the program from `config` (the config
     it was built from) and its saved state, and connect their own LM; threads use `program` and `lm` as given.
     """
     executor = executor or current_executor()
@@ -60,7 +60,8 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
             raise ValueError("run_program on a remote executor needs the program's config")
         config = RunConfig()  # threads use program and lm as given; the config only names the workload
     results: list[ProblemResult | None] = [None] * len(problems)
-    bar = tqdm(total=len(problems), unit="problem", dynamic_ncols=True, disable=not progress)
+    label = progress if isinstance(progress, str) else "problems"
+    bar = tqdm(total=len(problems), desc=label, unit="problem", dynamic_ncols=True, disable=not progress)
     correct = 0
 
     def collect(unit: tuple[int, Problem, int], result: ProblemResult, node: str) -> None:

@@ -51,7 +51,7 @@ def test_compile_records_the_problems_its_demos_came_from(compiled):
 @pytest.fixture
 def scripted_run_lm(monkeypatch):
     """`run` builds its LM from the config: make it the scripted one, not the embedded model."""
-    monkeypatch.setattr("strawberry_dspy.run.lm_for", lambda config: rule_lm(right_after_three_steps))
+    monkeypatch.setattr("strawberry_dspy.models.lm_for", lambda config: rule_lm(right_after_three_steps))
 
 
 def test_harvest_and_run_leave_the_demo_problems_out_and_say_how_many(compiled, tmp_path, scripted_run_lm):

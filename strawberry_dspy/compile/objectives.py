@@ -91,7 +91,7 @@ def lm_calls_of(results: list[ProblemResult]) -> int:
 
 
 def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-             objective: Objective, concurrency: int, seed: int, progress: bool = False,
+             objective: Objective, concurrency: int, seed: int, progress: bool | str = False,
              config: RunConfig | None = None) -> Evaluation:
     """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it.
 

@@ -77,7 +77,8 @@ def search(config: RunConfig, space: SearchSpace, objective: Objective, dev: lis
             trial.set_user_attr("repeat", True)
             return seen[_key(stored)]
         try:
-            evaluation = _evaluate_trial(config, space, stored, objective, dev, benchmark, lm, progress)
+            # no bar per trial: the search stage has one bar, a tick per trial
+            evaluation = _evaluate_trial(config, space, stored, objective, dev, benchmark, lm)
         except UserError:
             raise
         except Exception as exc:  # a broken trial is data: recorded as failed, the study goes on

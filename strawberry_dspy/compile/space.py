@@ -13,6 +13,8 @@ A recipe's optional `search:` section changes the defaults below, one knob per k
         - "You are a careful solver. One tiny step per reply."
       nudges:                            # named nudge sets; the recipe's set is always 'recipe'
         careful: ["Are you sure?", "Double-check your last step."]
+      demos:                             # named demo sets, like nudges: [{question, steps: [...], answer}, ...]
+        tiny: [{question: "Calculate 2 + 3.", steps: ["2 + 3 = 5."], answer: "5"}]
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ NUDGE_SETS = {
                 "How would you verify your answer?"],
     "forward": ["What's your next step?", "Continue, one small step.", "What do you know so far?"],
 }
+# Hand-written worked demos in minuscule steps (short: the chat re-sends them every turn). Arithmetic, since
+# the default benchmark is; a recipe's `search: demos:` names its own sets for other tasks.
+DEMO_SETS = {
+    "minuscule": [
+        {"question": "Calculate 6 + -2.", "steps": ["Adding -2 is subtracting 2.", "6 - 2 = 4."], "answer": "4"},
+        {"question": "Calculate -3 * 5.", "steps": ["3 * 5 = 15.", "One factor is negative, so the product is -15."],
+         "answer": "-15"},
+    ],
+    "one": [{"question": "Calculate ( 7 - 9 ).", "steps": ["7 - 9 = -2."], "answer": "-2"}],
+}
+SET_KNOBS = ("nudges", "demos")  # list knobs searched as named sets (the study stores the set's name)
 STRAWBERRY_DEFAULTS: dict = {
     "nudges": NUDGE_SETS,
     "nudge_probability": {"low": 0.0, "high": 1.0, "step": 0.25},
@@ -42,24 +55,28 @@ STRAWBERRY_DEFAULTS: dict = {
     "max_turns": {"low": 4, "high": 12, "step": 2},
     "temperature": {"low": 0.0, "high": 1.0, "step": 0.1},
     "check_prefill": ["", "<final_answer>"],
+    "check_temperature": {"low": 0.0, "high": 1.0, "step": 0.1},
+    "step_format": ["plain", "numbered", "scratchpad"],
+    "reanchor": ["none", "nudges", "checks", "both"],
+    "demos": DEMO_SETS,
 }
 BASELINE_DEFAULTS: dict = {"temperature": {"low": 0.0, "high": 1.0, "step": 0.1}}
 
 
 @dataclass
 class Param:
-    """One searched knob: an int or float range, or a list of choices (for nudges: set names)."""
+    """One searched knob: an int or float range, or a list of choices (for nudges and demos: set names)."""
 
     name: str
-    kind: str  # int | float | choice | nudges
+    kind: str  # int | float | choice | sets
     low: float | None = None
     high: float | None = None
     step: float | None = None
     choices: list | None = None
-    sets: dict | None = None  # nudges: set name -> list of nudges
+    sets: dict | None = None  # sets: set name -> the knob's list (nudges, demos)
 
     def suggest(self, trial: optuna.Trial):
-        """Ask optuna for a value; returns what is stored in the study (a set name for nudges)."""
+        """Ask optuna for a value; returns what is stored in the study (a set name for a set knob)."""
         if self.kind == "int":
             return trial.suggest_int(self.name, int(self.low), int(self.high), step=int(self.step or 1))
         if self.kind == "float":
@@ -75,7 +92,7 @@ class Param:
 
     def knob_value(self, stored):
         """The knob value for a stored study value."""
-        return list(self.sets[stored]) if self.kind == "nudges" else stored
+        return list(self.sets[stored]) if self.kind == "sets" else stored
 
 
 @dataclass
@@ -118,7 +135,7 @@ class SearchSpace:
         for p in self.params:
             if p.kind in ("int", "float"):
                 out[p.name] = {"low": p.low, "high": p.high, "step": p.step}
-            elif p.kind == "nudges":
+            elif p.kind == "sets":
                 out[p.name] = {name: list(items) for name, items in p.sets.items()}
             else:
                 out[p.name] = {"choices": list(p.choices)}
@@ -153,15 +170,19 @@ def build_space(config: RunConfig) -> SearchSpace:
 def _param(name: str, spec, hint, knobs, config: RunConfig) -> tuple[Param, object]:
     current = getattr(knobs, name)
     where = f"search.{name}"
-    if name == "nudges":
-        if not isinstance(spec, dict) or not all(isinstance(v, list) and all(isinstance(s, str) for s in v)
+    if name in SET_KNOBS:
+        item = str if name == "nudges" else dict
+        if not isinstance(spec, dict) or not all(isinstance(v, list) and all(isinstance(s, item) for s in v)
                                                  for v in spec.values()):
-            raise UserError(f"'{where}' must map set names to lists of nudges, e.g. careful: [\"Are you sure?\"]")
+            example = 'careful: ["Are you sure?"]' if name == "nudges" else 'tiny: [{question: ..., steps: [...], answer: ...}]'
+            raise UserError(f"'{where}' must map set names to lists of {name}, e.g. {example}")
         sets = {"recipe": list(current), **{str(k): list(v) for k, v in spec.items() if list(v) != list(current)}}
-        return Param(name, "nudges", choices=list(sets), sets=sets), "recipe"
+        return Param(name, "sets", choices=list(sets), sets=sets), "recipe"
     numeric = _numeric_type(hint)
     if name == "temperature" and current is None:
         current = config.temperature  # the knob's None means the model's temperature
+    if name == "check_temperature" and current is None:  # None means the steps' temperature
+        current = knobs.temperature if knobs.temperature is not None else config.temperature
     if isinstance(spec, dict) and "choices" in spec:
         choices = _choices(where, spec["choices"], current)
         return Param(name, "choice", choices=choices), current
@@ -207,7 +228,7 @@ def _check_values(section: str, knobs, param: Param) -> None:
     """Every value the param can take must give usable knobs (raises the knob's own rule otherwise)."""
     if param.kind in ("int", "float"):
         values = [param.low, param.high]
-    elif param.kind == "nudges":
+    elif param.kind == "sets":
         values = list(param.sets.values())
     else:
         values = param.choices

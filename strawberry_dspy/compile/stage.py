@@ -133,8 +133,8 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
 
     def score(program: dspy.Module, problems, what: str, program_config: RunConfig = config) -> Evaluation:
         logger.info("scoring {} ({} problems x {} samples)", what, len(problems), objective.samples)
-        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress,
-                        config=program_config)
+        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed,
+                        what if progress else False, config=program_config)  # one labelled bar per stage
 
     base_program = build_program(config)
     before = {"dev": score(base_program, dev, "the recipe on dev")}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
+STEP_FORMATS = ("plain", "numbered", "scratchpad")
+REANCHOR = ("none", "nudges", "checks", "both")
 DEFAULT_NUDGES = [
     "What's your next step?",
     "Are you sure?",
@@ -43,6 +45,10 @@ class StrawberryKnobs:
     max_tokens: int = 2048  # budget: completion tokens of the whole trace
     force_answer: bool = True  # when a budget runs out, ask once more for a final answer
     temperature: float | None = None  # sampling temperature per call (None = the model's default)
+    check_temperature: float | None = None  # temperature of checks, forced answers, verifier, titles (None = temperature)
+    step_format: str = "plain"  # plain | numbered ("Step N:" starts each step) | scratchpad (recent steps in each prompt)
+    reanchor: str = "none"  # restate the problem in: none | nudges | checks | both
+    demos: list[dict] = field(default_factory=list)  # worked demos {question, steps: [...], answer} before the chat
     step_tokens: int = 64  # max completion tokens of one step
     step_stop: list[str] = field(default_factory=lambda: ["\n\n"])  # stop sequences that keep a step minuscule
     check_prefill: str = ""  # how a check reply starts ("<final_answer>" forces an answer at every check)
@@ -69,6 +75,12 @@ class StrawberryKnobs:
         if self.nudge_probability > 0 and not self.nudges:
             problems.append("strawberry.nudges is empty but nudge_probability > 0: list some nudges or set it to 0")
         problems += self._placeholder_problems()
+        for name, allowed in (("step_format", STEP_FORMATS), ("reanchor", REANCHOR)):
+            if getattr(self, name) not in allowed:
+                problems.append(f"strawberry.{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        for i, demo in enumerate(self.demos):
+            if not isinstance(demo, dict) or set(demo) != {"question", "steps", "answer"} or not demo.get("steps"):
+                problems.append(f"strawberry.demos[{i}] must be {{question, steps: [at least one], answer}}, got {demo!r}")
         if not problems and "{question}" not in self.first_prompt:
             problems.append("strawberry.first_prompt must contain {question}")
         return problems

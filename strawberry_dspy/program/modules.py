@@ -28,9 +28,9 @@ class ReasoningStep(dspy.Module):
     def system_prompt(self) -> str:
         return self.predict.signature.instructions
 
-    def forward(self, conversation: list[dict], prompt: str, config: dict) -> Reply:
+    def forward(self, conversation: list[dict], prompt: str, config: dict, prefill: str = "") -> Reply:
         stop = {"stop": self.stop} if self.stop else {}
-        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens, **stop})
+        return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens, **stop}, prefill)
 
 
 class Nudge(dspy.Module):

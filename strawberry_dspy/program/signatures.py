@@ -16,6 +16,7 @@ class StepSignature(dspy.Signature):
 
     conversation: Conversation = dspy.InputField(desc="the chat so far, system prompt first")
     prompt: str = dspy.InputField(desc="the user's nudge for this turn")
+    prefill: str = dspy.InputField(default="", desc="how the step starts (e.g. 'Step 3:' for numbered steps)")
     step: str = dspy.OutputField(desc="one minuscule reasoning step")
 
 

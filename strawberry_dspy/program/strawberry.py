@@ -9,6 +9,7 @@ from typing import Callable
 import dspy
 
 from strawberry_dspy.program.final_answer import parse_final_answer
+from strawberry_dspy.program.formats import check_prompt, demo_chat, step_prefill, step_prompt
 from strawberry_dspy.program.knobs import StrawberryKnobs
 from strawberry_dspy.program.modules import ConfidenceCheck, Nudge, ReasoningStep, StepTitle, WindowedVerifier
 from strawberry_dspy.program.trace import Trace, Turn
@@ -50,8 +51,10 @@ class TurnLoop:
         self.stopping = threading.Event()
         self.prompt, self.kind, self.feedback = self.k.first_prompt.format(question=question), "problem", None
         self.pending_meta: dict = {}
-        self.chat = [{"role": "system", "content": program.step.system_prompt}]
-        self.record(Turn("system", "system", program.step.system_prompt))
+        # worked demos sit after the system prompt, a prefix shared by every call; they are not the model's turns
+        demos = demo_chat(self.k, program.check.question)
+        self.chat = [{"role": "system", "content": program.step.system_prompt}, *demos]
+        self.record(Turn("system", "system", program.step.system_prompt, meta={"demo_turns": len(demos)} if demos else {}))
 
     def run(self) -> dspy.Prediction:
         """Take turns until an answer, a budget or stop(); a provider or engine failure is recorded as data."""
@@ -79,21 +82,24 @@ class TurnLoop:
         if self.on_turn is not None:
             self.on_turn(turn)
 
-    def config(self) -> dict:
-        """Per-call LM settings: temperature, and a distinct seed / rollout per call of each sample."""
+    def config(self, cool: bool = False) -> dict:
+        """Per-call LM settings: temperature (check_temperature for cool calls), a distinct seed / rollout per call."""
         self.calls += 1
-        config = {"rollout_id": self.seed}
-        if self.k.temperature is not None:
-            config["temperature"] = self.k.temperature
+        config = {}
+        temperature = self.k.check_temperature if cool and self.k.check_temperature is not None else self.k.temperature
+        if temperature is not None:
+            config["temperature"] = temperature
+        if temperature != 0:  # a greedy call is the same for every sample; DSPy warns that a rollout id does nothing
+            config["rollout_id"] = self.seed
         lm = dspy.settings.lm
         if lm is not None and "seed" in getattr(lm, "supported_params", ()):
             config["seed"] = self.seed * 10_000 + self.calls
         return config
 
-    def ask(self, kind: str, prompt: str, call) -> Reply:
+    def ask(self, kind: str, prompt: str, call, cool: bool = False) -> Reply:
         """Send a user turn on the main chat, record both sides, and append them to the chat."""
         self.record(Turn("user", kind, prompt, meta=self.pending_meta))
-        reply = call(self.chat, prompt, self.config())
+        reply = call(self.chat, prompt, self.config(cool))
         self.chat += [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply.text}]
         return reply
 
@@ -118,16 +124,20 @@ class TurnLoop:
         while (reason := self.over_budget()) is None:
             self.turns += 1
             if self.p.check.due(self.since_check):
-                question = _join(self.feedback, self.p.check.question)
+                question = _join(self.feedback, check_prompt(k, self.p.check.question, self.question))
                 self.pending_meta, self.feedback, self.since_check = {}, None, 0
-                reply = self.ask("check", question, self.p.check)
+                reply = self.ask("check", question, self.p.check, cool=True)
                 answer = parse_final_answer(reply.text)
                 self.record(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
                                  meta={"answer_status": answer.status, "parse_error": reply.parse_error}))
                 if answer.found:
                     return self.finish(answer.answer, answer.status, "final_answer")
             else:
-                reply = self.ask(self.kind, _join(self.feedback, self.prompt), self.p.step)
+                done = [t.content for t in self.trace.turns if t.kind == "step"]
+                prompt = step_prompt(k, self.prompt, self.question, done, first=self.kind == "problem")
+                prefill = step_prefill(k, self.steps + 1)
+                reply = self.ask(self.kind, _join(self.feedback, prompt),
+                                 lambda chat, text, config: self.p.step(chat, text, config, prefill=prefill))
                 self.feedback, self.steps, self.since_check = None, self.steps + 1, self.since_check + 1
                 answer = parse_final_answer(reply.text) if k.accept_early_answer else None
                 self.record(Turn("assistant", "final" if answer and answer.found else "step", reply.text,
@@ -140,8 +150,9 @@ class TurnLoop:
         self.finish(None, "missing", reason)
         if k.force_answer and reason != "stopped":
             self.pending_meta = {"forced": True}
-            reply = self.ask("check", _join(self.feedback, k.force_prompt),
-                             lambda chat, prompt, config: self.p.check(chat, prompt, config, prefill=k.answer_prefill))
+            reply = self.ask("check", _join(self.feedback, check_prompt(k, k.force_prompt, self.question)),
+                             lambda chat, prompt, config: self.p.check(chat, prompt, config, prefill=k.answer_prefill),
+                             cool=True)
             answer = parse_final_answer(reply.text)
             self.record(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
                              meta={"answer_status": answer.status, "forced": True}))
@@ -153,7 +164,7 @@ class TurnLoop:
         if not self.p.verifier.due(steps):
             return None
         recent = [t.content for t in self.trace.turns if t.kind == "step"]
-        reply, verdict = self.p.verifier(self.question, recent, self.config())
+        reply, verdict = self.p.verifier(self.question, recent, self.config(cool=True))
         window = min(len(recent), self.p.verifier.window)
         self.record(Turn("verifier", "verify", reply.text, **reply.costs(),
                          meta={"verdict": verdict, "step": steps, "window": window}))
@@ -161,7 +172,7 @@ class TurnLoop:
 
     def maybe_title(self, steps: int) -> None:
         if self.p.title.due(steps):
-            reply = self.p.title(self.chat, self.config())
+            reply = self.p.title(self.chat, self.config(cool=True))
             self.record(Turn("assistant", "title", reply.text, **reply.costs(), meta={"step": steps}))
 
 

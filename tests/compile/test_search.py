@@ -12,14 +12,15 @@ from tests.compile.helpers import RECIPE, right_after_three_steps, rule_lm, writ
 OFF = {name: None for name in STRAWBERRY_DEFAULTS}  # search nothing but what a test names
 
 
-def compile_sums(tmp_path, search, budget, rule=right_after_three_steps, out="out", knobs=None, **options):
+def compile_sums(tmp_path, search, budget, rule=right_after_three_steps, out="out", knobs=None, progress=False,
+                 **options):
     spec = write_sums(tmp_path / "sums.jsonl")
     path, config = write_recipe(tmp_path, spec, search={**OFF, **search},
                                 strawberry={**RECIPE["strawberry"], **(knobs or {})})
     lm = rule_lm(rule)
     options = {"dev_limit": 6, "test_limit": 6, **options}
     compiled, meta = compile_program(path, config, CompileOptions(budget=budget, out=tmp_path / out, **options),
-                                     task_lm=lm, progress=False)
+                                     task_lm=lm, progress=progress)
     return compiled, meta
 
 

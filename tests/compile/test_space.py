@@ -5,7 +5,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from strawberry_dspy.compile.space import NUDGE_SETS, build_space
+from strawberry_dspy.compile.space import DEMO_SETS, NUDGE_SETS, STRAWBERRY_DEFAULTS, build_space
 from strawberry_dspy.config import config_from_dict, load_config
 from strawberry_dspy.errors import UserError
 
@@ -42,6 +42,30 @@ def test_a_trial_sets_knobs_and_named_nudge_sets():
     assert set(space_of().params[0].sets) == {"recipe", *NUDGE_SETS} - {"default"}  # 'default' is the recipe's own
 
 
+def test_the_loop_levers_are_in_the_default_space():
+    space = space_of(temperature=0.4)
+    by_name = {p.name: p for p in space.params}
+    assert by_name["step_format"].choices == ["plain", "numbered", "scratchpad"]
+    assert by_name["reanchor"].choices == ["none", "nudges", "checks", "both"]
+    assert set(by_name["demos"].sets) == {"recipe", *DEMO_SETS} and by_name["demos"].sets["recipe"] == []
+    assert space.base["check_temperature"] == 0.4  # unset: checks sample at the steps' temperature
+    trial = optuna.trial.FixedTrial({**space.base, "demos": "minuscule", "check_temperature": 0.0,
+                                     "step_format": "numbered"})
+    knobs = space.apply(config_from_dict({"program": "strawberry"}), space.suggest(trial)).strawberry
+    assert knobs.demos == DEMO_SETS["minuscule"] and knobs.check_temperature == 0.0 and knobs.step_format == "numbered"
+    assert not knobs.validate()
+
+
+def test_a_recipe_names_its_own_demo_sets():
+    demo = {"question": "Spell cat.", "steps": ["c, a, t."], "answer": "cat"}
+    space = space_of({"demos": {"spell": [demo]}})
+    assert {p.name: p for p in space.params}["demos"].sets == {"recipe": [], "spell": [demo]}
+    with pytest.raises(UserError, match="'search.demos' must map set names to lists of demos"):
+        space_of({"demos": {"bad": ["not a demo"]}})
+    with pytest.raises(UserError, match=r"strawberry.demos\[0\] must be"):
+        space_of({"demos": {"bad": [{"question": "q"}]}})
+
+
 def test_default_ranges_stretch_to_the_recipe_value():
     space = space_of(max_turns=24, check_every=9)
     by_name = {p.name: p for p in space.params}
@@ -64,8 +88,8 @@ def test_baselines_search_their_own_knobs():
 
 
 def test_space_size_decides_enumeration():
-    assert space_of({"nudges": None, "nudge_probability": None, "verifier_every": None, "verifier_window": None,
-                     "max_turns": None, "temperature": None, "check_prefill": None, "check_every": [1, 4]}).size() == 4
+    off = {name: None for name in STRAWBERRY_DEFAULTS}
+    assert space_of({**off, "check_every": [1, 4]}).size() == 4
     assert space_of({"temperature": {"low": 0.0, "high": 1.0}}).size() is None
 
 
@@ -79,8 +103,7 @@ def test_space_size_decides_enumeration():
     ({"nudges": ["Go on."]}, "must map set names to lists"),
     ({"first_prompt": ["Solve it."]}, "must contain {question}"),
     ({"check_every": {"choices": []}}, "non-empty list"),
-    ({name: None for name in ("nudges", "nudge_probability", "check_every", "verifier_every", "verifier_window",
-                              "max_turns", "temperature", "check_prefill")}, "search space is empty"),
+    ({name: None for name in STRAWBERRY_DEFAULTS}, "search space is empty"),
 ])
 def test_bad_search_sections_are_one_line_user_errors(search, message):
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("{", r"\{").replace("}", r"\}")):

@@ -126,7 +126,9 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
     assert at.button(key="run").disabled  # no problem yet
     at.text_area(key="question").input("What is 17 + 25?")
     at.text_input(key="gold").input("42")
-    at.text_area(key="overrides").input("--strawberry.verifier_every=0")
+    # the loop's plain format, a check after 2 steps: what the scripted replies are written for
+    at.text_area(key="overrides").input("--strawberry.verifier_every=0\n--strawberry.check_every=2\n"
+                                        "--strawberry.step_format=plain")
     at.run()
     at.button(key="run").click().run()
     for _ in range(50):
@@ -178,7 +180,8 @@ def test_playground_stop_then_continue(monkeypatch):
     monkeypatch.setattr(live, "make_lm", lambda config: lm)
     at = AppTest.from_function(playground_page, default_timeout=60).run()
     at.text_area(key="question").input("What is 17 + 25?")
-    at.text_area(key="overrides").input("--strawberry.check_every=100\n--strawberry.force_answer=false")
+    at.text_area(key="overrides").input("--strawberry.check_every=100\n--strawberry.force_answer=false\n"
+                                        "--strawberry.step_format=plain")
     at.run()
     at.button(key="run").click().run()
     assert not at.button(key="stop").disabled and at.button(key="continue").disabled
