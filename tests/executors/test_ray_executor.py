@@ -157,7 +157,13 @@ def test_embedded_model_on_ray_gives_the_threads_traces_greedy_one_slot(executor
     on_threads = harvest(config, tmp_path / "threads", samples=2, progress=False, executor=ThreadExecutor())
     assert on_ray.new == on_threads.new == 6 and on_ray.failed == 0
     ray_traces, ray_turns = contents(tmp_path / "ray")
-    assert (ray_traces, ray_turns) == contents(tmp_path / "threads")
+    thread_traces, thread_turns = contents(tmp_path / "threads")
+    # The same units with the same seeds, each stored once. The texts are compared exactly against the loopback
+    # server above, not here: llama.cpp reuses cached prompt prefixes, and the batch shapes that reuse leaves
+    # change greedy logits slightly, so the driver's engine (warm from earlier work) and the node's fresh one can
+    # pick different tokens on near ties (seen in CI; programs.md records the same effect between runs).
+    assert {k: v[0] for k, v in ray_traces.items()} == {k: v[0] for k, v in thread_traces.items()}
+    assert all(turns and turns[0][1:3] == thread_turns[key][0][1:3] for key, turns in ray_turns.items())
     assert sum(r[5] for r in ray_traces.values()) > 0  # the model really generated
     assert len(executor.engines) == 1  # one engine for the node, not one per worker or task
 
