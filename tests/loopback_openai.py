@@ -2,8 +2,8 @@
 
 It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
 request at once with a fixed reply and usage, and records each request's path, `Authorization` header and
-body. `eval/lm_overhead.py` runs it in a child process (`python -m tests.loopback_openai`) so that the
-benchmark's CPU figures are the client's alone.
+body. `eval/lm_overhead.py` and `eval/throughput.py` run it in a child process (`python -m tests.loopback_openai
+[REPLY [DELAY_S]]`) so that the benchmark's CPU figures are the client's alone; DELAY_S is a server latency.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -30,11 +31,11 @@ class Seen:
 class LoopbackOpenAI:
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
-    def __init__(self, reply: str = REPLY, model: str = "stub-model"):
-        self.reply, self.model = reply, model
+    def __init__(self, reply: str = REPLY, model: str = "stub-model", delay_s: float = 0.0, record: bool = True):
+        self.reply, self.model, self.delay_s, self.keep = reply, model, delay_s, record
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -48,6 +49,8 @@ class LoopbackOpenAI:
         self._httpd.server_close()
 
     def record(self, seen: Seen) -> None:
+        if not self.keep:  # a long benchmark run would hold every request body
+            return
         with self._lock:
             self.requests.append(seen)
 
@@ -66,6 +69,10 @@ class LoopbackOpenAI:
                              "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
                           "total_tokens": prompt + completion}}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 drops connects when 64 clients open at once (1 s SYN retry)
 
 
 def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
@@ -87,6 +94,8 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
             body = json.loads(raw or b"{}")
             server.record(Seen("POST", self.path, self.headers.get("Authorization"), body))
             if self.path.rstrip("/").endswith("/chat/completions"):
+                if server.delay_s:  # a server's latency (each request in its own thread, as a real server's)
+                    time.sleep(server.delay_s)
                 self._send(200, server.completion(body))
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
@@ -105,7 +114,8 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-if __name__ == "__main__":  # [REPLY]: serve until stdin closes; the first stdout line is the api_base
-    with LoopbackOpenAI(*sys.argv[1:2]) as loopback:
+if __name__ == "__main__":  # [REPLY [DELAY_S]]: serve until stdin closes; the first stdout line is the api_base
+    reply, delay = (sys.argv[1:] + [REPLY, "0"][len(sys.argv[1:]):])[:2]
+    with LoopbackOpenAI(reply, delay_s=float(delay), record=False) as loopback:
         print(loopback.url, flush=True)
         sys.stdin.read()

@@ -5,27 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from importlib import import_module
+from types import ModuleType
 
 from loguru import logger
 
-from strawberry_dspy.cli import bootstrap as bootstrap_command
-from strawberry_dspy.cli import compile as compile_command
-from strawberry_dspy.cli import export as export_command
-from strawberry_dspy.cli import harvest as harvest_command
-from strawberry_dspy.cli import run as run_command
-from strawberry_dspy.cli import stats as stats_command
-from strawberry_dspy.cli import train as train_command
 from strawberry_dspy.errors import UserError
 
-COMMANDS = {
-    "run": run_command,
-    "harvest": harvest_command,
-    "stats": stats_command,
-    "export": export_command,
-    "train": train_command,
-    "compile": compile_command,
-    "bootstrap": bootstrap_command,
-}
+# command -> its module under strawberry_dspy.cli, imported only when that command runs (or for the command list):
+# `export` and `stats` then never import dspy, optuna or reasoning-gym, which `compile` and `run` need.
+COMMANDS = ("run", "harvest", "stats", "export", "train", "compile", "bootstrap")
 
 
 def _enable_logging(verbose: bool) -> None:
@@ -43,18 +32,30 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> ModuleType:
+    """The module of one command (`add_arguments(parser)`, `main(args)`)."""
+    return import_module(f"strawberry_dspy.cli.{name}")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with a command named in argv, only that command's module is imported."""
     parser = OneLineParser(prog="strawberry", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    # the top-level options take no value, so the first other word is the command
+    chosen = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    for name in COMMANDS:
+        if chosen in COMMANDS and name != chosen:
+            sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
+            continue
+        module = command_module(name)
         module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     bad = [a for a in extra if not (a.startswith("--") and "=" in a)]
     if bad:
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     args.overrides = extra
     _enable_logging(args.verbose)
     try:
-        return COMMANDS[args.command].main(args) or 0
+        return command_module(args.command).main(args) or 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
