@@ -16,7 +16,9 @@ from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import FAILED, INDEXES, SCHEMA, SCHEMA_VERSION, STORE_FILE, TABLES, TRACE_COLUMNS, now
+from strawberry_dspy.scoring import stated_answer
+from strawberry_dspy.store.schema import (FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION, STATED_KINDS, STORE_FILE,
+                                          TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -32,6 +34,10 @@ class TraceStore(StoreViews):
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool):
         self.conn, self.path, self.readonly = conn, path, readonly
         self.lock = threading.Lock()
+        self.legacy = False  # a read-only store of an older schema version, read as it is
+        # readers compute a turn's stated answer where the store has none (NULL)
+        conn.create_function("stated_answer", 2, lambda text, gold: stated_answer(text or "", gold or ""),
+                             deterministic=True)
 
     # -- opening -----------------------------------------------------------------------------------------------
     @classmethod
@@ -81,9 +87,23 @@ class TraceStore(StoreViews):
         if missing:
             raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
                             "pass another --out or --fresh")
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION and version not in MIGRATIONS:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
                             f"{SCHEMA_VERSION!r}; harvest into another --out")
+        if version != SCHEMA_VERSION:
+            self._migrate(version)
+
+    def _migrate(self, version: str) -> None:
+        """Bring an older store up to this version (a writer), or read it as it is (a read-only reader)."""
+        if self.readonly:
+            self.legacy = True
+            return
+        with self.lock, self.conn:
+            while version != SCHEMA_VERSION:
+                self.conn.executescript(MIGRATIONS[version])
+                version = str(int(version) + 1)
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (version,))
+        logger.info("{} migrated to store schema version {}", self.path, version)
 
     def close(self) -> None:
         """Close the connection (after any write in progress); a writer leaves the store without -wal/-shm files."""
@@ -130,16 +150,17 @@ class TraceStore(StoreViews):
         """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
         columns = [c for c in TRACE_COLUMNS if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
+        gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?", (row.get("problem_id"),)).fetchone()
+        rows = [[i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens, t.latency_s,
+                 json.dumps(t.meta, ensure_ascii=False, default=str), _stated(t, gold)] for i, t in enumerate(turns)]
         with self.lock:
             try:
                 with self.conn:
                     cursor = self.conn.execute(
                         f"INSERT INTO traces ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
                     trace_id = cursor.lastrowid
-                    self.conn.executemany(
-                        "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
-                          t.latency_s, json.dumps(t.meta, ensure_ascii=False, default=str)) for i, t in enumerate(turns)])
+                    self.conn.executemany("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                          [(trace_id, *r) for r in rows])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
@@ -149,6 +170,13 @@ class TraceStore(StoreViews):
         with self.lock, self.conn:
             self.conn.execute(f"DELETE FROM turns WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
+
+
+def _stated(turn: Turn, gold: tuple | None) -> str | None:
+    """turns.stated of a turn: the answer it states ('' for none), or None where it is not an answering turn."""
+    if gold is None or turn.role != "assistant" or turn.kind not in STATED_KINDS:
+        return None
+    return stated_answer(turn.content, gold[0]) or ""
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

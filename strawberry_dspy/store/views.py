@@ -13,7 +13,7 @@ from typing import Iterator
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
-from strawberry_dspy.store.schema import FAILED, TRACE_COLUMNS
+from strawberry_dspy.store.schema import FAILED, STATED_KINDS, TRACE_COLUMNS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
@@ -167,3 +167,20 @@ class StoreViews:
         yield from self.conn.execute(
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
             f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx")
+
+    def answer_stream(self) -> Iterator[tuple[int, str, str, str, str | None, int | None, str | None]]:
+        """(trace id, problem id, role, kind, prompt, forced, stated answer) for the turns of non-failed traces that
+        a nudge analysis reads (verdicts, user prompts, answering turns), trace by trace.
+
+        Only what is used is read: the text of user prompts (not of replies), whether a check was forced, and the
+        answer each answering turn states, as stored at harvest time (computed here where the store has none).
+        """
+        stored = "NULL" if self.legacy else "u.stated"
+        kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
+        yield from self.conn.execute(
+            "SELECT u.trace_id, t.problem_id, u.role, u.kind, CASE WHEN u.role = 'user' THEN u.content END, "
+            "CASE WHEN u.role = 'user' THEN json_extract(u.meta_json, '$.forced') END, "
+            f"CASE WHEN u.role = 'assistant' AND u.kind IN ({kinds}) "
+            f"THEN COALESCE({stored}, stated_answer(u.content, p.answer)) END "
+            "FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id "
+            f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY u.trace_id, u.idx")
