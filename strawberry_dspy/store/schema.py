@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 STORE_FILE = "traces.sqlite"
-# Bump only when columns are added, with the migration from the older version in MIGRATIONS.
+# Bump only when tables or columns are added, with the migration from the older version in MIGRATIONS.
 SCHEMA_VERSION = "2"
+# stated_answers (version 2): the answer each assistant step / check / final turn states (`scoring.stated_answer`),
+# found once when the trace is stored, so `stats` runs no regex per turn; '' when it states none. A turn without a
+# row was stored before version 2 or by another tool: readers compute it (the `stated_answer` SQL function every
+# connection has). Its own table, so that the turns table and positional inserts into it stay as they were.
+STATED_TABLE = """CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL,
+  answer TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;
+"""
+STATED_KINDS = ("step", "check", "final")
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL,
@@ -18,16 +26,11 @@ CREATE TABLE traces (id INTEGER PRIMARY KEY, problem_id TEXT NOT NULL REFERENCES
   program_hash TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL, UNIQUE(problem_id, sample));
 CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, role TEXT NOT NULL,
   kind TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER,
-  latency_s REAL, meta_json TEXT, stated TEXT, PRIMARY KEY (trace_id, idx));
-"""
-# turns.stated (version 2): the answer an assistant step / check / final turn states (`scoring.stated_answer`), found
-# once when the trace is stored so `stats` runs no regex per turn; '' when it states none; NULL when not computed
-# (a store migrated from version 1, or written by other tools): readers then compute it (the `stated_answer` SQL
-# function every connection has).
-STATED_KINDS = ("step", "check", "final")
+  latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
+""" + STATED_TABLE
 # version -> the SQL that brings a store of that version to the next one; a writer applies them on open,
 # a read-only reader of an older version reads it as it is (see `TraceStore.legacy`).
-MIGRATIONS = {"1": "ALTER TABLE turns ADD COLUMN stated TEXT;"}
+MIGRATIONS = {"1": STATED_TABLE}
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",

@@ -151,16 +151,20 @@ class TraceStore(StoreViews):
         columns = [c for c in TRACE_COLUMNS if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
         gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?", (row.get("problem_id"),)).fetchone()
-        rows = [[i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens, t.latency_s,
-                 json.dumps(t.meta, ensure_ascii=False, default=str), _stated(t, gold)] for i, t in enumerate(turns)]
+        stated = [] if gold is None else [(i, stated_answer(t.content, gold[0]) or "") for i, t in enumerate(turns)
+                                          if t.role == "assistant" and t.kind in STATED_KINDS]
         with self.lock:
             try:
                 with self.conn:
                     cursor = self.conn.execute(
                         f"INSERT INTO traces ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
                     trace_id = cursor.lastrowid
-                    self.conn.executemany("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                          [(trace_id, *r) for r in rows])
+                    self.conn.executemany(
+                        "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
+                          t.latency_s, json.dumps(t.meta, ensure_ascii=False, default=str)) for i, t in enumerate(turns)])
+                    self.conn.executemany("INSERT INTO stated_answers VALUES (?, ?, ?)",
+                                          [(trace_id, i, answer) for i, answer in stated])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
@@ -168,15 +172,9 @@ class TraceStore(StoreViews):
     def delete_failed(self) -> int:
         """Remove failed traces (and their turns) so they are sampled again; returns how many."""
         with self.lock, self.conn:
-            self.conn.execute(f"DELETE FROM turns WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
+            for table in ("turns", "stated_answers"):
+                self.conn.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
-
-
-def _stated(turn: Turn, gold: tuple | None) -> str | None:
-    """turns.stated of a turn: the answer it states ('' for none), or None where it is not an answering turn."""
-    if gold is None or turn.role != "assistant" or turn.kind not in STATED_KINDS:
-        return None
-    return stated_answer(turn.content, gold[0]) or ""
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

@@ -175,12 +175,13 @@ class StoreViews:
         Only what is used is read: the text of user prompts (not of replies), whether a check was forced, and the
         answer each answering turn states, as stored at harvest time (computed here where the store has none).
         """
-        stored = "NULL" if self.legacy else "u.stated"
+        stored, join = ("NULL", "") if self.legacy else (
+            "a.answer", "LEFT JOIN stated_answers a ON a.trace_id = u.trace_id AND a.idx = u.idx ")
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
         yield from self.conn.execute(
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, CASE WHEN u.role = 'user' THEN u.content END, "
             "CASE WHEN u.role = 'user' THEN json_extract(u.meta_json, '$.forced') END, "
             f"CASE WHEN u.role = 'assistant' AND u.kind IN ({kinds}) "
             f"THEN COALESCE({stored}, stated_answer(u.content, p.answer)) END "
-            "FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id "
+            f"FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id {join}"
             f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY u.trace_id, u.idx")
