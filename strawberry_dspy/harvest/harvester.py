@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dspy
-from dspy.utils.parallelizer import ParallelExecutor
 from loguru import logger
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.executor import WindowedExecutor
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.progress import HarvestProgress
@@ -204,7 +204,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
                 harvester = _Harvester(store, benchmark, program or build_program(config), config, phash, band,
                                        early_stop, bar)
                 # timeout=0: no straggler resubmission, which would sample a (problem, sample) pair twice
-                executor = ParallelExecutor(num_threads=config.concurrency, max_errors=len(work) + 1,
+                executor = WindowedExecutor(num_threads=config.concurrency, max_errors=len(work) + 1,
                                             disable_progress_bar=True, provide_traceback=True, timeout=0)
                 try:
                     with dspy.context(lm=lm, adapter=TextAdapter()):

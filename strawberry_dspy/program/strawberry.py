@@ -41,6 +41,9 @@ class _TurnLoop:
         self.p, self.k, self.question, self.seed, self.trace = program, program.knobs, question, seed, trace
         self.rng = random.Random(seed)
         self.calls = 0
+        # once per trace: DSPy recomputes `supported_params` (the model's capabilities) on every read
+        lm = dspy.settings.lm
+        self.seeded = lm is not None and "seed" in getattr(lm, "supported_params", ())
         self.chat = [{"role": "system", "content": program.step.system_prompt}]
         trace.add(Turn("system", "system", program.step.system_prompt))
 
@@ -50,8 +53,7 @@ class _TurnLoop:
         config = {"rollout_id": self.seed}
         if self.k.temperature is not None:
             config["temperature"] = self.k.temperature
-        lm = dspy.settings.lm
-        if lm is not None and "seed" in getattr(lm, "supported_params", ()):
+        if self.seeded:
             config["seed"] = self.seed * 10_000 + self.calls
         return config
 
