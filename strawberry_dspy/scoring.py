@@ -81,16 +81,6 @@ def is_number(text: str) -> bool:
     return _NUMBER.fullmatch(clean_answer(text)) is not None
 
 
-def stated_answer(text: str, gold: str) -> str | None:
-    """The answer a turn states: its <final_answer>, or for a numeric problem the last number it writes."""
-    from strawberry_dspy.program.final_answer import parse_final_answer  # here: program imports this module
-
-    tagged = parse_final_answer(text)
-    if tagged.found:
-        return tagged.answer
-    return last_number(text) if is_number(gold) else None
-
-
 def _blank(response: str | None) -> bool:
     return response is None or not response.strip()
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-from strawberry_dspy.scoring import parse_number, stated_answer
+from strawberry_dspy.program.final_answer import stated_answer
+from strawberry_dspy.scoring import parse_number
 from strawberry_dspy.store import TraceStore
 
 VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 STORE_FILE = "traces.sqlite"
 # Bump only when tables or columns are added, with the migration from the older version in MIGRATIONS.
 SCHEMA_VERSION = "2"
-# stated_answers (version 2): the answer each assistant step / check / final turn states (`scoring.stated_answer`),
+# stated_answers (version 2): the answer each assistant step / check / final turn states (`final_answer.stated_answer`),
 # found once when the trace is stored, so `stats` runs no regex per turn; '' when it states none. A turn without a
 # row was stored before version 2 or by another tool: readers compute it (the `stated_answer` SQL function every
 # connection has). Its own table, so that the turns table and positional inserts into it stay as they were.

@@ -15,8 +15,8 @@ from loguru import logger
 from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.scoring import stated_answer
 from strawberry_dspy.store.schema import (FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION, STATED_KINDS, STORE_FILE,
                                           TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
@@ -150,7 +150,8 @@ class TraceStore(StoreViews):
         """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
         columns = [c for c in TRACE_COLUMNS if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
-        gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?", (row.get("problem_id"),)).fetchone()
+        with self.lock:  # the connection is shared by the harvest's threads
+            gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?", (row.get("problem_id"),)).fetchone()
         stated = [] if gold is None else [(i, stated_answer(t.content, gold[0]) or "") for i, t in enumerate(turns)
                                           if t.role == "assistant" and t.kind in STATED_KINDS]
         with self.lock:
