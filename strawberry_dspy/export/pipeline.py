@@ -23,6 +23,9 @@ from strawberry_dspy.export.writer import check_destination, push_to_hub, write_
 from strawberry_dspy.store import ProblemRow, StoredTrace, TraceStore
 
 
+META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and step labels read
+
+
 @dataclass
 class ExportReport:
     """Where the export went and what it holds or left out."""
@@ -82,7 +85,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     }
     stats: dict = {}
     rates: list[float] = []
-    groups = tqdm(store.by_problem(), desc="export", unit="problem", disable=None, leave=False, total=len(problems))
+    groups = tqdm(store.by_problem(META_KINDS), desc="export", unit="problem", disable=None, leave=False, total=len(problems))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         for group in select(groups, clean.kept, config.band, rates):
