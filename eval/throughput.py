@@ -167,17 +167,21 @@ def executor_section() -> list:
 MEASURE = ("import json, os, subprocess, sys, time; t = time.perf_counter(); "
            "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE); "
            "err = p.stderr.read(); _, status, usage = os.wait4(p.pid, 0); "
-           "print(json.dumps([time.perf_counter() - t, usage.ru_maxrss / 1024, status, err.decode()[-2000:]]))")
+           "print(json.dumps([time.perf_counter() - t, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, "
+           "status, err.decode()[-2000:]]))")
 
 
-def measured(command: list[str], tree: Path) -> tuple[float, float]:
-    """(wall s, peak RSS MB) of a child process running `command` with `tree` first on the path."""
+def measured(command: list[str], tree: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of a child process running `command` with `tree` first on the path.
+
+    CPU time is the figure to compare on a shared machine: wall time stretches with everyone else's load.
+    """
     out = subprocess.run([PYTHON, "-c", MEASURE, *command], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(tree)})
-    wall, peak, status, err = json.loads(out.stdout)
+    wall, cpu, peak, status, err = json.loads(out.stdout)
     if status:
         raise SystemExit(f"{' '.join(command)} failed: {err}")
-    return wall, peak
+    return wall, cpu, peak
 
 
 def as_schema_1(store: Path, copy: Path) -> Path:
@@ -207,16 +211,20 @@ def storage_section(args, tmp: Path) -> list:
             for fmt in ("sft", "dpo"):
                 out = tmp / f"export-{fmt}"
                 shutil.rmtree(out, ignore_errors=True)
-                row += [f"{x:.1f}" if i == 0 else f"{x:.0f}" for i, x in enumerate(measured(
-                    [PYTHON, "-m", "strawberry_dspy.cli", "export", str(directory), "--format", fmt, "--out",
-                     str(out)], tree))]
-            row += [f"{x:.1f}" if i == 0 else f"{x:.0f}" for i, x in enumerate(measured(
-                [PYTHON, "-m", "strawberry_dspy.cli", "stats", str(directory), "--plot", str(tmp / "p.png")], tree))]
+                row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "export", str(directory), "--format", fmt,
+                                          "--out", str(out)], tree))
+            row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "stats", str(directory), "--plot",
+                                      str(tmp / "p.png")], tree))
             rows.append(row)
             print(row, file=sys.stderr)
         if args.baseline_tree and size == min(args.sizes):
             shutil.rmtree(tmp / "baseline")
     return rows
+
+
+def _figures(measure: tuple[float, float, float]) -> list[str]:
+    wall, cpu, peak = measure
+    return [f"{wall:.1f}", f"{cpu:.1f}", f"{peak:.0f}"]
 
 
 def first_request_s(tree: Path, server: LoopbackOpenAI, out: Path) -> float:
@@ -298,8 +306,9 @@ httpx {httpx.__version__}. Absolute figures move with the load of the shared mac
         sections.append("## Export and stats on large stores\n\nSynthetic `strawberry_full`-shaped stores (27 turns "
                         "a trace, 8 samples a problem); each command a child process (`strawberry export DIR "
                         "--format F`, default band, jsonl; `strawberry stats DIR`).\n\n```\n"
-                        + format_grid(["traces", "code", "export sft s", "sft peak MB", "export dpo s", "dpo peak MB",
-                                       "stats s", "stats peak MB"], storage_rows) + "\n```\n")
+                        + format_grid(["traces", "code", "sft wall s", "sft CPU s", "sft peak MB", "dpo wall s",
+                                       "dpo CPU s", "dpo peak MB", "stats wall s", "stats CPU s", "stats peak MB"],
+                                      storage_rows) + "\n```\n")
     if cold_rows:
         sections.append("## Cold start\n\n`strawberry run programs/strawberry.yaml --limit 1` (its reasoning_gym "
                         "benchmark) until the first request reaches a zero-latency server.\n\n```\n"
