@@ -62,7 +62,8 @@ def grow(directory: Path, traces: int, seed: int = 0) -> int:
     """Add traces to the store in `directory` (created if absent) until it holds `traces`; returns how many."""
     store = (TraceStore.open(directory, readonly=False) if (directory / "traces.sqlite").exists() else
              TraceStore.create(directory, {"program": "strawberry_full", "program_hash": "synthetic",
-                                           "model": "openai/stub-model", "benchmark": f"jsonl:{directory.resolve()}/problems.jsonl",
+                                           "model": "openai/stub-model",
+                                           "benchmark": f"jsonl:{directory.resolve()}/problems.jsonl",
                                            "split": "train", "samples": str(SAMPLES), "temperature": "0.7",
                                            # as a harvest against a stub server records it (no list price to look up)
                                            "config_json": json.dumps({"api_base": "http://127.0.0.1:1/v1"})}))

@@ -85,14 +85,16 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     }
     stats: dict = {}
     rates: list[float] = []
-    groups = tqdm(store.by_problem(META_KINDS), desc="export", unit="problem", disable=None, leave=False, total=len(problems))
+    groups = tqdm(store.by_problem(META_KINDS), desc="export", unit="problem", disable=None, leave=False,
+                  total=len(problems))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         for group in select(groups, clean.kept, config.band, rates):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            seen = f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates else "no problems left after decontamination"
+            seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
+                    else "no problems left after decontamination")
             raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
