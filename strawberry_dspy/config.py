@@ -13,11 +13,32 @@ from pathlib import Path
 
 import yaml
 
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.models.retry_settings import RetrySettings
+from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
+PROMPT_CACHE = ("auto", "on", "off")
 SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+@dataclass
+class Prices:
+    """Dollars per million tokens, for a model litellm's price table does not know (a cache price defaults to input's)."""
+
+    input: float | None = None
+    output: float | None = None
+    cache_read: float | None = None
+    cache_write: float | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with the prices (empty when nothing)."""
+        problems = [f"prices.{name} is required (dollars per million tokens), e.g. prices: {{input: 3, output: 15}}"
+                    for name in ("input", "output") if getattr(self, name) is None]
+        return problems + [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
+                           if value is not None and value < 0]
 
 
 @dataclass
@@ -36,24 +57,53 @@ class RunConfig:
     limit: int = 10  # number of problems
     concurrency: int = 2  # problems in flight at once
     seed: int = 0  # seeds nudges and sampling
+    # auto | on | off: mark the chat's stable prefix for the provider's prompt cache (auto: on for anthropic/,
+    # whose cache needs marks; OpenAI, vLLM and Gemini cache prefixes by themselves). YAML's on/off (true/false) work.
+    prompt_cache: str | bool = "auto"
+    prices: Prices | None = None  # dollars per million tokens when litellm has no price for the model
+    max_requests_per_minute: int | None = None  # LM calls started per minute, at most (None: as the provider allows)
+    max_tokens_per_minute: int | None = None  # estimated prompt + max output tokens per minute, at most
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
+    max_question_chars: int = 20000  # a longer question is left out, with a warning, before any model call
+    max_reply_chars: int = 20000  # a longer model reply is cut, with a warning, before it is parsed, stored or sent back
     strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
     baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
+    retry: RetrySettings = field(default_factory=RetrySettings)  # request timeout and retry budget (models/retry.py)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
-    def validate(self, source: str) -> None:
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = []
         if self.program not in PROGRAMS:
             problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
-        for name in ("limit", "concurrency", "slots"):
+        for name in ("limit", "concurrency", "slots", "max_question_chars", "max_reply_chars"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if str(self.prompt_cache_mode) not in PROMPT_CACHE:
+            problems.append(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
+        for name in ("max_requests_per_minute", "max_tokens_per_minute"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
+        if self.prices is not None:
+            problems += self.prices.problems()
+        for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),
+                            ("baseline.temperature", self.baseline.temperature)):
+            if value is not None and value < 0:
+                problems.append(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
             problems.append(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
-            problems += self.strawberry.validate()
+            problems += self.strawberry.problems()
+        problems += self.retry.problems()
         if problems:
-            raise UserError(f"{source}: {problems[0]}")
+            raise UserError(problems[0])
+
+    @property
+    def prompt_cache_mode(self) -> str:
+        """prompt_cache as auto | on | off (YAML reads a bare on / off as a boolean)."""
+        if isinstance(self.prompt_cache, bool):
+            return "on" if self.prompt_cache else "off"
+        return self.prompt_cache
 
     def set_temperature(self, temperature: float) -> None:
         """--temperature: the one place that changes it; the model's default and the per-call knob that is set.
@@ -87,12 +137,19 @@ def _coerce(value, tp, where: str):
         args = typing.get_args(tp)
         if value is None and type(None) in args:
             return None
+        if len(args) == 2 and type(None) in args:  # `X | None` given a value: X's own message (e.g. the band's rule)
+            return _coerce(value, next(a for a in args if a is not type(None)), where)
         for arg in (a for a in args if a is not type(None)):
             try:
                 return _coerce(value, arg, where)
             except UserError:
                 pass
         raise UserError(f"'{where}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
+    if tp is Band:  # a YAML list [lo, hi], argparse's nargs=2 list, or a Band
+        if not (isinstance(value, Band) or isinstance(value, (list, tuple)) and len(value) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+            raise UserError(f"'{where}' must be a pair of pass rates [LO, HI], got {value!r}")
+        return Band.of(value)
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise UserError(f"'{where}' must be a mapping of keys, got {value!r}")
@@ -113,13 +170,13 @@ def _coerce(value, tp, where: str):
     return value
 
 
-def _build(cls, data: dict, prefix: str = ""):
+def _build(cls, data: dict, prefix: str = "", fixed: dict | None = None):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in names:
             raise UserError(f"unknown key '{prefix}{key}': valid keys are {', '.join(names)}")
-    return cls(**{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()})
+    return cls(**{**(fixed or {}), **{k: _coerce(v, hints[k], f"{prefix}{k}") for k, v in data.items()}})
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -153,35 +210,41 @@ def _merge(base: dict, extra: dict) -> dict:
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, turning every problem with the file into one UserError line."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise UserError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
+    if data is None:
+        raise UserError(f"{path} is empty (or only comments): a recipe sets at least one key, e.g. `program: strawberry`")
     if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+        raise UserError(f"{path}: expected a mapping of keys at the top level (key: value lines), got "
+                        f"{type(data).__name__}; see programs/strawberry.yaml")
     return data
 
 
-def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config"):
-    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`."""
+def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: str = "config",
+                        fixed: dict | None = None, validate: bool = False):
+    """Build any config dataclass from a mapping plus overrides; unknown keys and wrong types raise, naming `source`.
+
+    `fixed`: constructor values taken as they are (objects, not YAML); `validate`: also run the
+    dataclass's `validate()` (the one convention: it returns None and raises a UserError), naming `source`.
+    """
     try:
-        return _build(cls, _merge(data, overrides or {}))
+        built = _build(cls, _merge(data, overrides or {}), fixed=fixed)
+        if validate:
+            built.validate()
     except UserError as exc:
         raise UserError(f"{source}: {exc}") from None
+    return built
 
 
 def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
     """Build and validate a RunConfig from a mapping plus overrides."""
-    try:
-        config = _build(RunConfig, _merge(data, overrides or {}))
-    except UserError as exc:
-        raise UserError(f"{source}: {exc}") from None
-    config.validate(source)
-    return config
+    return dataclass_from_dict(RunConfig, data, overrides, source, validate=True)
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:

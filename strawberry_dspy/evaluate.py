@@ -1,4 +1,4 @@
-"""Evaluation: a program over problems with DSPy's Evaluate, each answer scored against gold, with its trace.
+"""Evaluation: a program over problems on the current executor, each answer scored against gold, with its trace.
 
 Used by `run` (a run directory), `compile` (objectives) and, through run, `bootstrap` (held-out accuracy).
 """
@@ -9,10 +9,14 @@ import hashlib
 from dataclasses import dataclass
 
 import dspy
+from loguru import logger
+from tqdm import tqdm
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.config import RunConfig
+from strawberry_dspy.executors import Executor, Worker, Workload, current_executor
 from strawberry_dspy.program.trace import Trace
+from strawberry_dspy.scoring import Score
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ProblemResult:
     gold: str
     answer: str | None
     extracted: str | None
+    rule: str  # the scoring rule that decided (numeric-equal, restated-question, several-answers, ...)
     correct: bool
     score: float
     stop_reason: str
@@ -41,27 +46,54 @@ def problem_seed(seed: int, problem_id: str) -> int:
     return int(hashlib.sha1(f"{seed}:{problem_id}".encode()).hexdigest()[:8], 16)
 
 
-def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-                concurrency: int, seed: int = 0, progress: bool = True) -> list[ProblemResult]:
-    """Run a program over problems with DSPy's Evaluate (threads, progress bar) and score each answer."""
-    examples = [dspy.Example(question=p.question, seed=problem_seed(seed, p.id), index=i).with_inputs("question", "seed")
-                for i, p in enumerate(problems)]
+def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM | None,
+                concurrency: int, seed: int = 0, progress: bool = True, config: RunConfig | None = None,
+                executor: Executor | None = None) -> list[ProblemResult]:
+    """Run a program over problems, `concurrency` at a time, and score each answer (results in problem order).
 
-    def metric(example, prediction, trace=None):
-        return benchmark.score(problems[example.index], prediction.answer).correct
+    Runs on `executor` (default: the current one). Ray workers rebuild the program from `config` (the config
+    it was built from) and its saved state, and connect their own LM; threads use `program` and `lm` as given.
+    """
+    executor = executor or current_executor()
+    if config is None:
+        if executor.kind != "thread":
+            raise ValueError("run_program on a remote executor needs the program's config")
+        config = RunConfig()  # threads use program and lm as given; the config only names the workload
+    results: list[ProblemResult | None] = [None] * len(problems)
+    bar = tqdm(total=len(problems), unit="problem", dynamic_ncols=True, disable=not progress)
+    correct = 0
 
-    evaluate = dspy.Evaluate(devset=examples, metric=metric, num_threads=concurrency, display_progress=progress,
-                             max_errors=len(examples) + 1, provide_traceback=False)
-    with dspy.context(lm=lm, adapter=TextAdapter()):
-        outcome = evaluate(program)
-    results = []
-    for (example, prediction, _), problem in zip(outcome.results, problems):
-        trace = getattr(prediction, "trace", None)
-        if trace is None:  # the program raised instead of recording its failure
-            trace = Trace(stop_reason="error", error="the program raised; see run.log")
-        score = benchmark.score(problem, trace.final_answer)
-        results.append(ProblemResult(
-            problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.correct,
-            score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
-            trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict()))
-    return results
+    def collect(unit: tuple[int, Problem, int], result: ProblemResult, node: str) -> None:
+        nonlocal correct
+        results[unit[0]] = result
+        correct += result.correct
+        bar.set_postfix_str(f"accuracy {correct}/{bar.n + 1}", refresh=False)
+        bar.update()
+
+    units = [(i, p, problem_seed(seed, p.id)) for i, p in enumerate(problems)]
+    try:
+        executor.run(Workload(config, benchmark, program, lm), solve_problem, units, collect, concurrency, drain=False)
+    finally:
+        bar.close()
+    return results  # type: ignore[return-value]  # every unit reported (an interrupt raises)
+
+
+def solve_problem(worker: Worker, unit: tuple[int, Problem, int]) -> ProblemResult:
+    """One problem through the worker's program, scored against its gold answer (runs on any executor)."""
+    _, problem, seed = unit
+    try:
+        trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
+    except Exception as exc:  # the program should record its own failures; one that raises is a failed problem
+        logger.opt(exception=exc).debug("{} raised on {}", type(worker.program).__name__, problem.id)
+        trace = None
+    if not isinstance(trace, Trace):
+        trace = Trace(stop_reason="error", error="the program raised; see run.log")
+    return problem_result(problem, trace, worker.benchmark.score(problem, trace.final_answer))
+
+
+def problem_result(problem: Problem, trace: Trace, score: Score) -> ProblemResult:
+    """One problem's row of results.jsonl: its trace and the score of the trace's final answer."""
+    return ProblemResult(
+        problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.rule, score.correct,
+        score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
+        trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict())

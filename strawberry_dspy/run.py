@@ -2,33 +2,40 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
 import dspy
-import yaml
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
-from strawberry_dspy.models import lm_for
+from strawberry_dspy.executors import current_executor
+from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_table
+from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,
+                                         write_provenance)
+
+RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
+                     frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
 
 
-def summarize(results: list[ProblemResult], wall_s: float) -> dict:
-    """Accuracy, mean steps, stop reasons, tokens and time of a run."""
+
+def summarize(results: list[ProblemResult], wall_s: float, price: Price | None = None) -> dict:
+    """Accuracy, mean steps, stop reasons, tokens, cost (with `price`) and time of a run."""
     n = len(results) or 1
     prompt = sum(r.prompt_tokens for r in results)
     cached = sum(r.cached_tokens for r in results)
     completion = sum(r.completion_tokens for r in results)
+    written = sum(t.get("cache_write_tokens", 0) for r in results for t in r.trace.get("turns", []))
+    cost = cost_of(price, prompt, completion, cached, written)
     return {
         "problems": len(results),
         "correct": sum(r.correct for r in results),
@@ -39,6 +46,9 @@ def summarize(results: list[ProblemResult], wall_s: float) -> dict:
         "prompt_tokens": prompt,
         "cached_tokens": cached,
         "completion_tokens": completion,
+        "cache_write_tokens": written,
+        "cost_usd": cost and round(cost.usd, 6),
+        "uncached_cost_usd": cost and round(cost.uncached_usd, 6),
         "wall_s": round(wall_s, 2),
         "completion_tokens_per_s": round(completion / wall_s, 1) if wall_s else 0.0,
     }
@@ -55,58 +65,64 @@ def summary_table(summary: dict, title: str) -> str:
         ("stop reasons", reasons),
         ("prompt tokens", f"{s['prompt_tokens']}{cached_share}"),
         ("completion tokens", f"{s['completion_tokens']}  ({s['completion_tokens_per_s']} tok/s)"),
+        ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]))),
         ("time", f"{s['wall_s']:.1f} s"),
+        *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
+
+
+def _left_out(counts: dict[str, int]) -> str:
+    """'2 in the demos (answer leaks), 1 too long' from Admission.counts()."""
+    names = {"demo_leaks": "in the demos (answer leaks)", "too_long": "longer than max_question_chars"}
+    return ", ".join(f"{n} {names.get(k, k)}" for k, n in counts.items() if n) or "none left out"
 
 
 def default_out_dir(config: RunConfig) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
-    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
-    digest = hashlib.sha1(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
-    return Path("runs") / f"{config.program}-{task}-{config.split}-{digest}"
+    # retry settings change how long a run waits on a provider, not what it computes
+    identity = {k: v for k, v in config.to_dict().items() if k != "retry"}
+    return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", identity)
 
 
-def write_run_dir(out: Path, config: RunConfig, results: list[ProblemResult], summary: dict, log_file: Path,
+def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult], summary: dict,
                   extra: dict | None = None) -> None:
-    """Write the run directory atomically: everything goes to a sibling temp dir that is then renamed."""
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
-    with open(tmp / "results.jsonl", "w") as f:
+    """The run's files into `folder` (a staged directory that stage_output then moves into place)."""
+    write_provenance(folder, config.to_dict())
+    with open(folder / "results.jsonl", "w") as f:
         for r in results:
             f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
-    (tmp / "summary.json").write_text(json.dumps({**summary, **(extra or {})}, indent=2))
-    (tmp / "versions.json").write_text(json.dumps(package_versions(), indent=2))
-    if log_file.exists():
-        shutil.copy(log_file, tmp / "run.log")
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
+    (folder / "summary.json").write_text(json.dumps({**summary, **(extra or {})}, indent=2))
 
 
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
-    """Run a config end to end and write its run directory; returns (dir, summary, results)."""
-    benchmark = load_benchmark(config.benchmark, config.scorer)
-    problems = benchmark.problems(config.split, config.limit)
-    lm = lm_for(config)
-    program = program or build_program(config)
+    """Run a config end to end and write its run directory; returns (dir, summary, results).
+
+    Raises ProviderFailure (exit 1) after writing the directory when most problems failed for infrastructure reasons.
+    """
     out = Path(out) if out else default_out_dir(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    log_file = out.with_name(out.name + ".log.tmp")
-    sink = logger.add(log_file, level="DEBUG", mode="w")
-    try:
-        try:
+    check_replace(out, RUN_DIR)  # refused before the model starts
+    benchmark = load_benchmark(config.benchmark, config.scorer)
+    admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program)
+    problems = admission.problems
+    if not problems:
+        raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to run: "
+                        f"{_left_out(admission.counts())}; see the warning above")
+    lm = current_executor().driver_lm(config)  # threads: built here, so a bad model fails before any output
+    program = program or build_program(config)
+    # written beside and renamed into place: an interrupted run leaves nothing behind, an old run stays until then
+    with staged(out, RUN_DIR) as folder:
+        with log_to(folder / "run.log", mode="w"):
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
-            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress)
-            summary = summarize(results, time.perf_counter() - start)
+            results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
+                                  config=config)
+            summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
+                       "left_out": admission.counts()}
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
-        finally:
-            logger.remove(sink)
-        write_run_dir(out, config, results, summary, log_file)
-    finally:  # done or interrupted, no half-written file stays behind
-        log_file.unlink(missing_ok=True)
+        write_run_dir(folder, config, results, summary)
+    failed = [r for r in results if r.stop_reason == "error"]
+    check_failures("run", len(failed), len(results), failed[0].error if failed else None,
+                   f"rerun (the errors are in {out / 'results.jsonl'})")
     return out, summary, results

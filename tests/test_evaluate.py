@@ -57,6 +57,7 @@ def test_scores_and_summary(benchmark):
     results = run_program(ZeroShot(), problems, benchmark, lm, concurrency=2, progress=False)
     expected = {q: i % 2 == 0 for i, q in enumerate(gold_of)}
     assert {r.question: r.correct for r in results} == expected
+    assert all(r.rule in ("math-verify", "equal") if r.correct else r.rule for r in results)  # each row names its rule
     summary = summarize(results, wall_s=2.0)
     assert summary["correct"] == sum(expected.values()) and summary["stop_reasons"] == {"final_answer": len(problems)}
 

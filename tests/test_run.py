@@ -9,6 +9,7 @@ from strawberry_dspy.config import load_config
 from strawberry_dspy.models import local_model_path
 from strawberry_dspy.models.engine import shared_engine
 from strawberry_dspy.run import run
+from strawberry_dspy.stage_output import MARKER
 from tests.test_config import PROGRAMS
 
 pytestmark = pytest.mark.integration
@@ -20,7 +21,8 @@ def test_each_program_runs_on_the_embedded_model(tmp_path, name):
     config = load_config(PROGRAMS / f"{name}.yaml", {"limit": 3, "benchmark": BENCHMARK})
     out, summary, results = run(config, tmp_path / "run", progress=False)
     assert summary["problems"] == 3 and len(results) == 3
-    assert set(p.name for p in out.iterdir()) == {"config.yaml", "results.jsonl", "summary.json", "versions.json", "run.log"}
+    assert set(p.name for p in out.iterdir()) == {"config.yaml", "results.jsonl", "summary.json", "versions.json", "run.log",
+                                                 MARKER}
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [r["problem_id"] for r in rows] == [r.problem_id for r in results]
     for row in rows:

@@ -107,11 +107,11 @@ class Benchmark:
         """Grade a response (the model's final-answer text) with this benchmark's scorer."""
         if self.scorer == TASK_SCORER:
             return self.score_task(problem, response)
-        return SCORERS[self.scorer](problem.answer, response)
+        return SCORERS[self.scorer](problem.answer, response, problem.question)
 
     def score_task(self, problem: Problem, response: str | None) -> Score:
         """The source's own grading; plain question/answer data is graded by math_verify."""
-        return math_verify_score(problem.answer, response)
+        return math_verify_score(problem.answer, response, problem.question)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec!r}, scorer={self.scorer!r})"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Iterable
 
 from strawberry_dspy.benchmarks.base import Benchmark, Problem, check_options, question_hash, take_split
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.text_input import read_text
 
 QUESTION_COLUMNS = ("question", "problem", "prompt", "query", "input")
 ANSWER_COLUMNS = ("answer", "final_answer", "target", "solution", "output")
@@ -55,19 +57,23 @@ def problems_from_rows(spec: str, rows: Iterable[dict], columns: list[str], opti
 
 def _read_jsonl(path: Path) -> list[dict]:
     rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise UserError(f"line {number} of {path} is not JSON ({error.msg}): fix or remove that line") from None
+    for number, line in enumerate(read_text(path, "benchmark file").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise UserError(f"line {number} of {path} is not JSON ({error.msg}): fix or remove that line") from None
     return rows
 
 
 def _read_csv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    text = read_text(path, "benchmark file")
+    # no field-size error: a long question is left out later, with a warning, by max_question_chars
+    csv.field_size_limit(max(csv.field_size_limit(), len(text)))
+    try:
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise UserError(f"{path} is not a readable CSV file ({error}): fix the file or its format prefix") from None
 
 
 def _read_parquet(path: Path) -> list[dict]:
@@ -110,12 +116,15 @@ class FileBenchmark(RowsBenchmark):
         self.format = spec.partition(":")[0]
         self.path = Path(path).expanduser()
         if not self.path.is_file():
-            raise UserError(f"benchmark file not found: {path!r} (from {spec!r}): check the path")
+            what = "is a directory, not a file" if self.path.is_dir() else "not found"
+            raise UserError(f"benchmark file {what}: {path!r} (from {spec!r}): check the path")
 
     def _rows(self) -> tuple[list[dict], list[str]]:
         rows = READERS[self.format](self.path)
         if not rows:
             raise UserError(f"benchmark file {str(self.path)!r} has no rows: add question/answer rows")
-        if not isinstance(rows[0], dict):
-            raise UserError(f"rows of {str(self.path)!r} must be objects with question/answer fields, got {rows[0]!r}")
+        for number, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                raise UserError(f"row {number} of {str(self.path)!r} must be an object with question/answer fields, "
+                                f"got {str(row)[:80]!r}; fix or remove it")
         return rows, list(rows[0])

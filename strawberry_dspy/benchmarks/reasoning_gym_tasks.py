@@ -64,7 +64,7 @@ class ReasoningGymBenchmark(Benchmark):
                 metadata={"task": self.task, "index": index, "level": self.level, "entry": _json_safe(entry)},
             )
 
-    def _entry_for(self, problem: Problem) -> dict:
+    def _entry_for(self, problem: Problem) -> dict | None:
         index = problem.metadata.get("index")
         entry = self._entries.get(index)
         if entry is None and isinstance(index, int):
@@ -73,10 +73,13 @@ class ReasoningGymBenchmark(Benchmark):
             except IndexError:
                 entry = None
         if entry is None or entry["question"] != problem.question:
-            entry = problem.metadata["entry"]  # generated elsewhere: trust the problem's own record
+            entry = problem.metadata.get("entry")  # generated elsewhere: trust the problem's own record, if any
         return entry
 
     def score_task(self, problem: Problem, response: str | None) -> Score:
         """Grade with the task's score_answer; only a score of 1.0 counts as correct."""
         entry = self._entry_for(problem)
-        return best_graded(lambda answer: self.dataset.score_answer(answer, entry), problem.answer, response)
+        if entry is None:  # a problem with no record of its task entry (a store of another source): plain grading
+            return super().score_task(problem, response)
+        return best_graded(lambda answer: self.dataset.score_answer(answer, entry), problem.answer, response,
+                           problem.question)

@@ -11,8 +11,6 @@ A rerun skips every stage whose marker exists and resumes at the first unfinishe
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +21,15 @@ from strawberry_dspy.bootstrap import stages
 from strawberry_dspy.bootstrap.curriculum import level_of
 from strawberry_dspy.bootstrap.report import write_report
 from strawberry_dspy.bootstrap.settings import BootstrapSettings
-from strawberry_dspy.dir_lock import lock_directory
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.stage_output import (OutputKind, claim_dir, lock_output, log_to, remove_created, task_slug,
+                                         write_json)
 
 IDENTITY_FILE = "bootstrap.json"
 ROUND_FILE = "round.json"
 MARKER = "done.json"
-LOCK_FILE = ".bootstrap.lock"
+BOOTSTRAP_DIR = OutputKind("bootstrap", "bootstrap loop", (IDENTITY_FILE,))
 
 
 @dataclass
@@ -45,8 +44,7 @@ class BootstrapResult:
 
 def default_out(settings: BootstrapSettings) -> Path:
     """runs/bootstrap-<recipe>-<task>-<hash of the identity>."""
-    task = settings.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
-    return Path("runs") / f"bootstrap-{Path(settings.program).stem}-{task}-{settings.digest()}"
+    return Path("runs") / f"bootstrap-{Path(settings.program).stem}-{task_slug(settings.benchmark)}-{settings.digest()}"
 
 
 def read_marker(stage_dir: Path) -> dict | None:
@@ -55,27 +53,18 @@ def read_marker(stage_dir: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (a marker is either whole or absent)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
-
-
 def lock_out(out: Path):
     """Hold an exclusive lock on OUT for this process (released by the OS even on SIGKILL)."""
-    return lock_directory(out / LOCK_FILE, f"another strawberry bootstrap is running in {out}; wait for it to finish "
-                                           "or pass another --out")
+    return lock_output(out, BOOTSTRAP_DIR, f"another strawberry bootstrap is running in {out}; wait for it to finish "
+                                       "or pass another --out")
 
 
 def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command: str | None) -> None:
     """Claim OUT for this loop, or refuse one that holds another loop (or other files) with one line."""
     wanted = settings.identity()
     path = out / IDENTITY_FILE
-    if fresh:
-        for item in [path, out / "rounds.md", out / "rounds.png", *out.glob("round-*")]:
-            shutil.rmtree(item) if item.is_dir() else item.unlink(missing_ok=True)
+    if fresh:  # the loop's own files only: whatever else a user put into OUT stays
+        remove_created(out, [IDENTITY_FILE, "rounds.md", "rounds.png", *(p.name for p in out.glob("round-*"))])
     if path.is_file():
         stored = json.loads(path.read_text()).get("identity", {})
         different = [k for k in sorted(set(wanted) | set(stored)) if stored.get(k) != json.loads(json.dumps(wanted.get(k)))]
@@ -139,29 +128,31 @@ def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fre
     benchmark.problems("train", settings.limit)
     benchmark.problems("test", settings.eval_limit)
     out = Path(out) if out else default_out(settings)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_dir(out, BOOTSTRAP_DIR, sources=[settings.program])
     lock = lock_out(out)
-    sink = None
     try:
         check_identity(out, settings, fresh, command)
-        sink = logger.add(out / "bootstrap.log", level="DEBUG", mode="a")
-        result = BootstrapResult(out)
-        model, spec = start_model(settings.model), settings.benchmark
-        previous: dict[str, dict] = {}
-        for number in range(1, settings.rounds + 1):
-            ctx = stages.RoundContext(settings, number, out / f"round-{number}", model, spec, level_of(spec),
-                                      progress, previous=previous)
-            _check_round(ctx)
-            done = run_round(ctx, result.ran)
-            result.rounds.append({"round": number, "model": model, "benchmark": spec, "level": ctx.level, **done})
-            write_report(out, result.rounds, settings)
-            model, spec, previous = done["advance"]["model"], done["advance"]["benchmark"], done
-        result.model = model
-        return result
+        with log_to(out / "bootstrap.log"):
+            return _run_rounds(out, settings, progress)
     finally:
-        if sink is not None:
-            logger.remove(sink)
         lock.close()
+
+
+def _run_rounds(out: Path, settings: BootstrapSettings, progress: bool) -> BootstrapResult:
+    """The rounds, each resumed at its first unfinished stage."""
+    result = BootstrapResult(out)
+    model, spec = start_model(settings.model), settings.benchmark
+    previous: dict[str, dict] = {}
+    for number in range(1, settings.rounds + 1):
+        ctx = stages.RoundContext(settings, number, out / f"round-{number}", model, spec, level_of(spec),
+                                  progress, previous=previous)
+        _check_round(ctx)
+        done = run_round(ctx, result.ran)
+        result.rounds.append({"round": number, "model": model, "benchmark": spec, "level": ctx.level, **done})
+        write_report(out, result.rounds, settings)
+        model, spec, previous = done["advance"]["model"], done["advance"]["benchmark"], done
+    result.model = model
+    return result
 
 
 def _check_round(ctx: stages.RoundContext) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.options import option
 from strawberry_dspy.train.recipe import TrainRecipe
 
 EXPORT_STYLES = ("turns", "flat")
@@ -23,25 +24,28 @@ COMPILE_TEST_LIMIT = 5  # compile's own before/after check (the round's held-out
 
 @dataclass
 class BootstrapSettings:
-    """One bootstrap loop; help text is the comment beside each field."""
+    """One bootstrap loop; each field with help is a flag of `strawberry bootstrap` (strawberry_dspy/options.py)."""
 
     program: str  # a program YAML recipe (or a compiled JSON with compile_budget 0)
-    benchmark: str  # the starting benchmark spec (its level=N is raised by the curriculum)
+    benchmark: str = option(help="starting benchmark, e.g. reasoning_gym:basic_arithmetic?level=0; its level=N rises "
+                                 "with the curriculum", shown="the recipe's")
     recipe: TrainRecipe  # how each round trains (its base is replaced by the round's model)
-    rounds: int = 1  # rounds to run (a rerun with more rounds continues)
-    model: str = "local"  # the starting model spec
-    samples: int = 8  # traces per train problem
-    limit: int = 40  # train problems harvested per round
-    eval_limit: int = 100  # held-out test problems per evaluation
-    band: Band = DEFAULT_BAND  # pass-rate band of the "barely solvable" problems
-    temperature: float | None = None  # harvest sampling temperature (None: the recipe's); evaluation keeps the recipe's
-    compile_budget: int = 0  # compile trials per round (0: no compile)
-    level_up_at: float = 0.8  # held-out accuracy above which the next round moves one level up
-    export_style: str = "turns"  # turns: the chat as the program runs it; flat: one assistant message
+    rounds: int = option(1, "rounds to run (rerun with more to continue)")
+    model: str = option("local", "starting model spec", shown="the recipe's")
+    samples: int = option(8, "traces per train problem", aliases=("-k",))
+    limit: int = option(40, "train problems harvested per round")
+    eval_limit: int = option(100, "held-out test problems per evaluation")
+    band: Band = option(DEFAULT_BAND, "pass-rate band of the problems trained on")
+    temperature: float | None = option(None, "harvest sampling temperature; evaluation always uses the recipe's",
+                                       shown="the recipe's")
+    compile_budget: int = option(4, "knob-search trials per round before harvesting (0 = no compile, as --no-compile)")
+    level_up_at: float = option(0.8, "held-out accuracy above which the next round moves one level up")
+    export_style: str = option("turns", "turns: train on the chat as the program runs it; flat: one assistant message",
+                               choices=EXPORT_STYLES)
     overrides: dict = field(default_factory=dict)  # --key=value knobs of the program
 
-    def validate(self) -> BootstrapSettings:
-        """Raise a UserError naming the first bad setting; return self."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first bad setting."""
         if not Path(self.program).is_file():
             raise UserError(f"program not found: {self.program!r}; pass a recipe such as programs/strawberry.yaml")
         if self.program.endswith(".json") and self.compile_budget:
@@ -58,7 +62,6 @@ class BootstrapSettings:
             raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
         if self.export_style not in EXPORT_STYLES:
             raise UserError(f"--export-style must be one of {', '.join(EXPORT_STYLES)}, got {self.export_style!r}")
-        return self
 
     def identity(self) -> dict:
         """What a rerun into the same directory must share (everything but the number of rounds)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from collections.abc import Iterator, Mapping
 from importlib import import_module
 from types import ModuleType
 
@@ -12,9 +14,26 @@ from loguru import logger
 
 from strawberry_dspy.errors import UserError
 
-# command -> its module under strawberry_dspy.cli, imported only when that command runs (or for the command list):
-# `export` and `stats` then never import dspy, optuna or reasoning-gym, which `compile` and `run` need.
-COMMANDS = ("run", "harvest", "stats", "export", "train", "compile", "bootstrap")
+
+class _Commands(Mapping[str, ModuleType]):
+    """command -> its module under strawberry_dspy.cli, imported on first look-up (for the command that runs, or
+    for the command list): `export` and `stats` then never import dspy, optuna or reasoning-gym."""
+
+    NAMES = ("run", "harvest", "stats", "export", "train", "compile", "bootstrap", "ui")
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in self.NAMES:
+            raise KeyError(name)
+        return import_module(f"strawberry_dspy.cli.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
+
+
+COMMANDS = _Commands()
 
 
 def _enable_logging(verbose: bool) -> None:
@@ -32,23 +51,18 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
-def command_module(name: str) -> ModuleType:
-    """The module of one command (`add_arguments(parser)`, `main(args)`)."""
-    return import_module(f"strawberry_dspy.cli.{name}")
-
-
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The parser; with a command named in argv, only that command's module is imported."""
+    """The parser; with a command named in argv, only that command's module is imported (None: every command)."""
     parser = OneLineParser(prog="strawberry", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # the top-level options take no value, so the first other word is the command
-    chosen = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    chosen = next((a for a in argv or () if not a.startswith("-")), None)
     for name in COMMANDS:
         if chosen in COMMANDS and name != chosen:
             sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
             continue
-        module = command_module(name)
+        module = COMMANDS[name]
         module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
     return parser
 
@@ -63,13 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     args.overrides = extra
     _enable_logging(args.verbose)
     try:
-        return command_module(args.command).main(args) or 0
+        return COMMANDS[args.command].main(args) or 0
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        on_interrupt(getattr(COMMANDS[args.command], "INTERRUPTED", "interrupted"))
+
+
+def on_interrupt(message: str) -> None:
+    """Ctrl-C: what was finished is kept (stage_output removed what was half-written); say how to go on, exit 130.
+
+    Exits at once rather than waiting for worker threads whose LM calls are still in flight.
+    """
+    print(message, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 if __name__ == "__main__":

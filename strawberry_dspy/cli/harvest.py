@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
 from strawberry_dspy.cli.run import cli_overrides
-from strawberry_dspy.harvest import harvest
+from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.harvest import HarvestOptions, harvest
+from strawberry_dspy.harvest.cost import describe
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.harvest.harvester import HarvestSummary
+from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
-DEFAULT_SAMPLES = 8
+# every finished trace is committed; traces still in flight are dropped
+INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,21 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="train",
                         help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
     parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--samples", "-k", type=int, default=DEFAULT_SAMPLES, metavar="K",
-                        help=f"traces per problem (default {DEFAULT_SAMPLES})")
-    parser.add_argument("--temperature", type=float, metavar="T", help="sampling temperature (overrides the recipe's)")
     parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
     parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
-    add_band_flag(parser, "pass-rate band of the 'barely solvable' problems")
-    parser.add_argument("--early-stop", type=int, default=0, metavar="N",
-                        help="stop sampling a problem whose first N samples agree and lie outside the band (0 = off)")
-    parser.add_argument("--fresh", action="store_true", help="delete the directory's store and start over")
-    parser.add_argument("--retry-failed", action="store_true", help="sample failed traces again")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.max_turns=8 --seed=1"
+    add_options(parser, HarvestOptions)
+    add_executor_flags(parser)
+    parser.epilog = ("A --key=value naming a harvest option sets it (e.g. --early_stop=4); any other is a knob of "
+                     "the recipe, e.g. --strawberry.max_turns=8 --seed=1")
 
 
 def summary_table(s: HarvestSummary) -> str:
@@ -45,29 +41,33 @@ def summary_table(s: HarvestSummary) -> str:
     return format_table([
         ("problems x samples", f"{s.problems} x {s.samples}"),
         ("traces stored", f"{s.traces}  ({s.new} new, {s.failed} failed)"),
+        *([("failed", f"{s.failed} trace(s) failed; rerunning the same command samples them again")] if s.failed else []),
         ("stopped early", f"{s.skipped} sample(s) not taken"),
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
+        ("cost", describe(s.cost)),
         ("time", f"{s.wall_s:.1f} s"),
+        *_node_rows(s),
+        *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
+          if any(s.left_out.values()) else []),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
 
 
+def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
+    """Throughput of each node that sampled traces, and units run again after a worker died."""
+    rows = [("per node", ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(s.per_node.items())))]
+    if s.rerun:
+        rows.append(("workers lost", f"{s.rerun} unit(s) sampled again, none stored twice"))
+    return rows if s.per_node else rows[1:]
+
+
 def main(args: argparse.Namespace) -> int:
-    config, program = load_program_file(args.program, cli_overrides(args))
-    if args.temperature is not None:
-        config.set_temperature(args.temperature)  # a compiled program reads the same knobs
-    try:
-        summary = harvest(config, args.out, samples=args.samples, program=program, band=band_of(args),
-                          early_stop=args.early_stop, fresh=args.fresh, retry_failed=args.retry_failed,
-                          progress=not args.no_progress)
-    except KeyboardInterrupt:
-        # Every finished trace is committed; traces still in flight are dropped. Exit now rather than wait
-        # for the worker threads' LM calls to return.
-        print("interrupted: rerun the same command to resume", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+    options, recipe_overrides = split_options(HarvestOptions, parse_overrides(args.overrides))
+    options = options_from_args(HarvestOptions, args, options)
+    config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
+    with use_executor(args.executor, args.ray_address):
+        summary = harvest(config, args.out, options=options, program=program)
     print(summary_table(summary))
     print(f"\nharvest directory: {summary.out}   (strawberry stats {summary.out})")
     return 130 if summary.interrupted else 0

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from strawberry_dspy.options import add_executor_flags
 from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import run, summary_table
+
+INTERRUPTED = "interrupted: nothing was written (a run directory appears only when the run has finished)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,12 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="number of problems")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
+    add_executor_flags(parser)
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
 
 
-def cli_overrides(args: argparse.Namespace) -> dict:
-    """The --flags and --key=value overrides of a command, as one nested dict."""
-    overrides = parse_overrides(args.overrides)
+def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
+    """The recipe's --flags and --key=value overrides (default: all of the command's), as one nested dict."""
+    overrides = parse_overrides(args.overrides) if overrides is None else overrides
     for flag in ("model", "api_base", "benchmark", "split", "limit", "concurrency"):
         value = getattr(args, flag, None)
         if value is not None:
@@ -33,7 +38,8 @@ def cli_overrides(args: argparse.Namespace) -> dict:
 
 def main(args: argparse.Namespace) -> int:
     config, program = load_program_file(args.program, cli_overrides(args))
-    out, summary, _ = run(config, args.out, program)
+    with use_executor(args.executor, args.ray_address):
+        out, summary, _ = run(config, args.out, program)
     print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
     print(f"\nrun directory: {out}")
     return 0

@@ -5,27 +5,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from strawberry_dspy.cli.flags import add_band_flag, band_of
-from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.plots import pass_rate_histogram
-from strawberry_dspy.harvest.stats import format_stats, harvest_stats
+from strawberry_dspy.harvest.stats import PLOT_FILE, StatsOptions, format_stats, harvest_stats
+from strawberry_dspy.options import add_options, options_from_args
 from strawberry_dspy.store import TraceStore
-
-PLOT_FILE = "pass_rates.png"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", help="a harvest directory (or its traces.sqlite)")
-    add_band_flag(parser, "pass-rate band (default: the one the harvest used)", default=None)
-    parser.add_argument("--plot", help=f"where to write the histogram (default: DIR/{PLOT_FILE})")
+    add_options(parser, StatsOptions)
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.overrides:
-        raise UserError(f"stats takes no --key=value overrides, got {' '.join(args.overrides)}")
-    band = band_of(args)
+    options = options_from_args(StatsOptions, args)
     with TraceStore.open(args.dir, readonly=True) as store:
-        stats = harvest_stats(store, band)
+        stats = harvest_stats(store, options.band)
         folder = store.path.parent
     print(format_stats(stats))
     rates = [r for r in stats.rates.values() if r is not None]
@@ -33,6 +27,6 @@ def main(args: argparse.Namespace) -> int:
         print("\nno plot: no problem has a non-failed sample yet")
         return 0
     title = f"{stats.meta.get('program')} on {stats.meta.get('benchmark', '').split('?')[0]} ({stats.meta.get('model')})"
-    path = pass_rate_histogram(rates, stats.band, stats.samples, Path(args.plot) if args.plot else folder / PLOT_FILE, title)
+    path = pass_rate_histogram(rates, stats.band, stats.samples, Path(options.plot) if options.plot else folder / PLOT_FILE, title)
     print(f"\npass-rate histogram: {path}")
     return 0

@@ -7,6 +7,8 @@ import argparse
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.train.recipe import METHODS, load_recipe
 
+INTERRUPTED = "interrupted: nothing was written (the model folder appears only when training has finished)"
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", nargs="?", help="a YAML file with a train: section (programs/train_dpo.yaml); "

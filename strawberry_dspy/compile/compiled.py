@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import dspy
 
 from strawberry_dspy.config import RunConfig, config_from_dict
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
+from strawberry_dspy.text_input import read_text
+from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, make_dir, write_file
 
 FORMAT = "strawberry-compiled/1"
 META_KEY = "strawberry"
+# a compile directory resumes its study; compiled.json in it is replaced atomically on every compile
+COMPILE_OUTPUT = OutputKind("compile", "compiled program", ("compiled.json", "study.sqlite", "compile.log"))
+COMPILE_REPORT = OutputKind("compile", "compile report")  # beside a compiled file: report.md and the study's plot
 
 
 def text_hash(text: str) -> str:
@@ -44,19 +49,40 @@ def base_program_record(path: str | Path) -> dict:
 
 def save_compiled(path: str | Path, program: dspy.Module, config: RunConfig, metadata: dict) -> Path:
     """Write program.save() JSON plus metadata, atomically (a temp file renamed over the target)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.json")
-    try:
+    def write(tmp: Path) -> None:
         program.save(str(tmp))
         state = json.loads(tmp.read_text())
         state[META_KEY] = {"format": FORMAT, "config": config.to_dict(), "structure": program_structure(program),
                            **metadata}
         tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+
+    return write_file(Path(path), write)
+
+
+def claim_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, side_files: list[str],
+                         source: Path) -> None:
+    """Refuse (one line) a compile output that would replace what compile did not write; else make its folder.
+
+    A directory --out is the compile's own (it resumes its study there). With --out X.json the folder is the
+    user's: X.json must be new or a compiled program, and the report files beside it new or from compiling X.json.
+    """
+    if file_form:
+        check_output_file(compiled_path, COMPILE_OUTPUT, is_compiled)
+        if not compiled_path.exists():
+            for name in side_files:
+                check_output_file(out_dir / name, COMPILE_REPORT, lambda path: False)
+        make_dir(out_dir)
+    else:
+        claim_dir(out_dir, COMPILE_OUTPUT, sources=[source])
+
+
+def is_compiled(path: Path) -> bool:
+    """Whether a file is a compiled program written by strawberry compile (what `--out X.json` may replace)."""
+    try:
+        read_metadata(path)
+    except UserError:
+        return False
+    return True
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -65,8 +91,8 @@ def read_metadata(path: str | Path) -> dict:
     if not path.is_file():
         raise UserError(f"compiled program not found: {str(path)!r}; pass a compiled.json written by strawberry compile")
     try:
-        state = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        state = json.loads(read_text(path, "compiled program"))
+    except json.JSONDecodeError as exc:
         raise UserError(f"{path}: not valid JSON ({exc}); pass a compiled.json written by strawberry compile") from None
     meta = state.get(META_KEY) if isinstance(state, dict) else None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -102,4 +128,5 @@ def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunC
     except (KeyError, ValueError, TypeError) as exc:
         raise UserError(f"{path}: the saved program state does not fit the '{config.program}' program ({exc}); "
                         "recompile it with strawberry compile") from None
+    setattr(program, RECORD_ATTR, meta.get("demo_problems") or [])  # its demos' problems: never asked as unseen
     return config, program

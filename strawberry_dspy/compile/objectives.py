@@ -13,8 +13,10 @@ import dspy
 
 from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.benchmarks import Benchmark, Problem
+from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
+from strawberry_dspy.options import option
 
 OBJECTIVES = ("accuracy", "band")
 DEFAULT_BAND_SAMPLES = 4
@@ -25,11 +27,17 @@ EVALUATION_KEYS = ("value", "accuracy", "pass_rate", "in_band", "problems", "sam
 class Objective:
     """The dev-split score a compile maximizes."""
 
-    name: str = "accuracy"
-    band: Band = DEFAULT_BAND
-    samples: int = 1  # samples per problem (distinct seeds); band needs >= 2
+    name: str = option("accuracy", "accuracy or band (problems whose pass rate lies in --band)", flag="--objective")
+    band: Band = option(DEFAULT_BAND, "the pass-rate band of --objective band")
+    samples: int | None = option(None, "samples per dev problem, distinct seeds (band needs >= 2)",
+                                 shown=f"1; {DEFAULT_BAND_SAMPLES} for band")
+
+    def __post_init__(self) -> None:
+        if self.samples is None:  # one sample scores accuracy; a pass rate needs several
+            self.samples = DEFAULT_BAND_SAMPLES if self.name == "band" else 1
 
     def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         if self.name not in OBJECTIVES:
             raise UserError(f"unknown objective {self.name!r}: expected one of {', '.join(OBJECTIVES)}")
         if self.samples < 1:
@@ -83,9 +91,13 @@ def lm_calls_of(results: list[ProblemResult]) -> int:
 
 
 def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
-             objective: Objective, concurrency: int, seed: int, progress: bool = False) -> Evaluation:
-    """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it."""
-    runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress)
+             objective: Objective, concurrency: int, seed: int, progress: bool = False,
+             config: RunConfig | None = None) -> Evaluation:
+    """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it.
+
+    `config` is the one the program was built from (what Ray workers rebuild it from).
+    """
+    runs = [run_program(program, problems, benchmark, lm, concurrency, seed + k, progress, config=config)
             for k in range(objective.samples)]
     pass_rates = [pass_rate(sum(run[i].correct for run in runs), len(runs)) for i in range(len(problems))]
     first = runs[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 from strawberry_dspy.report import format_grid, format_table
 
 PLOT_FILE = "optuna_history.png"
+REPORT_FILE = "report.md"
 
 
 def _score(evaluation: dict, objective: dict) -> str:
@@ -92,7 +93,7 @@ def changed_predictors(meta: dict) -> list[tuple[str, str]]:
 def write_report(out_dir: Path, meta: dict, study=None) -> list[Path]:
     """Write report.md (and the optuna history plot when there is a study); return the files written."""
     out_dir = Path(out_dir)
-    written = [out_dir / "report.md"]
+    written = [out_dir / REPORT_FILE]
     written[0].write_text("```\n" + format_report(meta) + "\n```\n")
     if study is not None and plot_history(study, out_dir / PLOT_FILE):
         written.append(out_dir / PLOT_FILE)

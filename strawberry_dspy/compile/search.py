@@ -122,9 +122,12 @@ def make_sampler(space: SearchSpace, budget: int, seed: int) -> optuna.samplers.
 def _evaluate_trial(config: RunConfig, space: SearchSpace, stored: dict, objective: Objective, dev: list[Problem],
                     benchmark: Benchmark, lm: dspy.BaseLM, progress: bool = False) -> Evaluation:
     candidate = space.apply(config, stored)
-    candidate.validate(f"search trial {stored}")
+    try:
+        candidate.validate()
+    except UserError as exc:
+        raise UserError(f"search trial {stored}: {exc}") from None
     return evaluate(build_program(candidate), dev, benchmark, lm, objective, candidate.concurrency, candidate.seed,
-                    progress)
+                    progress, config=candidate)
 
 
 def _add_base(study: optuna.Study, space: SearchSpace, base: Evaluation) -> None:

@@ -214,7 +214,7 @@ def _check_values(section: str, knobs, param: Param) -> None:
     if not isinstance(knobs, StrawberryKnobs):
         return
     for value in values:
-        problems = dataclasses.replace(knobs, **{param.name: value}).validate()
+        problems = dataclasses.replace(knobs, **{param.name: value}).problems()
         if problems:
             raise UserError(f"'search.{param.name}' allows {value!r}, which breaks a rule: {problems[0]}")
 

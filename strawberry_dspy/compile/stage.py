@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,19 +12,23 @@ import optuna
 from dspy.utils.callback import BaseCallback
 from loguru import logger
 
+from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.compile.compiled import base_program_record, save_compiled
+from strawberry_dspy.compile.compiled import base_program_record, claim_compile_output, save_compiled
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
 from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Objective, evaluate
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
-from strawberry_dspy.compile.report import write_report
+from strawberry_dspy.compile.report import PLOT_FILE, REPORT_FILE, write_report
 from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import build_space
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.leaks import demo_record
 from strawberry_dspy.models import lm_for, prompt_lm_for
+from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.stage_output import RUNS, default_dir, log_to, task_slug
 
 MIN_DEV = 2  # fewer dev problems cannot tell two settings apart
 COMPILED_FILE = "compiled.json"
@@ -34,18 +36,20 @@ COMPILED_FILE = "compiled.json"
 
 @dataclass
 class CompileOptions:
-    """What `strawberry compile` does besides the program's own config."""
+    """What `strawberry compile` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
 
-    optimizer: str = "search"  # search | bootstrap | mipro | gepa
-    budget: int = 8  # see optimizers.BUDGET_MEANING
-    objective: Objective = dataclasses.field(default_factory=Objective)
-    prompt_model: str | None = None  # teacher / proposer / reflection model spec (default: the task model)
-    dev_limit: int = 20
-    test_limit: int = 20
-    train_limit: int = 20  # train problems for bootstrap / mipro / gepa
-    out: str | Path | None = None  # a directory, or a path ending in .json
+    optimizer: str = option("search", "; ".join(f"{k}: budget = {v}" for k, v in BUDGET_MEANING.items()))
+    budget: int = option(8, "see --optimizer")
+    objective: Objective = dataclasses.field(default_factory=Objective)  # its fields are flags: --objective, --band, --samples
+    prompt_model: str | None = option(None, "teacher / proposer / reflection model spec (default: the task model)")
+    dev_limit: int = option(20, "dev problems to score on")
+    test_limit: int = option(20, "held-out test problems for before/after")
+    train_limit: int = option(20, "train problems for bootstrap/mipro/gepa")
+    out: str | Path | None = option(None, "output directory, or a path ending in .json",
+                                    shown="runs/compiled/<recipe>-<task>-<optimizer>-<hash>")
 
     def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         if self.optimizer not in OPTIMIZERS:
             raise UserError(f"unknown optimizer {self.optimizer!r}: expected one of {', '.join(OPTIMIZERS)}")
         if not isinstance(self.budget, int) or self.budget < 1:
@@ -74,11 +78,10 @@ class LMCallCounter(BaseCallback):
 
 def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptions) -> Path:
     """runs/compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
-    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
     key = {"config": config.to_dict(), "optimizer": options.optimizer, "objective": options.objective.to_dict(),
            "limits": [options.dev_limit, options.test_limit, options.train_limit], "prompt": options.prompt_model}
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:8]
-    return Path("runs") / "compiled" / f"{program_path.stem}-{task}-{options.optimizer}-{digest}"
+    return default_dir(f"{program_path.stem}-{task_slug(config.benchmark)}-{options.optimizer}", key,
+                       under=RUNS / "compiled")
 
 
 def output_paths(program_path: Path, config: RunConfig, options: CompileOptions) -> tuple[Path, Path]:
@@ -100,38 +103,38 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
                         "compile the recipe it came from (e.g. programs/strawberry.yaml)")
     options.validate()
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    dev = benchmark.problems("dev", options.dev_limit)
+    dev = admit(benchmark.problems("dev", options.dev_limit), config.max_question_chars).problems
     if len(dev) < MIN_DEV:
         raise UserError(f"the dev split of {config.benchmark} has {len(dev)} problem(s) (--dev-limit "
                         f"{options.dev_limit}); compiling needs >= {MIN_DEV}: raise --dev-limit or use a larger benchmark")
-    test = benchmark.problems("test", options.test_limit)
+    test = admit(benchmark.problems("test", options.test_limit), config.max_question_chars).problems
     if not test:
         raise UserError(f"the test split of {config.benchmark} is empty; use a larger benchmark")
-    train = benchmark.problems("train", options.train_limit) if options.optimizer != "search" else []
+    train = (admit(benchmark.problems("train", options.train_limit), config.max_question_chars).problems
+             if options.optimizer != "search" else [])
     if options.optimizer != "search" and not train:
         raise UserError(f"the train split of {config.benchmark} is empty, and {options.optimizer} learns from it; "
                         "use a larger benchmark or --optimizer search")
     space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
     out_dir, compiled_path = output_paths(program_path, config, options)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    file_form = options.out is not None and Path(options.out).suffix == ".json"
+    claim_compile_output(out_dir, compiled_path, file_form, [REPORT_FILE, PLOT_FILE], program_path)
     task_lm = task_lm or lm_for(config)
     if prompt_lm is None and options.prompt_model:
         prompt_lm = prompt_lm_for(config, options.prompt_model)
-    sink = logger.add(out_dir / "compile.log", level="DEBUG")
-    try:
+    with log_to(out_dir / "compile.log"):
         return _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm,
                         out_dir, compiled_path, progress)
-    finally:
-        logger.remove(sink)
 
 
 def _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm, out_dir,
              compiled_path, progress) -> tuple[Path, dict]:
     objective = options.objective
 
-    def score(program: dspy.Module, problems, what: str) -> Evaluation:
+    def score(program: dspy.Module, problems, what: str, program_config: RunConfig = config) -> Evaluation:
         logger.info("scoring {} ({} problems x {} samples)", what, len(problems), objective.samples)
-        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress)
+        return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed, progress,
+                        config=program_config)
 
     base_program = build_program(config)
     before = {"dev": score(base_program, dev, "the recipe on dev")}
@@ -160,7 +163,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
     if not unchanged:
         after_dev = _trial_evaluation(chosen_trial)
         if after_dev is None:
-            after_dev = score(compiled_program, dev, "the compiled program on dev")
+            after_dev = score(compiled_program, dev, "the compiled program on dev", compiled_config)
             evaluate_calls += after_dev.lm_calls
         if _as_dict(after_dev)["value"] < before["dev"].value:  # an optimizer made it worse: keep the recipe
             rejected = _as_dict(after_dev)
@@ -168,7 +171,8 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
                            options.optimizer, rejected["value"], before["dev"].value)
             compiled_program, compiled_config = base_program, config
         else:
-            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test")}
+            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test",
+                                                     compiled_config)}
             evaluate_calls += after["test"].lm_calls
     saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test))
     meta = {
@@ -179,6 +183,8 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         "scorer": config.scorer,
         "splits": {**({"train": len(train)} if train else {}), "dev": len(dev), "test": len(test)},
         "problem_ids": {"dev": [p.id for p in dev], "test": [p.id for p in test]},
+        # the problems its demos came from (question or answer in a demo): run / harvest / export leave them out
+        "demo_problems": demo_record(compiled_program, train + dev + test),
         "seed": config.seed,
         "optimizer": options.optimizer,
         "budget": options.budget,

@@ -93,8 +93,9 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"Decontamination: problems of the {', '.join(config.eval_splits)} split(s) never reach this export: by stored "
         f"split and hash split, by normalized question hash, and by {config.ngram}-gram overlap >= "
         f"{config.ngram_threshold} against {counts.get('eval_questions_checked', 0)} evaluation questions of "
-        f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Identical renderings of a problem's traces are "
-        "kept once.",
+        f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Problems whose question was in the compiled "
+        "program's demos (their answer was in the prompt) are removed too (`demo`). Identical renderings of a "
+        "problem's traces are kept once.",
         "",
         "## Trace style and loss",
         "",

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.options import option
 
 FORMATS = ("sft", "dpo", "kto", "stepwise")
 STYLES = ("flat", "turns")
@@ -18,29 +19,34 @@ EVAL_SPLITS = ("test", "dev")
 
 @dataclass
 class ExportConfig:
-    """What to export and how; help text is the comment beside each field."""
+    """What to export and how; each field is a flag of `strawberry export` (strawberry_dspy/options.py)."""
 
-    format: str = "sft"  # sft | dpo | kto | stepwise
-    style: str = "flat"  # flat: one assistant message; turns: the multi-turn conversation
-    band: Band = DEFAULT_BAND  # keep problems whose pass rate (correct / finished traces) is in [lo, hi]
-    sft_form: str = "prompt-completion"  # SFT columns: prompt/completion (loss on the completion) or messages
-    nudges: str = "inline"  # flat style: nudges kept as the model's own inline self-questions, or dropped
-    system: str | None = None  # flat style: a system message for the prompt (default: none)
-    max_pairs: int = 4  # DPO: at most this many (correct, incorrect) pairs per problem
-    weighting: str = "steps"  # DPO weight from trace length: steps, tokens (completion tokens) or none
-    alpha: float = 1.0  # weighting strength; > 0 favours short correct / long incorrect, < 0 the reverse
-    resample: float = 0.0  # DPO: repeat rows in proportion to weight x this factor (0 = off)
-    seed: int = 0  # pair choice and resampling
-    eval_splits: list[str] = field(default_factory=lambda: ["test"])  # splits that never reach a training export
-    decontam_benchmark: str | None = None  # benchmark whose eval splits are checked (default: the store's)
-    decontam_limit: int = 1000  # how many problems of each eval split to check against
-    ngram: int = 8  # n of the n-gram overlap check
-    ngram_threshold: float = 0.5  # overlap (shared n-grams / the shorter question's) that counts as contamination
-    to: str = "jsonl"  # jsonl | parquet | disk (datasets.save_to_disk)
-    push_to_hub: str | None = None  # also push to this Hub dataset repo
+    format: str = option("sft", "TRL dataset type to write", choices=FORMATS)
+    style: str = option("flat", "flat: one long assistant message per trace; turns: the multi-turn chat", choices=STYLES)
+    band: Band = option(DEFAULT_BAND, "keep problems whose pass rate (correct / finished traces) is in [LO, HI]")
+    sft_form: str = option("prompt-completion", "SFT columns: prompt/completion (loss on the completion) or messages",
+                           choices=SFT_FORMS)
+    nudges: str = option("inline", "flat style: keep nudges inline (the model's own self-questions) or drop them",
+                         choices=NUDGE_MODES)
+    system: str | None = option(None, "flat style: a system message for every prompt (default none)")
+    max_pairs: int = option(4, "DPO: at most this many (correct, incorrect) pairs per problem")
+    weighting: str = option("steps", "DPO: weight pairs by trace length in steps or completion tokens, or none",
+                            choices=WEIGHTINGS)
+    alpha: float = option(1.0, "weighting strength; > 0 favours short correct / long incorrect traces, < 0 the reverse")
+    resample: float = option(0.0, "DPO: repeat rows in proportion to weight x FACTOR (--resample alone: factor 1; "
+                             "0 = off)", metavar="FACTOR", nargs="?", const=1.0)
+    seed: int = option(0, "pair choice and resampling seed")
+    eval_splits: list[str] = field(default_factory=lambda: ["test"])  # splits that never reach a training export (--exclude-dev adds dev)
+    decontam_benchmark: str | None = option(None, "benchmark spec to decontaminate against (default: the store's)")
+    decontam_limit: int = option(1000, "eval problems per split to check")
+    ngram: int = option(8, "n of the n-gram overlap check")
+    ngram_threshold: float = option(0.5, "overlap (shared n-grams / the shorter question's) that counts as "
+                                    "contamination")
+    to: str = option("jsonl", "file format (disk: datasets.save_to_disk)", choices=DESTINATIONS)
+    push_to_hub: str | None = option(None, "also push the dataset to this Hub dataset repo", metavar="REPO")
 
-    def validate(self) -> ExportConfig:
-        """Raise a UserError naming the first bad setting; return self when all are usable."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first bad setting."""
         for name, allowed in (("format", FORMATS), ("style", STYLES), ("to", DESTINATIONS),
                               ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES)):
             if getattr(self, name) not in allowed:
@@ -59,7 +65,6 @@ class ExportConfig:
             raise UserError(f"--ngram must be >= 1 and --ngram-threshold in (0, 1], got {self.ngram}, {self.ngram_threshold}")
         if self.decontam_limit < 1:
             raise UserError(f"--decontam-limit must be >= 1, got {self.decontam_limit}")
-        return self
 
     def to_dict(self) -> dict:
         data = asdict(self)

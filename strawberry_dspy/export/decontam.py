@@ -1,6 +1,7 @@
-"""Decontamination: no problem of an evaluation split ever reaches a training export.
+"""Decontamination: no problem of an evaluation split, nor one a compiled program's demos gave away, reaches an export.
 
-Three checks, each problem counted under the first that removes it:
+Four checks, each problem counted under the first that removes it:
+  demo  - its question hash is among those the harvest recorded as in the compiled program's demos (see leaks.py);
   split - its stored split, or the split its question hashes to, is an evaluation split;
   hash  - its normalized question hash equals that of an evaluation problem of the benchmark;
   ngram - it shares n-grams with an evaluation question: shared / (the shorter question's n-gram
@@ -19,7 +20,7 @@ from strawberry_dspy.benchmarks import load_benchmark, question_hash, split_of
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.store import ProblemRow
 
-REASONS = ("split", "hash", "ngram")
+REASONS = ("demo", "split", "hash", "ngram")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_PUNCTUATION = set(".,;:!?'\"`")
 _ONLY_FOUND = re.compile(r"only (\d+) distinct")
@@ -101,13 +102,15 @@ class NgramIndex:
 
 
 def decontaminate(problems: dict[str, ProblemRow], eval_splits: list[str], reference: list[str],
-                  n: int = 8, threshold: float = 0.5) -> Decontamination:
-    """Split the problems into kept and removed-by-reason, checking each against the evaluation questions."""
+                  n: int = 8, threshold: float = 0.5, demo_qhashes: set[str] = frozenset()) -> Decontamination:
+    """Split the problems into kept and removed-by-reason, checking each against the demos and evaluation questions."""
     hashes = {question_hash(q) for q in reference}
     index = NgramIndex(reference, n)
     result = Decontamination(kept=set(), reference=len(reference))
     for pid, problem in problems.items():
-        if problem.split in eval_splits or split_of(problem.question) in eval_splits:
+        if problem.qhash in demo_qhashes or question_hash(problem.question) in demo_qhashes:
+            result.removed["demo"].append(pid)
+        elif problem.split in eval_splits or split_of(problem.question) in eval_splits:
             result.removed["split"].append(pid)
         elif question_hash(problem.question) in hashes or problem.qhash in hashes:
             result.removed["hash"].append(pid)

@@ -6,6 +6,7 @@ row is written as it is made, so memory does not grow with the store (DPO keeps 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -20,7 +21,7 @@ from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
-from strawberry_dspy.store import ProblemRow, StoredTrace, TraceStore
+from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, TraceStore
 
 
 META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and step labels read
@@ -67,7 +68,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
 def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
     meta = store.meta()
     out = Path(out) if out else default_out(store.path, config)
-    check_destination(out, overwrite)
+    check_destination(out, overwrite, store.path.parent)
     traces, failed, _ = store.outcomes()
     if traces == failed:
         raise UserError(f"{store.path} holds no finished traces ({failed} failed): run `strawberry harvest` "
@@ -77,7 +78,11 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         raise UserError(f"{store.path} does not name its benchmark: pass --decontam-benchmark SPEC")
     reference = eval_questions(spec, config.eval_splits, config.decontam_limit)
     problems = {p.id: p for p in store.problems()}
-    clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold)
+    demo_qhashes = set(json.loads(meta.get(DEMO_LEAKS_META) or "[]"))
+    clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold, demo_qhashes)
+    if clean.removed["demo"]:
+        logger.warning("removed {} problem(s) whose question is in the harvested program's demos (answer leaks)",
+                       len(clean.removed["demo"]))
     counts = {
         "traces": traces, "failed_skipped": failed,
         "problems": len(problems), "eval_questions_checked": clean.reference,
@@ -106,7 +111,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
 
     files: dict[str, str] = {}
     rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats), config.to,
-                        provenance, overwrite)
+                        provenance, overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", rows, config.format, out)
     if config.push_to_hub:
         push_to_hub(config.push_to_hub, out, config.to, files["README.md"])

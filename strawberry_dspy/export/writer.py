@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.stage_output import OutputKind, check_replace, staged
 
 DATA_FILES = {"jsonl": "train.jsonl", "parquet": "train.parquet", "disk": "dataset"}
+EXPORT_DIR = OutputKind("export", "dataset export", ("export.yaml",),
+                        frozenset({*DATA_FILES.values(), "README.md", "export.yaml"}))
 
 
-def check_destination(out: Path, overwrite: bool) -> None:
-    """A UserError when the output exists and may not be replaced."""
-    if out.exists() and not overwrite:
-        raise UserError(f"output {out} already exists: pass --overwrite to replace it or --out to choose another path")
+def check_destination(out: Path, overwrite: bool, source: Path) -> None:
+    """A UserError when the output exists and may not be replaced (never the harvest it is exported from)."""
+    check_replace(out, EXPORT_DIR, overwrite=overwrite, sources=[source])
 
 
 def to_dataset(rows: list[dict]):
@@ -31,21 +31,17 @@ def _line(row: dict | str) -> str:
 
 
 def write_export(out: Path, rows: Iterable[dict | str], to: str, extra_files: Callable[[int], dict[str, str]],
-                 overwrite: bool = False) -> int:
+                 overwrite: bool = False, source: Path | None = None) -> int:
     """Write rows (as jsonl, parquet or save_to_disk), then the text files `extra_files(row count)` names, into
     `out`, all or nothing; returns the row count.
 
     jsonl is written row by row as the rows are made (flat memory); parquet and save_to_disk go through one
     `datasets.Dataset`, which holds them all. A row may come as a dict or as its JSON line.
     """
-    check_destination(out, overwrite)
-    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]  # removed again if the rows fail
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        target = tmp / DATA_FILES[to]
+    sources = [source] if source is not None else []
+    check_replace(out, EXPORT_DIR, overwrite=overwrite, sources=sources)
+    with staged(out, EXPORT_DIR, sources=sources) as folder:
+        target = folder / DATA_FILES[to]
         count = 0
         if to == "jsonl":
             with target.open("w", encoding="utf-8") as f:
@@ -58,28 +54,8 @@ def write_export(out: Path, rows: Iterable[dict | str], to: str, extra_files: Ca
             dataset = to_dataset(table)
             dataset.to_parquet(str(target)) if to == "parquet" else dataset.save_to_disk(str(target))
         for name, text in extra_files(count).items():
-            (tmp / name).write_text(text, encoding="utf-8")
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for folder in made:  # innermost first; only the empty folders this call created
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
+            (folder / name).write_text(text, encoding="utf-8")
     return count
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move tmp into place; an existing output is moved aside first and removed only after the rename."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old) if old.is_dir() else old.unlink()
 
 
 def written_rows(out: Path, to: str) -> list[dict]:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import dspy
-import yaml
 
 from strawberry_dspy.config import RunConfig
-from strawberry_dspy.dir_lock import lock_directory
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.store import STORE_FILE, TraceStore
+from strawberry_dspy.stage_output import OutputKind, claim_dir, default_dir, lock_output, remove_created, task_slug
+from strawberry_dspy.stage_output import write_provenance as write_output_provenance
 
 # What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
 # would silently mix. The number of samples and problems may grow between runs.
 IDENTITY_KEYS = ("program_hash", "program", "benchmark", "split", "scorer", "model", "temperature", "seed")
-LOCK_FILE = ".harvest.lock"
+HARVEST_DIR = OutputKind("harvest", "harvest directory", (STORE_FILE,))
 
 
 def program_hash(config: RunConfig, program: dspy.Module | None = None) -> str:
@@ -40,21 +39,18 @@ def identity(config: RunConfig, phash: str) -> dict[str, str]:
 
 def default_harvest_dir(config: RunConfig, phash: str) -> Path:
     """runs/harvest-<program>-<task>-<split>-<hash of the identity>: the same harvest lands in the same place."""
-    task = config.benchmark.split("?")[0].replace(":", "-").replace("/", "-")
-    digest = hashlib.sha1(json.dumps(identity(config, phash), sort_keys=True).encode()).hexdigest()[:8]
-    return Path("runs") / f"harvest-{config.program}-{task}-{config.split}-{digest}"
+    return default_dir(f"harvest-{config.program}-{task_slug(config.benchmark)}-{config.split}", identity(config, phash))
 
 
 def lock_dir(out: Path):
-    """Hold an exclusive lock on the harvest dir for this process (released by the OS even on SIGKILL)."""
-    out.mkdir(parents=True, exist_ok=True)
-    return lock_directory(out / LOCK_FILE, f"another harvest is writing {out}; wait for it to finish or pass another --out")
+    """Claim the harvest dir (new, empty or a harvest's) and hold its lock (released by the OS even on SIGKILL)."""
+    claim_dir(out, HARVEST_DIR)
+    return lock_output(out, HARVEST_DIR, f"another harvest is writing {out}; wait for it to finish or pass another --out")
 
 
 def remove_store(out: Path) -> None:
-    """--fresh: delete the store and its WAL files."""
-    for suffix in ("", "-wal", "-shm"):
-        (out / f"{STORE_FILE}{suffix}").unlink(missing_ok=True)
+    """--fresh: delete the store and its WAL files (the harvest's own files; the rest of the directory stays)."""
+    remove_created(out, [f"{STORE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")])
 
 
 def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceStore:
@@ -79,7 +75,4 @@ def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceS
 
 def write_provenance(out: Path, config: RunConfig) -> None:
     """config.yaml (the resolved config) and versions.json beside the store."""
-    tmp = out / "config.yaml.tmp"
-    tmp.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False, allow_unicode=True))
-    os.replace(tmp, out / "config.yaml")
-    (out / "versions.json").write_text(json.dumps(package_versions(), indent=2))
+    write_output_provenance(out, config.to_dict())

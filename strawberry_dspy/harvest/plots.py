@@ -5,8 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from strawberry_dspy.band import Band
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.stage_output import OutputKind, check_output_file, write_file
 
 MAX_BINS = 20
+SOURCE = "strawberry stats"  # stored in the PNG's text chunk: how a later `stats` knows the file is its own
+PLOT = OutputKind("stats", "pass-rate plot")
+
+
+def is_plot(path: Path) -> bool:
+    """Whether `path` is a histogram written by `strawberry stats` (what --plot may replace)."""
+    with open(path, "rb") as f:
+        head = f.read(4096)  # text chunks come before the image data
+    if not head.startswith(b"\x89PNG"):
+        return False
+    # or the default plot of a harvest from before the Source tag
+    return SOURCE.encode() in head or (path.name == "pass_rates.png" and b"Matplotlib" in head)
 
 
 def pass_rate_histogram(rates: list[float], band: Band, samples: int, path: str | Path,
@@ -47,6 +61,11 @@ def pass_rate_histogram(rates: list[float], band: Band, samples: int, path: str 
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        check_output_file(path, PLOT, is_plot)
+        write_file(path, lambda tmp: fig.savefig(tmp, format="png", metadata={"Source": SOURCE}))
+    except OSError as error:
+        raise UserError(f"cannot write the plot to {path} ({error.strerror or error}): pass a writable --plot path") from None
+    finally:
+        plt.close(fig)
     return path

@@ -1,4 +1,4 @@
-"""The harvest's progress bar: traces/s, generated tokens/s, running pass rate and failures."""
+"""The harvest's progress bar: traces/s, generated tokens/s, running pass rate, failures, rate-limit throttling and nodes at work."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import threading
 import time
 
 from tqdm import tqdm
+
+from strawberry_dspy.models.rate_limit import throttle_note
 
 
 class HarvestProgress:
@@ -17,10 +19,12 @@ class HarvestProgress:
         self.lock = threading.Lock()
         self.correct, self.valid = correct, valid  # over the whole store: the pass rate shown is the harvest's
         self.new = self.failed = self.skipped = self.completion_tokens = 0
+        self.nodes: set[str] = set()  # where the stored traces were sampled (one host with threads)
 
-    def trace_done(self, correct: bool, failed: bool, completion_tokens: int) -> None:
-        """Count one stored trace and refresh the bar."""
+    def trace_done(self, correct: bool, failed: bool, completion_tokens: int, node: str = "") -> None:
+        """Count one stored trace (sampled on `node`) and refresh the bar."""
         with self.lock:
+            self.nodes.add(node)
             self.new += 1
             self.failed += failed
             self.valid += not failed
@@ -43,6 +47,9 @@ class HarvestProgress:
     def _refresh(self) -> None:
         rate = f"{self.correct / self.valid:.0%}" if self.valid else "-"
         extra = (f", failed {self.failed}" if self.failed else "") + (f", stopped early {self.skipped}" if self.skipped else "")
+        if throttled := throttle_note():  # the LM layer's rate gate is holding calls back
+            extra += f", {throttled}"
+        extra += f", {len(self.nodes)} nodes" if len(self.nodes) > 1 else ""
         self.bar.set_postfix_str(f"{self.tokens_per_s:.0f} tok/s, pass {rate}{extra}", refresh=False)
         self.bar.update()
 

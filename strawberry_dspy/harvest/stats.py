@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -11,13 +10,27 @@ from loguru import logger
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
-from strawberry_dspy.harvest.cost import cost_usd
+from strawberry_dspy.harvest.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, nudge_effects, verdict_names, verifier_agreement
+from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
 from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, is_number, parse_number
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
+PLOT_FILE = "pass_rates.png"
+
+
+@dataclass
+class StatsOptions:
+    """What `strawberry stats` reports on; each field is a flag (strawberry_dspy/options.py)."""
+
+    band: Band | None = option(None, "pass-rate band", shown="the one the harvest used")
+    plot: str | None = option(None, "where to write the histogram", shown=f"DIR/{PLOT_FILE}")
+
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
+        self.band = None if self.band is None else Band.of(self.band)
 
 
 @dataclass
@@ -35,9 +48,10 @@ class HarvestStats:
     prompt_tokens: int
     cached_tokens: int
     completion_tokens: int
-    cost_usd: float | None
+    cost: Cost | None  # with the prompt cache as used, and without it
     verifier: VerifierAgreement
     nudges: dict[str, NudgeEffect]
+    cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache
 
     @property
     def in_band(self) -> list[str]:
@@ -84,12 +98,11 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     band = band or store.band() or DEFAULT_BAND
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
-    api_base = json.loads(meta.get("config_json") or "{}").get("api_base")
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
-        cost_usd=cost_usd(meta.get("model", "local"), prompt, completion, cached, api_base),
+        cost=store_cost(store), cache_write_tokens=store.cache_write_total(),
         verifier=verifier_agreement(store), nudges=nudge_effects(store, answer_checker(store)))
 
 
@@ -115,13 +128,16 @@ def format_stats(s: HarvestStats) -> str:
     sections.append("traces by stop reason\n" + format_grid(
         ["stop reason", "traces", "share", "correct"],
         [[r, str(n), _share(n, s.traces), _share(c, n)] for r, n, c in s.stop_reasons]))
-    cost = "unknown (no known price for a local or self-hosted model)" if s.cost_usd is None else f"${s.cost_usd:.4f}"
     per_trace = f"  ({s.completion_tokens / s.traces:.0f} per trace)" if s.traces else ""
-    sections.append(format_table([
-        ("prompt tokens", f"{s.prompt_tokens}  ({_share(s.cached_tokens, s.prompt_tokens)} served from cache)"),
-        ("completion tokens", f"{s.completion_tokens}{per_trace}"),
-        ("cost", cost),
-    ], "tokens and cost"))
+    rows = [("prompt tokens", f"{s.prompt_tokens}  ({_share(s.cached_tokens, s.prompt_tokens)} served from cache)")]
+    if s.cache_write_tokens:
+        rows.append(("cache writes", f"{s.cache_write_tokens}  ({_share(s.cache_write_tokens, s.prompt_tokens)} "
+                                     "of prompt tokens written to the prompt cache)"))
+    rows += [("completion tokens", f"{s.completion_tokens}{per_trace}"), ("cost", describe(s.cost))]
+    if s.cost and s.traces:
+        rows.append(("cost per trace", f"${s.cost.usd / s.traces:.5f}"))
+        rows.append(("saved by cache", f"${s.cost.saved_usd:.4f}"))
+    sections.append(format_table(rows, "tokens and cost"))
     sections.append(_verifier_section(s.verifier))
     sections.append(_nudge_section(s.nudges))
     return "\n\n".join(sections)

@@ -10,6 +10,7 @@ transformers instead (batched; slower), which is also the only way for folders t
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,8 +41,8 @@ def parse_hf_spec(spec: str) -> tuple[Path, dict[str, str]]:
     return folder, options
 
 
-def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
-    """A dspy.LM for an 'hf:DIR' spec: llama.cpp on a GGUF written from the folder, or transformers."""
+def hf_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..., dspy.LM] = dspy.LM) -> dspy.LM:
+    """A dspy.LM (built by `make`) for an 'hf:DIR' spec: llama.cpp on a GGUF written from the folder, or transformers."""
     from strawberry_dspy.extras import require_train_extra
 
     folder, options = parse_hf_spec(spec)
@@ -53,7 +54,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
     engine_name = options.get("engine", ENGINES[0])
     if engine_name == "llama.cpp" and gguf_supported(folder) is None:
         engine = shared_engine(hf_to_gguf(folder, options.get("quant", DEFAULT_QUANT)), slots=slots)
-        return dspy.LM(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key="local", **settings)
+        return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key="local", **settings)
     if engine_name == "llama.cpp" and "engine" in options:
         raise UserError(f"cannot serve '{spec}' with llama.cpp: {gguf_supported(folder)}; use hf:{folder}?engine=transformers")
     from strawberry_dspy.models.hf_engine import TransformersEngine
@@ -65,7 +66,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
     with _engines_lock:
         if key not in _engines:
             _engines[key] = TransformersEngine(folder, max_batch=max(slots, 1) * 4)
-    return dspy.LM(f"hf/{folder.name}-{key[1]}", engine=_engines[key], **settings)
+    return make(f"hf/{folder.name}-{key[1]}", engine=_engines[key], **settings)
 
 
 _engines: dict[tuple, Any] = {}  # one loaded transformers model per folder (and weights version)

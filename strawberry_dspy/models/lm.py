@@ -1,7 +1,9 @@
 """`lm_for(config)`: the one place that turns a RunConfig into the task LM every stage uses.
 
 run, compile, harvest, bootstrap (through them) and the eval scripts all call it, so the LM's
-cache, api_base and its key, engine slots, temperature, token default and retries are decided here once.
+cache, api_base and its key, engine slots, temperature, token default, request timeout and retries
+(the recipe's `retry:` section, applied by `models/retry.py`) are decided here once, and so are the provider
+options: the prompt cache (`models/prompt_cache.py`) and the rate gate (`models/rate_limit.py`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import dspy
 
 from strawberry_dspy.config import RunConfig
+from strawberry_dspy.models.prompt_cache import check_prompt_cache, prompt_cache_for
+from strawberry_dspy.models.rate_limit import RateGate, gated
 from strawberry_dspy.models.resolve import resolve_lm
 
 MAX_TOKENS = 256  # the LM's default; every program call sets its own budget
-NUM_RETRIES = 3  # DSPy's retries of a failed call (rate limits, server errors)
 PROMPT_TEMPERATURE = 1.0  # a teacher / proposer model explores
 PROMPT_MAX_TOKENS = 4096  # proposed instructions and reflections are long
 
@@ -20,16 +23,19 @@ PROMPT_MAX_TOKENS = 4096  # proposed instructions and reflections are long
 def lm_for(config: RunConfig) -> dspy.LM:
     """The task LM of a config: its model, api_base (with the key api_key_env names), temperature and cache.
 
-    The embedded engine gets as many slots as the config asks for and at least one per problem in flight.
+    The embedded engine gets as many slots as the config asks for and at least one per problem in flight. Every
+    call passes the config's rate gate; the chat's prefix is marked for the provider's prompt cache where it needs it.
     """
-    return resolve_lm(config.model, temperature=config.temperature, max_tokens=MAX_TOKENS,
-                      slots=max(config.slots, config.concurrency), num_retries=NUM_RETRIES, cache=config.cache,
-                      **_server(config))
+    lm = resolve_lm(config.model, temperature=config.temperature, max_tokens=MAX_TOKENS,
+                    slots=max(config.slots, config.concurrency), retry=config.retry, cache=config.cache,
+                    **_server(config), **prompt_cache_for(config.model, config.prompt_cache_mode))
+    check_prompt_cache(lm, config.prompt_cache_mode)
+    return gated(lm, RateGate(config.concurrency, config.max_requests_per_minute, config.max_tokens_per_minute))
 
 
 def prompt_lm_for(config: RunConfig, spec: str) -> dspy.LM:
-    """The teacher / proposer / reflection model `spec` of a compile, with the config's cache setting."""
-    return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, num_retries=NUM_RETRIES,
+    """The teacher / proposer / reflection model `spec` of a compile, with the config's cache and retry settings."""
+    return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, retry=config.retry,
                       cache=config.cache)
 
 

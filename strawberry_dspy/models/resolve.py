@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import metadata
 from strawberry_dspy.models.engine import local_model_path, shared_engine
 from strawberry_dspy.models.hf import hf_lm
+from strawberry_dspy.models.retry import RetryingLM, RetrySettings
 
 # provider prefix -> environment variables it needs (read by DSPy/litellm themselves, never passed by us)
 PROVIDER_ENV: dict[str, tuple[str, ...]] = {
@@ -34,12 +37,20 @@ NO_KEY = "local"
 OWN_BASE = ("azure",)
 
 
+def is_embedded(spec: str) -> bool:
+    """Whether a spec is served by an engine inside this process ('local', 'local:PATH', 'hf:DIR')."""
+    spec = spec.strip() if isinstance(spec, str) else ""
+    return spec == "local" or spec.startswith(("local:", "hf:"))
+
+
 def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int = 256,
-               slots: int = 1, num_retries: int = 3, api_key_env: str | None = None, **lm_kwargs: Any) -> dspy.LM:
+               slots: int = 1, num_retries: int = 3, api_key_env: str | None = None,
+               retry: RetrySettings | None = None, **lm_kwargs: Any) -> dspy.LM:
     """Turn a model spec ('local', 'local:/path.gguf', 'provider/model') into a checked, ready dspy.LM.
 
     A provider's key goes only to that provider's API: a server named by api_base= gets the key in the
-    variable `api_key_env` names, or none at all.
+    variable `api_key_env` names, or none at all. With `retry` the LM is a RetryingLM (its timeout and
+    retries, DSPy's `num_retries` ignored); without it DSPy's own retries apply.
     """
     metadata.install()  # every LM this project builds skips DSPy's per-call metadata scan
     if "api_key" in lm_kwargs:
@@ -48,6 +59,7 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
     if not isinstance(slots, int) or slots < 1:
         raise UserError(f"slots must be a positive integer, got {slots!r}; use e.g. slots=4")
     settings = dict(temperature=temperature, max_tokens=max_tokens, num_retries=num_retries, **lm_kwargs)
+    make = partial(RetryingLM, retry=retry) if retry else dspy.LM
     if api_key_env and not lm_kwargs.get("api_base"):
         raise UserError(f"api_key_env={api_key_env!r} names the key of an api_base server, but no api_base is set; "
                         "set api_base (--api-base) or remove api_key_env")
@@ -55,9 +67,9 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
         raise UserError(f"model spec must be a non-empty string, got {spec!r}; use {ACCEPTED}")
     spec = spec.strip()
     if spec == "local" or spec.startswith("local:"):
-        return _local_lm(spec, slots, settings)
+        return _local_lm(spec, slots, settings, make)
     if spec.startswith("hf:"):  # a Hugging Face folder, e.g. a model trained by `strawberry train`
-        return hf_lm(spec, slots, settings)
+        return hf_lm(spec, slots, settings, make)
 
     provider, _, model = spec.partition("/")
     if provider not in PROVIDER_ENV or not model:
@@ -76,7 +88,7 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
         _require_env(spec, provider, lm_kwargs)
         if api_key_env:
             settings["api_key"] = _server_key(api_key_env)
-    return dspy.LM(spec, **settings)
+    return make(spec, **settings)
 
 
 def _server_key(variable: str) -> str:
@@ -90,7 +102,7 @@ def _server_key(variable: str) -> str:
     return key
 
 
-def _local_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
+def _local_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..., dspy.LM]) -> dspy.LM:
     if "api_base" in settings:
         raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (the embedded engine "
                         "picks its own loopback address); use spec 'openai/NAME' with api_base= for a server")
@@ -102,7 +114,7 @@ def _local_lm(spec: str, slots: int, settings: dict[str, Any]) -> dspy.LM:
         if not raw or not path.is_file():
             raise UserError(f"GGUF model file not found for spec '{spec}'; pass an existing file as local:/path/model.gguf")
     engine = shared_engine(path, slots=slots)
-    return dspy.LM(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **settings)
+    return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **settings)
 
 
 def _load_dotenv() -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 from loguru import logger
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.stage_output import remove_created, write_file
 
 TEMPLATE = "gguf_template.gguf"
 # the weights' version is in the name: llama.cpp serves a GGUF under its file name, which DSPy's cache keys on
@@ -78,7 +78,6 @@ def weights_version(folder: str | Path) -> str:
 def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path | None = None) -> Path:
     """Write (or reuse) `folder`/model-<weights version>.<quant>.gguf for llama.cpp; return its path."""
     import gguf
-    import numpy as np
 
     folder = Path(folder)
     if quant not in QUANTS:
@@ -90,12 +89,21 @@ def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path |
     weights = sorted(folder.glob("*.safetensors"))
     if out.is_file() and out.stat().st_mtime >= max(w.stat().st_mtime for w in weights):
         return out
-    for stale in folder.glob(GGUF_NAME.format(version="*", quant=quant)):
-        stale.unlink()  # written from weights that have since been replaced
+    # written here from weights that have since been replaced
+    remove_created(folder, [stale.name for stale in folder.glob(GGUF_NAME.format(version="*", quant=quant))])
     started = time.perf_counter()
     config = json.loads((folder / "config.json").read_text())
     reader = gguf.GGUFReader(str(folder / TEMPLATE))
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    write_file(out, lambda tmp: _write_gguf(tmp, folder, reader, config, weights, quant))
+    logger.info(f"wrote {out} ({quant}, {out.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f}s")
+    return out
+
+
+def _write_gguf(tmp: Path, folder: Path, reader, config: dict, weights: list[Path], quant: str) -> None:
+    """The GGUF of `folder`'s weights into `tmp`: metadata from the template, tensors renamed and quantized."""
+    import gguf
+    import numpy as np
+
     writer = gguf.GGUFWriter(str(tmp), "llama")
     _copy_fields(reader, writer, skip=REPLACED_KEYS)
     writer.add_name(folder.name)
@@ -128,9 +136,6 @@ def hf_to_gguf(folder: str | Path, quant: str = DEFAULT_QUANT, out: str | Path |
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    tmp.replace(out)
-    logger.info(f"wrote {out} ({quant}, {out.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.1f}s")
-    return out
 
 
 def _read_weights(files: list[Path]):

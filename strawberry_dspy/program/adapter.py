@@ -15,12 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 import dspy
+from loguru import logger
 
 from strawberry_dspy.program.final_answer import parse_final_answer
 
 ANSWER_FORMAT = "Give your final answer inside <final_answer></final_answer> tags."
 MAX_DEMOS = 3  # demos sit in the prefix of every turn: keep them few and short
 MAX_DEMO_CHARS = 400
+MAX_REPLY_CHARS = 20_000  # the default of the max_reply_chars recipe setting
 
 
 def _clip(text: Any) -> str:
@@ -29,7 +31,15 @@ def _clip(text: Any) -> str:
 
 
 class TextAdapter(dspy.Adapter):
-    """Chat in, free text out; a parse failure is data for the caller, never an exception."""
+    """Chat in, free text out; a parse failure is data for the caller, never an exception.
+
+    A reply longer than `max_reply_chars` is cut (with a warning) before it is parsed: a server that ignores
+    max_tokens cannot grow the chat, the stored trace or the export without bound.
+    """
+
+    def __init__(self, max_reply_chars: int = MAX_REPLY_CHARS):
+        super().__init__()
+        self.max_reply_chars = max_reply_chars
 
     def format(self, signature, demos, inputs):
         if "conversation" in signature.input_fields:
@@ -79,6 +89,9 @@ class TextAdapter(dspy.Adapter):
 
     def parse(self, signature, completion):
         text = (completion or "").strip()
+        if len(text) > self.max_reply_chars:
+            logger.warning("a model reply of {} chars was cut to max_reply_chars={}", len(text), self.max_reply_chars)
+            text = text[: self.max_reply_chars]
         names = list(signature.output_fields)
         if len(names) == 1 and "conversation" in signature.input_fields:
             return {names[0]: text}

@@ -42,9 +42,9 @@ class _SingleCall(dspy.Module):
                 trace.stop_reason, trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
                 return dspy.Prediction(answer=None, trace=trace)
         status = parse_final_answer(text).status
-        prompt, completion, cached = sum_usage(tracker.get_total_tokens())
+        prompt, completion, cached, written = sum_usage(tracker.get_total_tokens())
         trace.add(Turn("assistant", "final", text, prompt, completion, cached, round(time.perf_counter() - start, 4),
-                       meta={"answer_status": status}))
+                       meta={"answer_status": status}, cache_write_tokens=written))
         # Without tags the whole reply is the answer; the scorer extracts from it.
         trace.final_answer, trace.answer_status, trace.stop_reason = (answer or None), status, "final_answer"
         return dspy.Prediction(answer=trace.final_answer, trace=trace)

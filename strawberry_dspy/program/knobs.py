@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 
 DEFAULT_NUDGES = [
@@ -54,7 +55,7 @@ class StrawberryKnobs:
     verifier_prompt: str | None = None  # replaces WindowedVerifier's instructions
     force_prompt: str = "Time is up. Give your best final answer now, inside <final_answer></final_answer> tags."
 
-    def validate(self) -> list[str]:
+    def problems(self) -> list[str]:
         """Rule violations as messages (empty when the knobs are usable)."""
         problems = []
         for name in ("check_every", "max_turns", "max_tokens", "step_tokens", "check_tokens", "verify_tokens", "title_tokens", "verifier_window"):
@@ -67,6 +68,41 @@ class StrawberryKnobs:
             problems.append(f"strawberry.nudge_probability must be in [0, 1], got {self.nudge_probability}")
         if self.nudge_probability > 0 and not self.nudges:
             problems.append("strawberry.nudges is empty but nudge_probability > 0: list some nudges or set it to 0")
-        if "{question}" not in self.first_prompt:
+        problems += self._placeholder_problems()
+        if not problems and "{question}" not in self.first_prompt:
             problems.append("strawberry.first_prompt must contain {question}")
         return problems
+
+    def _placeholder_problems(self) -> list[str]:
+        """first_prompt is formatted with {question} only; the other user messages are sent as written."""
+        texts = [("first_prompt", self.first_prompt, FIRST_PROMPT_FIELDS), ("continue_prompt", self.continue_prompt, ()),
+                 ("force_prompt", self.force_prompt, ())]
+        texts += [(f"nudges[{i}]", nudge, ()) for i, nudge in enumerate(self.nudges)]
+        problems = []
+        for key, text, allowed in texts:
+            unknown = placeholder_problem(text, allowed)
+            if unknown:
+                problems.append(f"strawberry.{key} holds {unknown}: {allowed_text(allowed)} "
+                                "(write {{ and }} for literal braces)")
+        return problems
+
+
+FIRST_PROMPT_FIELDS = ("question",)
+
+
+def placeholder_problem(text: str, allowed: tuple[str, ...]) -> str | None:
+    """What is wrong with a prompt's {placeholders} ('the unknown placeholder {x}'), or None."""
+    try:
+        fields = [name for _, name, spec, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError as exc:  # a lone { or }
+        return f"a malformed placeholder ({exc})"
+    for name in fields:
+        if name not in allowed:
+            return f"the unknown placeholder {{{name}}}"
+    return None
+
+
+def allowed_text(allowed: tuple[str, ...]) -> str:
+    if not allowed:
+        return "this message is sent as written, with no placeholders"
+    return "the allowed placeholders are " + ", ".join(f"{{{name}}}" for name in allowed)

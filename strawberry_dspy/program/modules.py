@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import random
-import re
 
 import dspy
 
 from strawberry_dspy.program.signatures import CheckSignature, StepSignature, TitleSignature, VerifySignature
 from strawberry_dspy.program.turn_call import Reply, call_turn
+from strawberry_dspy.program.verdict import parse_verdict
 
 
 def _predict(signature, instructions: str | None) -> dspy.Predict:
@@ -71,22 +71,6 @@ class ConfidenceCheck(dspy.Module):
         """The reply; the caller parses its <final_answer> tags."""
         prefill = self.prefill if prefill is None else prefill
         return call_turn(self.predict, conversation, prompt, {**config, "max_tokens": self.max_tokens}, prefill)
-
-
-_VERDICT = re.compile(r"verdict\s*[:=]?\s*\**\s*(incorrect|correct|wrong|right)", re.IGNORECASE)
-
-
-def parse_verdict(critique: str) -> str:
-    """correct | incorrect | unclear, from the critique's VERDICT line (or its wording)."""
-    match = _VERDICT.search(critique or "")
-    if match:
-        return "correct" if match.group(1).lower() in ("correct", "right") else "incorrect"
-    lowered = (critique or "").lower()
-    if any(word in lowered for word in ("incorrect", "mistake", "wrong", "error")):
-        return "incorrect"
-    if "correct" in lowered:
-        return "correct"
-    return "unclear"
 
 
 class WindowedVerifier(dspy.Module):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import threading
+from typing import Callable
 
 import dspy
 
@@ -11,6 +13,8 @@ from strawberry_dspy.program.knobs import StrawberryKnobs
 from strawberry_dspy.program.modules import ConfidenceCheck, Nudge, ReasoningStep, StepTitle, WindowedVerifier
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.turn_call import Reply
+
+OnTurn = Callable[[Turn], None]
 
 
 class StrawberryProgram(dspy.Module):
@@ -25,27 +29,56 @@ class StrawberryProgram(dspy.Module):
         self.verifier = WindowedVerifier(k.verifier_window, k.verifier_every, k.verifier_prompt, k.verify_tokens)
         self.title = StepTitle(k.title_every, k.title_tokens)
 
-    def forward(self, question: str, seed: int = 0) -> dspy.Prediction:
-        trace = Trace()
-        try:
-            _TurnLoop(self, question, seed, trace).run()
-        except Exception as exc:  # a provider or engine failure ends this trace, recorded as data
-            trace.stop_reason, trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
-        return dspy.Prediction(answer=trace.final_answer, trace=trace)
+    def forward(self, question: str, seed: int = 0, on_turn: OnTurn | None = None) -> dspy.Prediction:
+        """Run the loop to an answer or a budget; on_turn(turn), if given, sees each turn as it is recorded."""
+        return self.session(question, seed, on_turn).run()
+
+    def session(self, question: str, seed: int = 0, on_turn: OnTurn | None = None) -> TurnLoop:
+        """The loop as an object: run it, stop it between turns from another thread, continue it for more turns."""
+        return TurnLoop(self, question, seed, on_turn)
 
 
-class _TurnLoop:
+class TurnLoop:
     """State of one run of the loop; the chat only ever grows, so its prefix stays cacheable."""
 
-    def __init__(self, program: StrawberryProgram, question: str, seed: int, trace: Trace):
-        self.p, self.k, self.question, self.seed, self.trace = program, program.knobs, question, seed, trace
+    def __init__(self, program: StrawberryProgram, question: str, seed: int = 0, on_turn: OnTurn | None = None):
+        self.p, self.k, self.question, self.seed, self.on_turn = program, program.knobs, question, seed, on_turn
+        self.trace = Trace()
         self.rng = random.Random(seed)
-        self.calls = 0
-        # once per trace: DSPy recomputes `supported_params` (the model's capabilities) on every read
-        lm = dspy.settings.lm
-        self.seeded = lm is not None and "seed" in getattr(lm, "supported_params", ())
+        self.calls = self.steps = self.since_check = self.turns = 0
+        self.max_turns, self.max_tokens = self.k.max_turns, self.k.max_tokens
+        self.stopping = threading.Event()
+        self.prompt, self.kind, self.feedback = self.k.first_prompt.format(question=question), "problem", None
+        self.pending_meta: dict = {}
+        self.seeded: bool | None = None  # whether the LM takes a seed: found at the first call (see config)
         self.chat = [{"role": "system", "content": program.step.system_prompt}]
-        trace.add(Turn("system", "system", program.step.system_prompt))
+        self.record(Turn("system", "system", program.step.system_prompt))
+
+    def run(self) -> dspy.Prediction:
+        """Take turns until an answer, a budget or stop(); a provider or engine failure is recorded as data."""
+        try:
+            self._loop()
+        except Exception as exc:
+            self.trace.stop_reason, self.trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
+        return dspy.Prediction(answer=self.trace.final_answer, trace=self.trace)
+
+    def stop(self) -> None:
+        """Ask the loop to end after the turn in progress (stop reason "stopped", no forced answer)."""
+        self.stopping.set()
+
+    def extend(self, turns: int) -> None:
+        """Allow `turns` more turns (and a fresh token budget) for the next run(), which picks up the same chat."""
+        if self.trace.stop_reason != "stopped":  # the prompt drawn last was sent, or superseded by a forced answer
+            self.next_nudge()
+        self.max_turns = self.turns + turns
+        self.max_tokens = self.trace.total("completion_tokens") + self.k.max_tokens
+        self.stopping.clear()
+        self.trace.error = None
+
+    def record(self, turn: Turn) -> None:
+        self.trace.add(turn)
+        if self.on_turn is not None:
+            self.on_turn(turn)
 
     def config(self) -> dict:
         """Per-call LM settings: temperature, and a distinct seed / rollout per call of each sample."""
@@ -53,63 +86,68 @@ class _TurnLoop:
         config = {"rollout_id": self.seed}
         if self.k.temperature is not None:
             config["temperature"] = self.k.temperature
+        if self.seeded is None:  # once per trace (at the first call, under the run's LM): DSPy recomputes
+            lm = dspy.settings.lm  # `supported_params`, the model's capabilities, on every read
+            self.seeded = lm is not None and "seed" in getattr(lm, "supported_params", ())
         if self.seeded:
             config["seed"] = self.seed * 10_000 + self.calls
         return config
 
     def ask(self, kind: str, prompt: str, call) -> Reply:
         """Send a user turn on the main chat, record both sides, and append them to the chat."""
-        self.trace.add(Turn("user", kind, prompt, meta=self.pending_meta))
+        self.record(Turn("user", kind, prompt, meta=self.pending_meta))
         reply = call(self.chat, prompt, self.config())
         self.chat += [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply.text}]
         return reply
 
-    def over_budget(self, turns: int) -> str | None:
-        if turns >= self.k.max_turns:
+    def over_budget(self) -> str | None:
+        if self.stopping.is_set():
+            return "stopped"
+        if self.turns >= self.max_turns:
             return "max_turns"
-        if self.trace.total("completion_tokens") >= self.k.max_tokens:
+        if self.trace.total("completion_tokens") >= self.max_tokens:
             return "max_tokens"
         return None
 
     def finish(self, answer, status: str, reason: str) -> None:
         self.trace.final_answer, self.trace.answer_status, self.trace.stop_reason = answer, status, reason
 
-    def run(self) -> None:
-        k, trace = self.k, self.trace
-        prompt, kind, feedback = k.first_prompt.format(question=self.question), "problem", None
-        self.pending_meta = {}
-        steps = since_check = turns = 0
-        while (reason := self.over_budget(turns)) is None:
-            turns += 1
-            if self.p.check.due(since_check):
-                question = _join(feedback, self.p.check.question)
-                self.pending_meta, feedback, since_check = {}, None, 0
+    def next_nudge(self) -> None:
+        self.prompt, nudge_index = self.p.nudge(self.rng)
+        self.kind, self.pending_meta = "nudge", {"nudge": nudge_index}
+
+    def _loop(self) -> None:
+        k = self.k
+        while (reason := self.over_budget()) is None:
+            self.turns += 1
+            if self.p.check.due(self.since_check):
+                question = _join(self.feedback, self.p.check.question)
+                self.pending_meta, self.feedback, self.since_check = {}, None, 0
                 reply = self.ask("check", question, self.p.check)
                 answer = parse_final_answer(reply.text)
-                trace.add(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
-                               meta={"answer_status": answer.status, "parse_error": reply.parse_error}))
+                self.record(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
+                                 meta={"answer_status": answer.status, "parse_error": reply.parse_error}))
                 if answer.found:
                     return self.finish(answer.answer, answer.status, "final_answer")
             else:
-                reply = self.ask(kind, _join(feedback, prompt), self.p.step)
-                feedback, steps, since_check = None, steps + 1, since_check + 1
+                reply = self.ask(self.kind, _join(self.feedback, self.prompt), self.p.step)
+                self.feedback, self.steps, self.since_check = None, self.steps + 1, self.since_check + 1
                 answer = parse_final_answer(reply.text) if k.accept_early_answer else None
-                trace.add(Turn("assistant", "final" if answer and answer.found else "step", reply.text, **reply.costs(),
-                               meta={"step": steps, "parse_error": reply.parse_error}))
+                self.record(Turn("assistant", "final" if answer and answer.found else "step", reply.text,
+                                 **reply.costs(), meta={"step": self.steps, "parse_error": reply.parse_error}))
                 if answer and answer.found:
                     return self.finish(answer.answer, answer.status, "final_answer")
-                feedback = self.verify(steps)
-                self.maybe_title(steps)
-            prompt, nudge_index = self.p.nudge(self.rng)
-            kind, self.pending_meta = "nudge", {"nudge": nudge_index}
+                self.feedback = self.verify(self.steps)
+                self.maybe_title(self.steps)
+            self.next_nudge()
         self.finish(None, "missing", reason)
-        if k.force_answer:
+        if k.force_answer and reason != "stopped":
             self.pending_meta = {"forced": True}
-            reply = self.ask("check", _join(feedback, k.force_prompt),
+            reply = self.ask("check", _join(self.feedback, k.force_prompt),
                              lambda chat, prompt, config: self.p.check(chat, prompt, config, prefill=k.answer_prefill))
             answer = parse_final_answer(reply.text)
-            trace.add(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
-                           meta={"answer_status": answer.status, "forced": True}))
+            self.record(Turn("assistant", "final" if answer.found else "check", reply.text, **reply.costs(),
+                             meta={"answer_status": answer.status, "forced": True}))
             if answer.found:
                 self.finish(answer.answer, answer.status, reason)
 
@@ -120,14 +158,14 @@ class _TurnLoop:
         recent = [t.content for t in self.trace.turns if t.kind == "step"]
         reply, verdict = self.p.verifier(self.question, recent, self.config())
         window = min(len(recent), self.p.verifier.window)
-        self.trace.add(Turn("verifier", "verify", reply.text, **reply.costs(),
-                            meta={"verdict": verdict, "step": steps, "window": window}))
+        self.record(Turn("verifier", "verify", reply.text, **reply.costs(),
+                         meta={"verdict": verdict, "step": steps, "window": window}))
         return f"A verifier reviewed your last {window} steps: {reply.text}" if reply.text else None
 
     def maybe_title(self, steps: int) -> None:
         if self.p.title.due(steps):
             reply = self.p.title(self.chat, self.config())
-            self.trace.add(Turn("assistant", "title", reply.text, **reply.costs(), meta={"step": steps}))
+            self.record(Turn("assistant", "title", reply.text, **reply.costs(), meta={"step": steps}))
 
 
 def _join(feedback: str | None, prompt: str) -> str:

@@ -19,6 +19,7 @@ class Turn:
     cached_tokens: int = 0
     latency_s: float = 0.0
     meta: dict = field(default_factory=dict)
+    cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache (Anthropic charges them extra)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Trace:
         return sum(1 for t in self.turns if t.kind == "step")
 
     def total(self, name: str) -> int:
-        """Sum of a token counter (prompt_tokens, completion_tokens, cached_tokens) over all turns."""
+        """Sum of a token counter (prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens) over all turns."""
         return sum(getattr(t, name) for t in self.turns)
 
     @property

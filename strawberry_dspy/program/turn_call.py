@@ -1,4 +1,4 @@
-"""One LM call of the turn loop, measured: text, tokens (prompt, completion, cached), latency."""
+"""One LM call of the turn loop, measured: text, tokens (prompt, completion, cache reads and writes), latency."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Reply:
     cached_tokens: int = 0
     latency_s: float = 0.0
     parse_error: str | None = None
+    cache_write_tokens: int = 0
 
     def costs(self) -> dict:
         """The token and latency fields of a Turn."""
@@ -28,17 +29,27 @@ class Reply:
             "completion_tokens": self.completion_tokens,
             "cached_tokens": self.cached_tokens,
             "latency_s": round(self.latency_s, 4),
+            "cache_write_tokens": self.cache_write_tokens,
         }
 
 
-def sum_usage(usage_by_lm: dict) -> tuple[int, int, int]:
-    prompt = completion = cached = 0
+def sum_usage(usage_by_lm: dict) -> tuple[int, int, int, int]:
+    """(prompt, completion, cache read, cache write) tokens of DSPy's usage, whichever engine reported it.
+
+    Prompt tokens include the cache's. DSPy's native engine reports reads and writes under
+    `prompt_tokens_details` (`cached_tokens`, `cache_creation_tokens`) for every provider: OpenAI's and vLLM's
+    `cached_tokens`, Anthropic's `cache_read_input_tokens` / `cache_creation_input_tokens`, Gemini's
+    `cachedContentTokenCount`; litellm keeps Anthropic's two at the top level.
+    """
+    prompt = completion = cached = written = 0
     for usage in usage_by_lm.values():
         prompt += int(usage.get("prompt_tokens") or 0)
         completion += int(usage.get("completion_tokens") or 0)
-        details = usage.get("prompt_tokens_details") or {}
-        cached += int((details.get("cached_tokens") if isinstance(details, dict) else 0) or 0)
-    return prompt, completion, cached
+        details = usage.get("prompt_tokens_details")
+        details = details if isinstance(details, dict) else {}
+        cached += int(details.get("cached_tokens") or usage.get("cache_read_input_tokens") or 0)
+        written += int(details.get("cache_creation_tokens") or usage.get("cache_creation_input_tokens") or 0)
+    return prompt, completion, cached, written
 
 
 def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, config: dict | None = None,
@@ -61,7 +72,7 @@ def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, conf
         except AdapterParseError as exc:
             text, parse_error = "", str(exc).splitlines()[0][:200]
     latency = time.perf_counter() - start
-    prompt_tokens, completion_tokens, cached = sum_usage(tracker.get_total_tokens())
+    prompt_tokens, completion_tokens, cached, written = sum_usage(tracker.get_total_tokens())
     if not text and parse_error is None:
         parse_error = "empty reply"
-    return Reply(text, prompt_tokens, completion_tokens, cached, latency, parse_error)
+    return Reply(text, prompt_tokens, completion_tokens, cached, latency, parse_error, written)

@@ -42,6 +42,7 @@ class TraceRow:
     program_hash: str
     error: str | None
     created_at: str
+    rule: str | None = None  # the scoring rule that decided `correct` (None: failed, or a store of schema version 1)
 
     @property
     def failed(self) -> bool:

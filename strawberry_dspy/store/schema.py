@@ -5,17 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 STORE_FILE = "traces.sqlite"
-# Bump only when tables or columns are added, with the migration from the older version in MIGRATIONS.
-SCHEMA_VERSION = "2"
-# stated_answers (version 2): the answer each assistant step / check / final turn states (`final_answer.stated_answer`),
-# found once when the trace is stored, so `stats` runs no regex per turn; '' when it states none. A turn without a
-# row was stored before version 2 or by another tool: readers compute it (the `stated_answer` SQL function every
-# connection has). Its own table, so that the turns table and positional inserts into it stay as they were.
-STATED_TABLE = """CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL,
-  answer TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;
-"""
+# stated_answers (migration 3): the answer each assistant step / check / final turn states
+# (`final_answer.stated_answer`), found once when the trace is stored, so `stats` runs no regex per turn; '' when it
+# states none. A turn without a row was stored before version 3 or by another tool: readers compute it (the
+# `stated_answer` SQL function every connection has). Its own table, so that the turns table and positional inserts
+# into it stay as they were.
 STATED_KINDS = ("step", "check", "final")
-SCHEMA = """
+BASE_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL,
   qhash TEXT NOT NULL, metadata_json TEXT, pass_rate REAL, in_band INTEGER);
@@ -27,15 +23,26 @@ CREATE TABLE traces (id INTEGER PRIMARY KEY, problem_id TEXT NOT NULL REFERENCES
 CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, role TEXT NOT NULL,
   kind TEXT NOT NULL, content TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, cached_tokens INTEGER,
   latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
-""" + STATED_TABLE
-# version -> the SQL that brings a store of that version to the next one; a writer applies them on open,
-# a read-only reader of an older version reads it as it is (see `TraceStore.legacy`).
-MIGRATIONS = {"1": STATED_TABLE}
+"""
+# Append-only: MIGRATIONS[i] upgrades a store of version i + 1 to version i + 2 (a writer applies them in place when
+# it opens an older store; readers of an older store read what it has). Each entry is ONE SQL statement. Add a column
+# by appending one statement here and its name to TRACE_COLUMNS; never edit or reorder an entry.
+MIGRATIONS: tuple[str, ...] = (
+    "ALTER TABLE traces ADD COLUMN rule TEXT;",  # 2: the scoring rule that decided a trace's label
+    "CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "  # 3
+    "answer TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;",
+)
+SCHEMA_VERSION = str(1 + len(MIGRATIONS))
+SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
-                 "program_hash", "error", "created_at")
+                 "program_hash", "error", "created_at", "rule")
+DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
+# A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
+# stores of this version stay readable by every reader as they are.
+CACHE_WRITE_KEY = "cache_write_tokens"
 FAILED = "stop_reason = 'error'"  # a failed trace: counted, never in a pass rate or an export
 
 

@@ -17,8 +17,8 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import (FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION, STATED_KINDS, STORE_FILE,
-                                          TABLES, TRACE_COLUMNS, now)
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
+                                          STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -34,7 +34,8 @@ class TraceStore(StoreViews):
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool):
         self.conn, self.path, self.readonly = conn, path, readonly
         self.lock = threading.Lock()
-        self.legacy = False  # a read-only store of an older schema version, read as it is
+        self.trace_columns = TRACE_COLUMNS  # those this store has (an older store read as it is lacks the newer ones)
+        self.legacy = False  # no stated_answers table: a read-only store of a version before 3, read as it is
         # readers compute a turn's stated answer where the store has none (NULL)
         conn.create_function("stated_answer", 2, lambda text, gold: stated_answer(text or "", gold or ""),
                              deterministic=True)
@@ -54,12 +55,17 @@ class TraceStore(StoreViews):
             raise UserError(f"cannot open {path} ({exc}): check the file's permissions") from None
         store = cls(conn, path, readonly)
         try:
-            store._check()
+            version = store._check()
+            if not readonly:
+                _writer_pragmas(conn)
+                store._migrate(version)
+            present = {row[1] for row in conn.execute("PRAGMA table_info(traces)")}
+            store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
+            store.legacy = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stated_answers'").fetchone() is None
         except BaseException:
             conn.close()
             raise
-        if not readonly:
-            _writer_pragmas(conn)
         return store
 
     @classmethod
@@ -75,8 +81,8 @@ class TraceStore(StoreViews):
         store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), **meta})
         return store
 
-    def _check(self) -> None:
-        """Raise a UserError if the file is not a readable trace store of this schema version."""
+    def _check(self) -> int:
+        """The store's schema version; a UserError if the file is not a trace store this strawberry can read."""
         try:
             tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             version = self.meta().get("schema_version") if "meta" in tables else None
@@ -87,23 +93,20 @@ class TraceStore(StoreViews):
         if missing:
             raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
                             "pass another --out or --fresh")
-        if version != SCHEMA_VERSION and version not in MIGRATIONS:
+        if version not in {str(v) for v in range(1, int(SCHEMA_VERSION) + 1)}:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
-                            f"{SCHEMA_VERSION!r}; harvest into another --out")
-        if version != SCHEMA_VERSION:
-            self._migrate(version)
+                            f"1 to {SCHEMA_VERSION!r}; harvest into another --out")
+        return int(version)
 
-    def _migrate(self, version: str) -> None:
-        """Bring an older store up to this version (a writer), or read it as it is (a read-only reader)."""
-        if self.readonly:
-            self.legacy = True
+    def _migrate(self, version: int) -> None:
+        """Upgrade an older store in place (one transaction): the migrations after its version, then the version."""
+        if version == int(SCHEMA_VERSION):
             return
         with self.lock, self.conn:
-            while version != SCHEMA_VERSION:
-                self.conn.executescript(MIGRATIONS[version])
-                version = str(int(version) + 1)
-            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (version,))
-        logger.info("{} migrated to store schema version {}", self.path, version)
+            for statement in MIGRATIONS[version - 1:]:  # one statement each (sqlite3's execute runs one)
+                self.conn.execute(statement)
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+        logger.info("upgraded {} from store schema version {} to {}", self.path, version, SCHEMA_VERSION)
 
     def close(self) -> None:
         """Close the connection (after any write in progress); a writer leaves the store without -wal/-shm files."""
@@ -148,12 +151,14 @@ class TraceStore(StoreViews):
 
     def write_trace(self, row: dict, turns: list[Turn]) -> int | None:
         """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
-        columns = [c for c in TRACE_COLUMNS if c != "id"]
+        columns = [c for c in self.trace_columns if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
-        with self.lock:  # the connection is shared by the harvest's threads
-            gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?", (row.get("problem_id"),)).fetchone()
-        stated = [] if gold is None else [(i, stated_answer(t.content, gold[0]) or "") for i, t in enumerate(turns)
-                                          if t.role == "assistant" and t.kind in STATED_KINDS]
+        stated = row.get("stated")  # found on the harvest's worker (`stated_rows`); else here
+        if stated is None:
+            with self.lock:  # the connection is shared by the harvest's threads
+                gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?",
+                                         (row.get("problem_id"),)).fetchone()
+            stated = [] if gold is None else stated_rows(turns, gold[0])
         with self.lock:
             try:
                 with self.conn:
@@ -163,7 +168,8 @@ class TraceStore(StoreViews):
                     self.conn.executemany(
                         "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
-                          t.latency_s, json.dumps(t.meta, ensure_ascii=False, default=str)) for i, t in enumerate(turns)])
+                          t.latency_s, json.dumps(_stored_meta(t), ensure_ascii=False, default=str))
+                         for i, t in enumerate(turns)])
                     self.conn.executemany("INSERT INTO stated_answers VALUES (?, ?, ?)",
                                           [(trace_id, i, answer) for i, answer in stated])
             except sqlite3.IntegrityError:
@@ -176,6 +182,17 @@ class TraceStore(StoreViews):
             for table in ("turns", "stated_answers"):
                 self.conn.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
+
+
+def stated_rows(turns: list[Turn], gold: str) -> list[tuple[int, str]]:
+    """(turn index, stated answer or '') for the turns whose stated answer the store keeps (`stated_answers`)."""
+    return [(i, stated_answer(t.content, gold) or "") for i, t in enumerate(turns)
+            if t.role == "assistant" and t.kind in STATED_KINDS]
+
+
+def _stored_meta(turn: Turn) -> dict:
+    """A turn's meta as stored: cache writes ride in it (schema 1 has no column for them; readers pop them back)."""
+    return {**turn.meta, CACHE_WRITE_KEY: turn.cache_write_tokens} if turn.cache_write_tokens else turn.meta
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

@@ -13,7 +13,7 @@ from typing import Iterator
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
-from strawberry_dspy.store.schema import FAILED, STATED_KINDS, TRACE_COLUMNS
+from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS, TRACE_COLUMNS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
@@ -68,9 +68,9 @@ class StoreViews:
         if not include_failed:
             where.append(f"NOT {FAILED}")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces{clause} ORDER BY problem_id, sample"
+        query = f"SELECT {', '.join(self.trace_columns)} FROM traces{clause} ORDER BY problem_id, sample"
         for row in self.conn.execute(query, args).fetchall():
-            values = dict(zip(TRACE_COLUMNS, row))
+            values = dict(zip(self.trace_columns, row))
             values["correct"] = bool(values["correct"])
             yield TraceRow(**values)
 
@@ -78,7 +78,12 @@ class StoreViews:
         """The turns of one trace, in order."""
         rows = self.conn.execute("SELECT role, kind, content, prompt_tokens, completion_tokens, cached_tokens, latency_s, "
                                  "meta_json FROM turns WHERE trace_id = ? ORDER BY idx", (trace_id,)).fetchall()
-        return [Turn(r[0], r[1], r[2], r[3] or 0, r[4] or 0, r[5] or 0, r[6] or 0.0, json.loads(r[7] or "{}")) for r in rows]
+        turns = []
+        for role, kind, content, prompt, completion, cached, latency, meta_json in rows:
+            meta = json.loads(meta_json or "{}")
+            turns.append(Turn(role, kind, content, prompt or 0, completion or 0, cached or 0, latency or 0.0, meta,
+                              cache_write_tokens=int(meta.pop(CACHE_WRITE_KEY, 0))))
+        return turns
 
     def trace_of(self, trace_id: int) -> Trace:
         """The stored trace rebuilt as a program Trace (turns, final answer, status, stop reason, error)."""
@@ -152,6 +157,11 @@ class StoreViews:
         return self.conn.execute(
             "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(completion_tokens), 0) "
             "FROM traces").fetchone()
+
+    def cache_write_total(self) -> int:
+        """Prompt tokens written to the provider's prompt cache, over every turn (kept in the turns' meta)."""
+        return int(self.conn.execute(f"SELECT COALESCE(SUM(json_extract(meta_json, '$.{CACHE_WRITE_KEY}')), 0) "
+                                     "FROM turns WHERE meta_json LIKE ?", (f'%"{CACHE_WRITE_KEY}"%',)).fetchone()[0])
 
     def stop_reasons(self) -> list[tuple[str, int, int]]:
         """(stop reason, traces, correct) by decreasing count."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,10 +18,12 @@ from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.stage_output import OutputKind, staged
 from strawberry_dspy.train import require_train_extra
 
 CACHE_ENV = "STRAWBERRY_CACHE_DIR"
 MODEL_CARD = "strawberry_model.json"  # provenance of an HF folder made or trained here
+CONVERTED_MODEL = OutputKind("convert", "converted base model", (MODEL_CARD,))
 BASE_SPECS = "'local', 'local:/path/model.gguf', 'hf:/path/to/hf_folder' or a Hugging Face model folder"
 
 
@@ -50,17 +50,9 @@ def gguf_to_hf(gguf_path: str | Path, cache_dir: str | Path | None = None) -> Pa
     if (folder / MODEL_CARD).is_file():
         return folder
     require_train_extra("torch", "transformers", "gguf", "safetensors")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    # atomic: a half-written folder is never seen as converted; a concurrent conversion that won the race is kept
+    with staged(folder, CONVERTED_MODEL, keep_existing=True) as staging:
         _convert(gguf_path, staging)
-        try:
-            staging.rename(folder)  # atomic: a half-written folder is never seen as converted
-        except OSError:
-            if not (folder / MODEL_CARD).is_file():  # not a concurrent conversion that won the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 

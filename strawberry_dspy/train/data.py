@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.text_input import read_text
 
 # format name -> the columns that identify it, most specific first
 FORMATS = {
@@ -71,16 +72,21 @@ def _read(path: Path):
         raise UserError(f"export not found: {str(path)!r}; pass the folder or file written by strawberry export")
     if path.suffix in (".jsonl", ".json"):
         rows = []
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as error:
-                        raise UserError(f"{path}:{number}: not a JSON line ({error.msg}); each line must be one JSON object") from None
+        for number, line in enumerate(read_text(path, "export file").splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as error:
+                    raise UserError(f"{path}:{number}: not a JSON line ({error.msg}); each line must be one JSON object") from None
+                if not isinstance(rows[-1], dict):
+                    raise UserError(f"{path}:{number}: not a JSON object; each line must be one JSON object")
         return Dataset.from_list(rows)
     if path.suffix == ".parquet":
+        import pyarrow
         import pyarrow.parquet as pq
 
-        return Dataset(pq.read_table(str(path)))
+        try:
+            return Dataset(pq.read_table(str(path)))
+        except pyarrow.ArrowException as error:
+            raise UserError(f"{str(path)!r} is not a readable parquet file ({error}); pass an export") from None
     raise UserError(f"unsupported export file {str(path)!r}: expected .jsonl, .json or .parquet (or a save_to_disk folder)")

@@ -38,7 +38,8 @@ class TrainRecipe:
     gguf: str | None = "q8_0"  # also write the trained model as GGUF for llama.cpp (q8_0, f16, q4_1, f32; null = no)
     trl: dict = field(default_factory=dict)  # any other field of TRL's DPOConfig / KTOConfig / SFTConfig
 
-    def validate(self, source: str) -> None:
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = []
         if self.method not in METHODS:
             problems.append(f"unknown method {self.method!r}: expected one of {', '.join(METHODS)}")
@@ -54,7 +55,7 @@ class TrainRecipe:
         if self.max_steps <= 0 and self.epochs <= 0:
             problems.append(f"epochs must be > 0 when max_steps is not set, got {self.epochs}")
         if problems:
-            raise UserError(f"{source}: {problems[0]}")
+            raise UserError(problems[0])
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -65,9 +66,7 @@ def recipe_from_dict(data: dict, overrides: dict | None = None, source: str = "t
     section = data.get("train", data) if isinstance(data.get("train"), dict) else data
     overrides = dict(overrides or {})
     overrides.update(overrides.pop("train", None) or {})  # --train.beta=0.2 and --beta=0.2 both work
-    recipe = dataclass_from_dict(TrainRecipe, section, overrides, source)
-    recipe.validate(source)
-    return recipe
+    return dataclass_from_dict(TrainRecipe, section, overrides, source, validate=True)
 
 
 def load_recipe(path: str | Path | None, overrides: dict | None = None) -> TrainRecipe:

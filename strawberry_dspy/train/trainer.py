@@ -7,10 +7,8 @@ run's provenance; it appears all at once, when training has finished.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import shutil
 import time
 from dataclasses import fields
@@ -21,14 +19,18 @@ from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.stage_output import OutputKind, check_replace, default_dir, staged
 from strawberry_dspy.train import require_train_extra
 from strawberry_dspy.train.convert import MODEL_CARD, base_model_folder
 from strawberry_dspy.train.data import load_export
 from strawberry_dspy.train.recipe import TrainRecipe
-from strawberry_dspy.models.to_gguf import TEMPLATE, gguf_supported, hf_to_gguf
+from strawberry_dspy.models.to_gguf import GGUF_NAME, TEMPLATE, gguf_supported, hf_to_gguf
 
 LOG_FILE = "trainer_log.json"
 RECIPE_FILE = "train_config.yaml"
+# replaced only when marked (no legacy names); serving it as hf:DIR adds a GGUF beside the weights
+TRAINED_MODEL = OutputKind("train", "trained model", (RECIPE_FILE,),
+                           added_later=(GGUF_NAME.format(version="*", quant="*"),))
 # TRL's defaults are for GPUs; at 135M on a CPU these are what work (recipe fields and `trl:` come after)
 CPU_DEFAULTS = dict(bf16=False, fp16=False, activation_checkpointing=False, report_to="none", save_strategy="no",
                     logging_steps=1, dataloader_num_workers=0, dataloader_pin_memory=False, disable_tqdm=False,
@@ -37,8 +39,7 @@ CPU_DEFAULTS = dict(bf16=False, fp16=False, activation_checkpointing=False, repo
 
 def default_out(recipe: TrainRecipe, data: str | Path) -> Path:
     """runs/train-<method>-<hash of the data path, base and recipe>: the same inputs name the same folder."""
-    key = json.dumps({"data": str(Path(data).resolve()), **recipe.to_dict()}, sort_keys=True)
-    return Path("runs") / f"train-{recipe.method}-{hashlib.sha1(key.encode()).hexdigest()[:10]}"
+    return default_dir(f"train-{recipe.method}", {"data": str(Path(data).resolve()), **recipe.to_dict()}, length=10)
 
 
 def optimizer_steps(recipe: TrainRecipe, rows: int) -> int:
@@ -80,8 +81,7 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
     """Fine-tune `recipe.base` on the export `data` with TRL; return the trained model's HF folder."""
     require_train_extra()
     out = Path(out) if out else default_out(recipe, data)
-    if out.exists() and not overwrite:
-        raise UserError(f"output {out} already exists: pass --overwrite to replace it or --out to choose another folder")
+    check_replace(out, TRAINED_MODEL, overwrite=overwrite, sources=[data])  # refused before the model loads
     dataset = load_export(data, recipe.method)
     base = base_model_folder(recipe.base)
     if recipe.method == "dpo" and "weight" in dataset.column_names:
@@ -90,10 +90,8 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
         import torch
 
         torch.set_num_threads(recipe.threads)
-    staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
     started = time.perf_counter()
-    try:
+    with staged(out, TRAINED_MODEL, sources=[data, base]) as staging:  # the folder appears when training has finished
         trainer = _trainer(recipe, base, dataset, staging)
         logger.info(f"{recipe.method.upper()} on {len(dataset)} rows from {data}, base {base}")
         result = trainer.train()
@@ -103,12 +101,6 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
         _write_records(staging, recipe, data, base, len(dataset), trainer, result, wall)
         if recipe.gguf and gguf_supported(staging) is None:
             hf_to_gguf(staging, recipe.gguf)
-        if out.exists():
-            shutil.rmtree(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     logger.info(f"trained {recipe.method.upper()} in {wall:.0f}s -> {out} (serve it as hf:{out})")
     return out
 

@@ -33,4 +33,4 @@ def test_export_and_stats_import_no_heavy_package():
 def test_the_command_list_still_names_every_command():
     out = subprocess.run([sys.executable, "-m", "strawberry_dspy.cli", "--help"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
-    assert all(name in out for name in ("run", "harvest", "stats", "export", "train", "compile", "bootstrap"))
+    assert all(name in out for name in ("run", "harvest", "stats", "export", "train", "compile", "bootstrap", "ui"))

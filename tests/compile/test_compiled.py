@@ -107,3 +107,19 @@ def test_other_json_files_are_rejected(tmp_path, content, message):
         load_program_file(path)
     with pytest.raises(UserError, match="compiled program not found"):
         load_program_file(tmp_path / "missing.json")
+
+
+def test_a_compiled_file_is_replaced_and_a_foreign_one_refused(tmp_path):
+    from strawberry_dspy.compile.compiled import claim_compile_output
+
+    path, config, program_module, recipe = compiled_file(tmp_path)
+    (path.parent / "report.md").write_text("from compiling this file")
+    claim_compile_output(path.parent, path, True, ["report.md"], recipe)  # its own file: it may be replaced
+    save_compiled(path, program_module, config, {"base_program": base_program_record(recipe), "optimizer": "again"})
+    assert json.loads(path.read_text())["strawberry"]["optimizer"] == "again"
+    assert sorted(p.name for p in path.parent.iterdir()) == ["compiled.json", "report.md"]  # nothing left beside it
+    foreign = tmp_path / "out" / "settings.json"
+    foreign.write_text('{"theme": "dark"}')
+    with pytest.raises(UserError, match="settings.json exists and is not a compiled program"):
+        claim_compile_output(foreign.parent, foreign, True, ["report.md"], recipe)
+    assert foreign.read_text() == '{"theme": "dark"}'

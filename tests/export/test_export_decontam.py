@@ -36,10 +36,12 @@ def test_each_reason_is_checked_and_counted():
     }
     result = decontaminate(problems, ["test"], reference, n=8, threshold=0.5)
     assert result.kept == {"stored_dev", "clean"}
-    assert result.removed == {"split": ["stored_test"], "hash": ["hash"], "ngram": ["ngram"]}
-    assert result.counts() == {"split": 1, "hash": 1, "ngram": 1} and result.reference == 2
+    assert result.removed == {"demo": [], "split": ["stored_test"], "hash": ["hash"], "ngram": ["ngram"]}
+    assert result.counts() == {"demo": 0, "split": 1, "hash": 1, "ngram": 1} and result.reference == 2
     with_dev = decontaminate(problems, ["test", "dev"], reference)
     assert "stored_dev" in with_dev.removed["split"]
+    leaked = decontaminate(problems, ["test"], reference, demo_qhashes={problems["clean"].qhash})
+    assert leaked.removed["demo"] == ["clean"] and leaked.kept == {"stored_dev"}
 
 
 def test_split_is_also_recomputed_from_the_question():
@@ -73,7 +75,7 @@ def test_eval_questions_unloadable_benchmark_is_a_user_error():
 def test_planted_test_problems_never_reach_an_export(tmp_path, fmt):
     ids = build_mixed_store(tmp_path / "run")
     report = export(tmp_path / "run", ExportConfig(format=fmt, decontam_limit=50), tmp_path / "out")
-    assert report.counts["decontaminated"] == {"split": 2, "hash": 0, "ngram": 1}
+    assert report.counts["decontaminated"] == {"demo": 0, "split": 2, "hash": 0, "ngram": 1}
     text = (tmp_path / "out" / "train.jsonl").read_text()
     rows = [json.loads(line) for line in text.splitlines()]
     exported = {r["problem_id"] for r in rows}

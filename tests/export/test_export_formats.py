@@ -7,6 +7,7 @@ import yaml
 
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.writer import DATA_FILES
+from strawberry_dspy.stage_output import MARKER
 from tests.export.store_fixture import build_mixed_store, chatml_tokenizer
 
 
@@ -117,7 +118,7 @@ def test_every_format_loads_back_with_datasets(store, tmp_path, fmt, to):
     else:
         assert all(set(m) == {"role", "content"} for m in row["prompt"])
     files = sorted(p.name for p in report.out.iterdir())
-    assert files == sorted(["README.md", "export.yaml", DATA_FILES[to]])
+    assert files == sorted(["README.md", "export.yaml", DATA_FILES[to], MARKER])
 
 
 def test_card_and_config_carry_provenance(store, tmp_path):

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from strawberry_dspy.benchmarks import split_of
-from strawberry_dspy.errors import UserError
+from strawberry_dspy.errors import ProviderFailure, UserError
 from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.store import TraceStore
@@ -43,6 +43,7 @@ def test_k_seeded_samples_per_problem_with_consistent_rows_and_sums(tmp_path, pr
         total = store.conn.execute("SELECT SUM(completion_tokens) FROM turns").fetchone()[0]
         assert total == sum(r.completion_tokens for r in rows) == summary.completion_tokens
         assert sum(r.correct for r in rows) == 8  # the scripted model answers one check per problem right
+        assert all(r.rule for r in rows) and {r.rule for r in rows if r.correct}.isdisjoint({r.rule for r in rows if not r.correct})
     assert lm.calls == 80  # a step and a check per trace, nothing sampled twice
 
 
@@ -87,15 +88,18 @@ def test_failing_calls_are_stored_as_failed_and_the_rest_complete(tmp_path, prob
             else:
                 assert not r.failed and r.error is None
         assert store.outcomes()[2] == 8  # 2 right answers on each of the 4 working problems
-    # the provider is back: --retry-failed samples exactly the failed ones again
-    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}), retry_failed=True)
+    # --keep-failed leaves them as they are
+    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}), keep_failed=True)
+    assert (summary.new, summary.failed, summary.traces) == (0, 6, 18) and lm.calls == 0
+    # the provider is back: a plain rerun samples exactly the failed ones again
+    summary, lm = run(config, tmp_path / "h", samples=3, lm=HarvestLM(gold, {q: 3 for q in gold}))
     assert (summary.new, summary.failed, summary.traces) == (6, 0, 18) and lm.calls == 12
 
 
 def test_a_provider_that_keeps_failing_stops_the_harvest(tmp_path, problems_file):
     config = harvest_config(problems_file, limit=10, concurrency=2)
     lm = HarvestLM(gold_of(config), failing=set(gold_of(config)))
-    with pytest.raises(UserError, match="the last 10 traces all failed .*provider unavailable.*--retry-failed"):
+    with pytest.raises(ProviderFailure, match="the last 10 traces all failed .*provider unavailable.*rerun the same"):
         run(config, tmp_path / "h", samples=3, lm=lm)
     with TraceStore.open(tmp_path / "h") as store:
         assert 10 <= store.outcomes()[1] < 30
@@ -199,3 +203,17 @@ def test_the_harvest_lm_follows_the_configs_cache_setting(tmp_path, problems_fil
     harvest(config, tmp_path / "h", samples=1, progress=False)
     assert [kwargs["cache"] for kwargs in asked] == [cached]
     assert [kwargs["slots"] for kwargs in asked] == [5]  # the recipe's slots: count, not only --concurrency
+
+
+def test_the_harvest_stores_each_answering_turns_stated_answer(tmp_path, problems_file):
+    config = harvest_config(problems_file, limit=4, concurrency=2)
+    run(config, tmp_path / "h", samples=2)
+    with TraceStore.open(tmp_path / "h") as store:
+        stored = dict(((t, i), a) for t, i, a in store.conn.execute("SELECT trace_id, idx, answer FROM stated_answers"))
+        answering = {(r.id, i) for r in store.traces() for i, t in enumerate(store.turns(r.id))
+                     if t.role == "assistant" and t.kind in ("step", "check", "final")}
+        assert set(stored) == answering and answering
+        # a correct trace stated the gold answer in some answering turn (its check, for the scripted model)
+        gold = {p.id: p.answer for p in store.problems()}
+        correct = [r for r in store.traces() if r.correct]
+        assert correct and all(gold[r.problem_id] in {a for (t, _), a in stored.items() if t == r.id} for r in correct)

@@ -144,7 +144,7 @@ def test_provider_failure_ends_trace_with_error(use_lm):
 
 @pytest.mark.parametrize("field, value", [("check_every", 0), ("nudge_probability", 1.5), ("max_turns", 0)])
 def test_knob_validation(field, value):
-    assert any(field in p for p in StrawberryKnobs(**{field: value}).validate())
+    assert any(field in p for p in StrawberryKnobs(**{field: value}).problems())
 
 
 def test_forced_answer_is_prefilled(use_lm):
@@ -158,3 +158,43 @@ def test_step_stop_sequences_reach_the_lm(use_lm):
     lm = steps_lm(use_lm)
     StrawberryProgram(knobs(max_turns=1, step_stop=["\n\n", "Step"]))(question=QUESTION)
     assert lm.history[0]["kwargs"]["stop"] == ["\n\n", "Step"]
+
+
+def test_on_turn_sees_every_turn_as_it_is_recorded(use_lm):
+    use_lm([{"step": "a"}, {"step": "b"}, {"reply": "<final_answer>42</final_answer>"}])
+    seen = []
+    program = StrawberryProgram(knobs(check_every=2, max_turns=10))
+    out = program(question=QUESTION, seed=3, on_turn=seen.append)
+    assert len(seen) == len(out.trace.turns) and all(a is b for a, b in zip(seen, out.trace.turns))
+    use_lm([{"step": "a"}, {"step": "b"}, {"reply": "<final_answer>42</final_answer>"}])
+    plain = program(question=QUESTION, seed=3)  # without the hook the program behaves exactly the same
+    assert plain.trace.to_dict() | {"turns": None} == out.trace.to_dict() | {"turns": None}
+    assert [(t.kind, t.content) for t in plain.trace.turns] == [(t.kind, t.content) for t in seen]
+
+
+def test_session_stops_between_turns_then_continues_the_same_chat(use_lm):
+    lm = steps_lm(use_lm)
+    program = StrawberryProgram(knobs(max_turns=50, force_answer=True))
+    session = program.session(QUESTION, seed=1, on_turn=lambda t: session.stop() if t.content == "step 1" else None)
+    out = session.run()
+    assert out.trace.stop_reason == "stopped" and out.trace.steps == 2  # stopped after the turn in progress
+    assert len(lm.history) == 2  # and no forced answer was asked for
+    session.on_turn = None
+    session.extend(3)
+    out = session.run()
+    assert out.trace.stop_reason == "max_turns" and out.trace.steps == 5
+    assert len(lm.history) == 6  # three more steps, then the forced answer
+    continued = lm.history[2]["messages"]
+    assert [m["content"] for m in continued[:5]] == [m["content"] for m in lm.history[1]["messages"]] + ["step 1"]
+    kinds = [t.kind for t in out.trace.turns if t.role == "user"]
+    assert kinds == ["problem", "nudge", "nudge", "nudge", "nudge", "check"]
+
+
+def test_continue_after_a_final_answer_nudges_again(use_lm):
+    use_lm([{"step": "easy: <final_answer>41</final_answer>"}, {"step": "no, <final_answer>42</final_answer>"}])
+    session = StrawberryProgram(knobs()).session(QUESTION)
+    assert session.run().answer == "41"
+    session.extend(2)
+    out = session.run()
+    assert out.answer == "42" and out.trace.stop_reason == "final_answer"
+    assert [t.kind for t in out.trace.turns if t.role == "user"] == ["problem", "nudge"]

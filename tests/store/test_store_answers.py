@@ -1,9 +1,10 @@
-"""stated_answers (schema 2): the answer each answering turn states, found once when the trace is stored; older stores."""
+"""stated_answers (schema 3): the answer each answering turn states, found once when the trace is stored; older stores."""
 
 import sqlite3
 
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import SCHEMA_VERSION, TraceStore
+from tests.store.test_migration import v1_store
 from tests.store.test_store import TURNS, make_store, trace_row
 
 CHATTY = TURNS[:3] + [Turn("user", "check", "Final answer?", meta={"forced": True}),
@@ -35,20 +36,20 @@ def test_the_stated_answer_is_stored_with_the_trace(tmp_path):
     assert rows[-2][4:6] == ("Final answer?", 1) and rows[-1][6] == "2"  # titles are not read
 
 
-def _as_version_1(path) -> None:
-    """Rewrite a store as schema version 1 wrote it: no stated_answers table."""
+def _as_version_2(path) -> None:
+    """Rewrite a store as schema version 2 wrote it: no stated_answers table."""
     conn = sqlite3.connect(path / "traces.sqlite")
     with conn:
         conn.execute("DROP TABLE stated_answers")
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
 
 
-def test_a_version_1_store_is_read_as_it_is_and_migrated_by_a_writer(tmp_path):
+def test_a_version_2_store_is_read_as_it_is_and_migrated_by_a_writer(tmp_path):
     store = make_store(tmp_path)
     store.write_trace(trace_row("p1", 0), CHATTY)
     store.close()
-    _as_version_1(tmp_path)
+    _as_version_2(tmp_path)
     before = (tmp_path / "traces.sqlite").read_bytes()
     with TraceStore.open(tmp_path) as reader:  # read-only: computed on the fly, the file untouched
         legacy = [row[6] for row in reader.answer_stream()]
@@ -58,3 +59,12 @@ def test_a_version_1_store_is_read_as_it_is_and_migrated_by_a_writer(tmp_path):
         writer.write_trace(trace_row("p1", 1), CHATTY)
         assert [row[6] for row in writer.answer_stream()] == legacy + legacy
     assert stated_column(tmp_path) == [None] * len(CHATTY) + [None, None, "1", None, "2", None]
+
+
+def test_a_version_1_store_gets_every_migration_in_order(tmp_path):
+    v1_store(tmp_path)  # neither traces.rule (2) nor stated_answers (3)
+    with TraceStore.open(tmp_path, readonly=False) as writer:
+        assert writer.meta()["schema_version"] == SCHEMA_VERSION == "3" and not writer.legacy
+        writer.write_trace({**trace_row("p1", 1), "rule": "numeric-equal"}, CHATTY)
+        assert [row[6] for row in writer.answer_stream()] == ["1", None, "2"]
+    assert stated_column(tmp_path) == [None, None, "1", None, "2", None]

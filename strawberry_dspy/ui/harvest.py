@@ -1,0 +1,193 @@
+"""Harvest browser: problems, pass rates and band of a harvest (refreshing while it is written), one problem's traces."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
+from strawberry_dspy.harvest.signals import verdict_names
+from strawberry_dspy.ui import data, dirs
+from strawberry_dspy.ui.widgets import share, show_turns
+
+REFRESH_S = 2.0
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _view(path: str, version: tuple) -> data.HarvestView:
+    return data.harvest_view(path)
+
+
+@st.cache_data(max_entries=8, show_spinner="computing verifier and nudge tables ...")
+def _stats(path: str, version: tuple):
+    return data.stats_of(path)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _traces(path: str, problem_id: str, version: tuple):
+    return data.problem_traces(path, problem_id)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pairs(path: str, version: tuple, band: tuple, max_pairs: int, weighting: str, alpha: float) -> list[dict]:
+    return data.dpo_pairs(path, ExportConfig(band=band, max_pairs=max_pairs, weighting=weighting, alpha=alpha))
+
+
+def problems_frame(view: data.HarvestView) -> pd.DataFrame:
+    """The problems table: pass rate, samples, band membership, tokens."""
+    return pd.DataFrame([{
+        "problem": p.id, "question": p.question, "gold": p.answer, "split": p.split, "samples": p.samples,
+        "failed": p.failed, "correct": p.correct, "pass rate": p.pass_rate, "in band": p.in_band,
+        "completion tokens": p.completion_tokens, "cached": share(p.cached_tokens, p.prompt_tokens),
+    } for p in view.problems])
+
+
+def histogram(view: data.HarvestView) -> alt.Chart:
+    """How many problems have each pass rate, the band's bars coloured."""
+    counts = Counter((round(p.pass_rate, 3), p.in_band) for p in view.problems if p.pass_rate is not None)
+    frame = pd.DataFrame([{"pass rate": rate, "problems": n, "in band": band} for (rate, band), n in counts.items()])
+    return alt.Chart(frame).mark_bar(size=14).encode(
+        x=alt.X("pass rate:Q", scale=alt.Scale(domain=[0, 1])), y=alt.Y("problems:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+        color=alt.Color("in band:N", scale=alt.Scale(domain=[True, False], range=["#e4572e", "#9aa5b1"])),
+        tooltip=["pass rate", "problems", "in band"])
+
+
+def _filtered(view: data.HarvestView) -> list[data.ProblemSummary]:
+    band, solved = st.columns(2)
+    which = band.segmented_control("band", ["all", "in band", "outside"], default="all", key="band_filter")
+    outcome = solved.segmented_control("correct", ["any", "solved at least once", "never solved"], default="any",
+                                       key="correct_filter")
+    splits = sorted({p.split for p in view.problems})
+    chosen = st.multiselect("split", splits, default=splits, key="split_filter") if len(splits) > 1 else splits
+    keep = []
+    for p in view.problems:
+        if (which == "in band" and not p.in_band) or (which == "outside" and p.in_band) or p.split not in chosen:
+            continue
+        if (outcome == "solved at least once" and not p.correct) or (outcome == "never solved" and p.correct):
+            continue
+        keep.append(p)
+    return keep
+
+
+def _default_problem(problems: list[data.ProblemSummary]) -> int:
+    """The first problem with both correct and incorrect traces (the interesting kind), else the first."""
+    return next((i for i, p in enumerate(problems) if p.pass_rate is not None and 0 < p.pass_rate < 1), 0)
+
+
+def _trace_column(title: str, traces: list) -> None:
+    st.markdown(f"**{title} ({len(traces)})**")
+    for number, (row, turns) in enumerate(traces):
+        rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
+        label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
+                 f"{row.completion_tokens} tokens")
+        with st.expander(label, expanded=number == 0):
+            if row.error:
+                st.error(row.error)
+            show_turns(turns)
+
+
+def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.ProblemSummary) -> None:
+    rate = "no sample yet" if problem.pass_rate is None else f"pass rate {problem.pass_rate:.2f}"
+    st.markdown(f"**{problem.id}** — {problem.question}")
+    st.caption(f"gold {problem.answer!r} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
+               f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {problem.split}")
+    traces = _traces(path, problem.id, version)
+    right, wrong = st.columns(2)
+    with right:
+        _trace_column("correct", [t for t in traces if t[0].correct])
+    with wrong:
+        _trace_column("incorrect", [t for t in traces if not t[0].correct])
+    st.subheader(f"DPO pairs `strawberry export --format dpo --band {view.band.lo:g} {view.band.hi:g}` would build")
+    a, b, c = st.columns(3)
+    max_pairs = a.number_input("max pairs per problem", 1, 64, 4, key="max_pairs")
+    weighting = b.selectbox("weighting", WEIGHTINGS, key="weighting")
+    alpha = c.number_input("alpha", -5.0, 5.0, 1.0, 0.5, key="alpha")
+    rows = [r for r in _pairs(path, version, view.band, int(max_pairs), weighting, float(alpha))
+            if r["problem_id"] == problem.id]
+    if not rows:
+        st.caption("no pairs: a pair needs a correct and an incorrect trace of a problem in the band, outside "
+                   "the evaluation split (export's decontamination)")
+        return
+    sample_of = {row.id: row.sample for row, _ in traces}
+    st.dataframe(pd.DataFrame([{"chosen sample": sample_of.get(r["chosen_trace_id"]), "rejected sample":
+                                sample_of.get(r["rejected_trace_id"]), "chosen steps": r["chosen_steps"],
+                                "rejected steps": r["rejected_steps"], "weight": r["weight"]} for r in rows]),
+                 hide_index=True)
+    st.caption("weights are scaled to average 1 over the whole export (every problem in the band)")
+
+
+def _stats_tables(path: str, version: tuple) -> None:
+    # off by default: these tables read and score every turn, again on each refresh of a running harvest
+    if not st.toggle("compute the verifier and nudge tables (reads every turn)", key="show_stats"):
+        return
+    stats = _stats(path, version)
+    v = stats.verifier
+    st.markdown("**Verifier verdicts against the gold outcome**")
+    if not v.traces:
+        st.caption("no verdicts (the verifier was off: strawberry.verifier_every=0)")
+    else:
+        st.dataframe(pd.DataFrame([{"verdict": name, "on correct traces": v.verdicts[name][0],
+                                    "on incorrect traces": v.verdicts[name][1]} for name in verdict_names(v)]),
+                     hide_index=True)
+        st.caption(f"AUROC of 'incorrect' verdicts for an incorrect trace: "
+                   f"{'n/a' if v.auroc is None else f'{v.auroc:.3f}'} (0.5 = chance), {v.traces} traces")
+    st.markdown("**User prompts that preceded a change of the stated answer**")
+    st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
+                                "wrong→right": e.corrections, "right→wrong": e.regressions}
+                               for label, e in stats.nudges.items()]), hide_index=True)
+    st.dataframe(pd.DataFrame(stats.stop_reasons, columns=["stop reason", "traces", "correct"]), hide_index=True)
+
+
+def _browse(path: str) -> None:
+    version = data.store_version(path)
+    try:
+        view = _view(path, version)
+    except UserError as exc:
+        st.error(f"error: {exc}")
+        return
+    meta = view.meta
+    st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
+               f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    rated = [p for p in view.problems if p.pass_rate is not None]
+    cols = st.columns(5)
+    cols[0].metric("problems", len(view.problems))
+    cols[1].metric("traces", view.traces)
+    cols[2].metric("pass rate", share(sum(p.correct for p in view.problems),
+                                      sum(p.samples - p.failed for p in view.problems)))
+    cols[3].metric(f"in band {view.band.lo:g}–{view.band.hi:g}", sum(p.in_band for p in view.problems))
+    cols[4].metric("completion tokens", sum(p.completion_tokens for p in view.problems))
+    problems_tab, stats_tab = st.tabs(["Problems", "Verifier and nudges"])
+    with problems_tab:
+        if rated:
+            st.altair_chart(histogram(view), width="stretch")
+        shown = _filtered(view)
+        st.dataframe(problems_frame(data.HarvestView(view.path, meta, view.band, shown)), hide_index=True,
+                     column_config={"pass rate": st.column_config.NumberColumn(format="%.2f")})
+        if shown:
+            by_id = {p.id: p for p in shown}
+            chosen = st.selectbox("problem", list(by_id), index=_default_problem(shown), key="problem",
+                                  format_func=lambda pid: f"{pid} · {by_id[pid].question[:80]}")
+            _problem(path, version, view, by_id[chosen])
+    with stats_tab:
+        _stats_tables(path, version)
+
+
+def render() -> None:
+    """The Harvest browser page."""
+    st.title("Harvest browser")
+    known = [str(p) for p in dirs.given().harvests]
+    path = st.selectbox("harvest directory", known, index=0 if known else None, accept_new_options=True,
+                        placeholder="a directory holding traces.sqlite", key="harvest_dir")
+    follow = st.toggle(f"follow a running harvest (refresh every {REFRESH_S:g} s)", value=True, key="follow")
+    if not path:
+        st.info("No harvest chosen: start `strawberry ui DIR` on a harvest directory or type its path above.")
+        return
+    if not data.is_harvest_dir(Path(path)) and not Path(path).is_file():
+        st.error(f"error: no trace store at {path!r}: pass a directory written by `strawberry harvest --out DIR`")
+        return
+    st.fragment(run_every=REFRESH_S if follow else None)(_browse)(path)

@@ -1,0 +1,142 @@
+"""The Playground's engine: one program answering one problem in a worker thread, turn by turn.
+
+No Streamlit here: the page polls `LiveRun.turns`, which the worker appends to as each turn completes.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+
+import dspy
+from loguru import logger
+
+from strawberry_dspy.benchmarks import Problem, load_benchmark
+from strawberry_dspy.config import RunConfig
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.evaluate import problem_result
+from strawberry_dspy.models import lm_for
+from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.program.build import build_program
+from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
+from strawberry_dspy.program.trace import Trace, Turn
+from strawberry_dspy.program_file import load_program_file
+from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
+from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, is_number
+from strawberry_dspy.stage_output import staged
+
+TYPED_ID = "typed"  # the id of a problem typed into the page
+
+
+def load_setup(program_path: str, overrides: dict) -> tuple[RunConfig, dspy.Module]:
+    """The config and program a recipe or compiled file names, with overrides; a UserError when they do not load."""
+    config, program = load_program_file(program_path, overrides)
+    return config, program or build_program(config)
+
+
+def make_lm(config: RunConfig) -> dspy.BaseLM:
+    """The config's model, built as `strawberry run` builds it (one slot: the Playground runs one trace at a time)."""
+    return lm_for(config)
+
+
+def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem:
+    """A problem drawn (seeded) from the first `pool` problems of a benchmark split."""
+    problems = load_benchmark(spec).problems(split, pool)
+    if not problems:
+        raise UserError(f"benchmark {spec!r} has no {split} problems: check the spec and the split")
+    return random.Random(seed).choice(problems)
+
+
+def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
+    """The answer graded as `strawberry run` grades it: by the scorer of the benchmark the problem came from.
+
+    A typed problem (benchmark None) has none of a benchmark's metadata, so a task scorer falls back
+    to numeric comparison for a numeric gold answer and math_verify otherwise.
+    """
+    if benchmark:
+        return load_benchmark(benchmark, config.scorer).score(problem, answer)
+    name = config.scorer if config.scorer and config.scorer != TASK_SCORER else None
+    return SCORERS[name or ("numeric" if is_number(problem.answer) else "math_verify")](problem.answer, answer)
+
+
+class LiveRun:
+    """A program answering one problem in a worker thread; stop it between turns, continue it for more."""
+
+    def __init__(self, config: RunConfig, program: dspy.Module, lm: dspy.BaseLM, problem: Problem,
+                 benchmark: str | None = None, seed: int = 0):
+        self.config, self.program, self.lm, self.problem = config, program, lm, problem
+        self.benchmark, self.seed = benchmark, seed  # benchmark: the spec the problem came from (None: typed)
+        self.turns: list[Turn] = []  # appended by the worker, read by the page
+        self.trace: Trace | None = None
+        self.score: Score | None = None
+        self.wall_s = 0.0
+        self.session: TurnLoop | None = None
+        if isinstance(program, StrawberryProgram):
+            self.session = program.session(problem.question, seed, on_turn=self.turns.append)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def can_continue(self) -> bool:
+        """Only the strawberry loop keeps a chat to go on with."""
+        return self.session is not None and not self.running and self.trace is not None
+
+    def start(self, more_turns: int | None = None) -> None:
+        """Run (or, with more_turns, continue) in a worker thread."""
+        if self.running:
+            raise UserError("the program is still running: stop it first")
+        if more_turns is not None:
+            if not self.can_continue:
+                raise UserError("only a finished or stopped strawberry program can be continued")
+            self.session.extend(more_turns)
+        self.score = None
+        self._thread = threading.Thread(target=self._work, name="playground", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End after the turn in progress (a single-call program cannot be stopped part-way)."""
+        if self.session is not None:
+            self.session.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker is done; True when it is."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def _work(self) -> None:
+        start = time.perf_counter()
+        try:
+            with dspy.context(lm=self.lm, adapter=TextAdapter()):
+                if self.session is not None:
+                    prediction = self.session.run()
+                else:
+                    prediction = self.program(question=self.problem.question, seed=self.seed)
+                    self.turns.extend(prediction.trace.turns)
+            self.trace = prediction.trace
+            self.score = score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
+        except Exception as exc:  # shown in the page, never lost in a thread
+            logger.exception("playground run failed")
+            self.trace = self.trace or Trace(turns=list(self.turns))
+            self.trace.stop_reason, self.trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
+        finally:
+            self.wall_s += time.perf_counter() - start
+
+    def save(self, out: str | Path) -> Path:
+        """Write the trace as a one-problem run directory (the layout `strawberry run` writes)."""
+        out = Path(out)
+        if self.running or self.trace is None:
+            raise UserError("nothing to save yet: wait until the program has stopped")
+        if out.exists():
+            raise UserError(f"{out} already exists: choose a new directory to save the trace into")
+        score = self.score or score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
+        results = [problem_result(self.problem, self.trace, score)]
+        with staged(out, RUN_DIR) as folder:
+            write_run_dir(folder, self.config, results, summarize(results, self.wall_s),
+                          extra={"source": "strawberry ui playground"})
+        return out

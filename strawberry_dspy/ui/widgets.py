@@ -1,0 +1,59 @@
+"""How a turn looks on every page: a chat message with its kind, nudge, verdict, tokens, cache share and latency."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from strawberry_dspy.program.trace import Turn
+
+# Material icons ship inside Streamlit (emoji would need a system font the browser may lack)
+AVATARS = {"user": ":material/person:", "assistant": ":material/psychology:", "verifier": ":material/fact_check:"}
+
+
+def turn_caption(turn: Turn) -> str:
+    """One line about a turn: kind, step, which nudge, verdict, answer status, tokens, cache share, latency."""
+    meta, parts = turn.meta, [turn.kind]
+    if meta.get("step"):
+        parts.append(f"step {meta['step']}")
+    if "nudge" in meta:
+        parts.append("continue prompt" if meta["nudge"] is None else f"nudge #{meta['nudge']}")
+    if meta.get("forced"):
+        parts.append("forced answer")
+    if meta.get("verdict"):
+        parts.append(f"verdict: {meta['verdict']} (window {meta.get('window', '?')})")
+    if turn.kind in ("check", "final") and meta.get("answer_status"):
+        parts.append(f"answer {meta['answer_status']}")
+    if meta.get("parse_error"):
+        parts.append(f"⚠ {meta['parse_error']}")
+    if turn.prompt_tokens or turn.completion_tokens:
+        cached = f" ({turn.cached_tokens / turn.prompt_tokens:.0%} cached)" if turn.prompt_tokens else ""
+        parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens")
+    if turn.latency_s:
+        parts.append(f"{turn.latency_s:.2f} s")
+    return " · ".join(parts)
+
+
+def show_turn(turn: Turn) -> None:
+    """A turn as a chat message; the system prompt folded away, a step title as a heading."""
+    if turn.role == "system":
+        with st.expander("system prompt"):
+            st.text(turn.content)
+        return
+    if turn.kind == "title":
+        st.markdown(f"**{turn.content.strip() or '(empty title)'}**")
+        st.caption(turn_caption(turn))
+        return
+    with st.chat_message(turn.role if turn.role in ("user", "assistant") else "ai", avatar=AVATARS.get(turn.role)):
+        st.caption(turn_caption(turn))
+        st.text(turn.content or "(empty reply)")
+
+
+def show_turns(turns: list[Turn]) -> None:
+    """Every turn of a trace, in order."""
+    for turn in turns:
+        show_turn(turn)
+
+
+def share(part: float, whole: float) -> str:
+    """part / whole as a percentage, '-' when whole is 0."""
+    return f"{part / whole:.0%}" if whole else "-"

@@ -1,0 +1,161 @@
+"""A server on 127.0.0.1 speaking Anthropic's Messages API (stdlib http.server), with its prompt cache and 429s.
+
+`POST /v1/messages` answers with a fixed reply and Anthropic's usage: `input_tokens` (not cached),
+`cache_creation_input_tokens` and `cache_read_input_tokens`. The cache follows Anthropic's documented rules:
+only a prefix ending at a block marked `cache_control` is written; a request reads the longest cached prefix
+ending at a mark or up to LOOKBACK blocks before one. Tokens are words (whitespace-split). With
+`requests_per_s`, load beyond a token bucket of that rate (one second of burst) is refused with 429, `retry-after`
+(whole seconds, as Anthropic sends it) and `anthropic-ratelimit-requests-*` headers. Every request is recorded
+with its headers, body and status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPLY = "<final_answer>4</final_answer>"
+LOOKBACK = 20  # blocks before a mark that Anthropic checks for a cached prefix
+
+
+@dataclass
+class Received:
+    """One request as the server received it, and the status it answered."""
+
+    path: str
+    headers: dict
+    body: dict = field(default_factory=dict)
+    status: int = 200
+    at: float = 0.0
+
+
+def _tokens(text: str) -> int:
+    return len(text.split())
+
+
+def _blocks(body: dict) -> list[dict]:
+    """The request's content blocks in cache order: system, then each message's blocks."""
+    system = body.get("system") or []
+    blocks = [{"type": "text", "text": system}] if isinstance(system, str) else list(system)
+    for message in body.get("messages", []):
+        content = message.get("content")
+        parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+        blocks += [{**part, "role": message.get("role")} for part in parts]
+    return blocks
+
+
+class LoopbackAnthropic:
+    """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
+
+    def __init__(self, reply: str = REPLY, requests_per_s: float | None = None, latency_s: float = 0.0):
+        self.reply, self.rate, self.latency_s = reply, requests_per_s, latency_s
+        self.requests: list[Received] = []
+        self.cache: set[str] = set()
+        self._lock = threading.Lock()
+        self._level, self._stamp = (requests_per_s or 0.0), time.monotonic()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self._httpd.request_queue_size = 128
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> LoopbackAnthropic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def messages(self, status: int | None = None) -> list[Received]:
+        """The /messages requests received so far (of one status, or all)."""
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/messages") and status in (None, r.status)]
+
+    def admit(self) -> float:
+        """0 when a request may be served now, else the seconds until the bucket has room again."""
+        if not self.rate:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            self._level = min(self.rate, self._level + (now - self._stamp) * self.rate)
+            self._stamp = now
+            if self._level >= 1:
+                self._level -= 1
+                return 0.0
+            return (1 - self._level) / self.rate
+
+    def usage(self, body: dict) -> dict:
+        """Anthropic's usage for `body`, reading and writing the prefix cache by its marks."""
+        blocks = _blocks(body)
+        keys, sizes, digest, total = [], [], hashlib.sha256(), 0
+        for block in blocks:
+            digest.update(json.dumps({k: v for k, v in block.items() if k != "cache_control"}, sort_keys=True).encode())
+            keys.append(digest.copy().hexdigest())
+            total += _tokens(str(block.get("text", "")))
+            sizes.append(total)
+        marks = [i for i, block in enumerate(blocks) if block.get("cache_control")]
+        with self._lock:
+            hits = [j for m in marks for j in range(m, max(-1, m - LOOKBACK - 1), -1) if keys[j] in self.cache]
+            read = max((sizes[j] for j in hits), default=0)
+            written = sizes[marks[-1]] - read if marks and keys[marks[-1]] not in self.cache else 0
+            self.cache.update(keys[m] for m in marks)
+        return {"input_tokens": total - read - written, "output_tokens": _tokens(self.reply),
+                "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
+
+    def message(self, body: dict) -> dict:
+        """The Messages API object answering `body`."""
+        return {"id": "msg_loopback", "type": "message", "role": "assistant", "model": body.get("model"),
+                "content": [{"type": "text", "text": self.reply}], "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": self.usage(body)}
+
+
+def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw or b"{}"),
+                            at=time.monotonic())
+            with server._lock:
+                server.requests.append(seen)
+            if not self.path.rstrip("/").endswith("/messages"):
+                seen.status = 404
+                return self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
+            wait = server.admit()
+            if wait:
+                seen.status = 429
+                reset = datetime.now(timezone.utc) + timedelta(seconds=wait)
+                return self._send(429, {"type": "error", "error": {"type": "rate_limit_error",
+                                                                   "message": "Number of requests has exceeded your rate limit"}},
+                                  {"retry-after": str(math.ceil(wait)),
+                                   "anthropic-ratelimit-requests-limit": str(int(server.rate * 60)),
+                                   "anthropic-ratelimit-requests-remaining": "0",
+                                   "anthropic-ratelimit-requests-reset": reset.isoformat().replace("+00:00", "Z")})
+            if server.latency_s:
+                time.sleep(server.latency_s)
+            self._send(200, server.message(seen.body))
+
+        def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler

@@ -1,0 +1,176 @@
+"""The real thing: `strawberry ui` on a harvest and runs of the embedded model, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import html
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from strawberry_dspy.ui import data
+from tests.harvest.test_harvest_integration import CLI, SHORT, harvest_command
+from tests.harvest.test_harvest_kill import ROOT
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.filterwarnings("ignore:Passing OpenAI-style message:DeprecationWarning")]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 1700}
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium; .ci/run installs it)")
+    pytest.importorskip("playwright", reason="playwright is in the [test] extra: pip install -e '.[test]'")
+    pytest.importorskip("streamlit", reason="the UI needs the [ui] extra: pip install -e '.[ui]'")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cli(*args: str, timeout: int = 600) -> None:
+    done = subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def outputs(request):
+    """A tiny real harvest (2 problems x 2 samples) and two real runs, all from the embedded model."""
+    chromium()
+    # not tmp_path_factory: pytest prunes its older base temp dirs, which other pytest runs on a shared machine
+    # may do while this module still serves from here
+    folder = tempfile.TemporaryDirectory(prefix="strawberry-ui-")
+    request.addfinalizer(folder.cleanup)
+    root = Path(folder.name)
+    done = subprocess.run(harvest_command(root / "harvest"), cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    cli("run", "programs/zero_shot.yaml", "--limit", "3", "--out", str(root / "runs" / "zero_shot"))
+    cli("run", "programs/strawberry.yaml", "--limit", "3", "--out", str(root / "runs" / "strawberry"), *SHORT)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(outputs):
+    """`strawberry ui HARVEST RUNS/` on a free port, until the module's tests are done."""
+    port = free_port()
+    child = subprocess.Popen([*CLI, "ui", str(outputs / "harvest"), str(outputs / "runs"), "--port", str(port)],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                assert child.poll() is None and time.monotonic() < deadline, "strawberry ui did not start"
+                time.sleep(0.5)
+        yield url
+    finally:
+        child.terminate()
+        output, _ = child.communicate(timeout=30)
+    assert f"strawberry ui: {url}" in output
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh tab; afterwards, every request it made must have gone to the UI itself (it works offline)."""
+    tab = browser.new_page(viewport=VIEWPORT)
+    hosts = set()
+    tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    yield tab
+    tab.close()
+    assert hosts == {server.split("/")[2]}
+
+
+def content_with(page, needles: list[str], timeout: float = 30.0) -> str:
+    """The page's HTML once it holds every needle (tables fill their cells a moment after they appear)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        content = page.content()
+        if all(n in content for n in needles) or time.monotonic() > deadline:
+            return content
+        time.sleep(0.25)
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    """Save what the page shows (kept with the test's temporary files)."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 20_000
+    return path
+
+
+def test_harvest_browser_shows_the_problems_and_a_trace(page, server, outputs, tmp_path):
+    with data.reading(outputs / "harvest") as store:  # read as the UI reads: no -wal/-shm left by the test itself
+        problems = list(store.problems())
+        outcomes = {p.id: [row.correct for row in store.traces(p.id)] for p in problems}
+        shown = next((p for p in problems if len(set(outcomes[p.id])) == 2), problems[0])  # the page's default
+        steps = [t.content for row in store.traces(shown.id) for t in store.turns(row.id) if t.kind == "step"]
+    page.goto(server)  # opens on the harvest browser: it was given a harvest
+    page.get_by_text("DPO pairs").first.wait_for(timeout=60_000)
+    assert page.get_by_role("heading", name="Harvest browser").is_visible()
+    # st.dataframe draws on a canvas; its cells are in the page's content
+    content = content_with(page, [p.id for p in problems])
+    screenshot(page, tmp_path, "harvest")
+    assert all(p.id in content for p in problems), [p.id for p in problems]
+    assert all(html.escape(p.question, quote=False) in content for p in problems)
+    text = page.inner_text("body")
+    assert "problems\n\n2" in text and "traces\n\n4" in text
+    assert "sample 0 · answer" in text and "step · step 1" in text
+    assert any(step.splitlines()[0][:40] in text for step in steps if step.strip())  # an open trace's turns
+    leftovers = [p.name for p in (outputs / "harvest").iterdir() if p.name.endswith(("-wal", "-shm"))]
+    assert leftovers == []
+
+
+def test_runs_page_compares_the_runs(page, server, tmp_path):
+    page.goto(f"{server}/runs")
+    page.get_by_text("Accuracy (95% Wilson interval)").wait_for(timeout=60_000)
+    page.get_by_text("one problem's traces").wait_for(timeout=30_000)
+    content = content_with(page, ["zero_shot", "strawberry", "McNemar p"])
+    assert "zero_shot" in content and "strawberry" in content and "McNemar p" in content
+    screenshot(page, tmp_path, "runs")
+
+
+def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path):
+    page.goto(f"{server}/playground")
+    page.get_by_label("question").fill("What is 3 + 4?")
+    page.get_by_label("gold answer (optional)").fill("7")
+    page.get_by_label("knob overrides, one --key=value per line").fill(
+        "--strawberry.max_turns=3\n--strawberry.step_tokens=24\n--strawberry.check_tokens=16")
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Run", exact=True).click()
+    counts, deadline = [], time.monotonic() + 240
+    while time.monotonic() < deadline:
+        counts.append(page.locator("[data-testid=stChatMessage]").count())
+        if page.get_by_text("stop reason").count():
+            break
+        time.sleep(0.25)
+    assert page.get_by_text("stop reason").count(), f"the run did not finish; chat messages seen: {counts}"
+    final = page.locator("[data-testid=stChatMessage]").count()
+    assert final >= 3 and any(0 < n < final for n in counts), counts  # turns appeared before the run ended
+    text = page.inner_text("body")
+    assert "problem" in text and "prompt" in text and "completion tokens" in text
+    screenshot(page, tmp_path, "playground")
