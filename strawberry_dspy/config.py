@@ -15,7 +15,7 @@ import yaml
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.models.retry import RetrySettings
+from strawberry_dspy.models.retry_settings import RetrySettings
 from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 

@@ -175,13 +175,15 @@ def staged(out: Path, kind: OutputKind, *, sources: Iterable[str | Path] = (), k
     """Yield an empty hidden sibling of `out` to write into; on success mark it and move it into place.
 
     An existing output (checked again here) is moved aside first and deleted only after the rename; on an
-    error or Ctrl-C the sibling is deleted and `out` is as it was. With keep_existing, an `out` that appeared
+    error or Ctrl-C the sibling, and the empty folders above it that this call made, are deleted and `out` is as it
+    was. With keep_existing, an `out` that appeared
     meanwhile (a concurrent writer of the same cache entry) is kept and ours discarded.
     """
     out = Path(out)
     sources = list(sources)
     if not keep_existing:
         check_replace(out, kind, sources=sources)  # refused before any work, not after it
+    made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]  # innermost first
     make_dir(out.parent)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()
@@ -192,8 +194,14 @@ def staged(out: Path, kind: OutputKind, *, sources: Iterable[str | Path] = (), k
             return
         check_replace(out, kind, sources=sources)
         _swap_into_place(tmp, out)
+        made = []
     finally:
         _remove_tree(tmp)
+        for folder in made:  # a failed stage (a streamed export finds no rows) leaves no folder it created
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: something else is in it now
+                break
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

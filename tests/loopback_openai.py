@@ -2,8 +2,9 @@
 
 It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
 request at once with a fixed reply (or `reply(body)` when `reply` is a function) and usage, and records each
-request's path, `Authorization` header and body. `eval/lm_overhead.py` runs it in a child process
-(`python -m tests.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's alone.
+request's path, `Authorization` header and body. `eval/lm_overhead.py` and `eval/throughput.py` run it in a child
+process (`python -m tests.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's
+alone; LATENCY_S is a server latency.
 
 It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
@@ -49,8 +50,8 @@ class LoopbackOpenAI:
 
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
-                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0):
-        self.reply, self.model, self.latency_s = reply, model, latency_s
+                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True):
+        self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
         self.faults_served: Counter = Counter()
@@ -59,7 +60,7 @@ class LoopbackOpenAI:
         self._closing = threading.Event()
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -74,6 +75,8 @@ class LoopbackOpenAI:
         self._httpd.server_close()
 
     def record(self, seen: Seen) -> None:
+        if not self.keep:  # a long benchmark run would hold every request body
+            return
         with self._lock:
             self.requests.append(seen)
 
@@ -120,6 +123,10 @@ class LoopbackOpenAI:
                           "total_tokens": prompt + completion}}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 drops connects when 64 clients open at once (1 s SYN retry)
+
+
 def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
@@ -141,7 +148,7 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
             elif (fault := server.next_fault()) is None:
-                if server.latency_s:  # a model takes a while to answer
+                if server.latency_s:  # a model takes a while (each request in its own thread, as a real server's)
                     time.sleep(server.latency_s)
                 self._send(200, server.completion(body))
             else:
@@ -204,6 +211,7 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
 
 
 if __name__ == "__main__":  # [REPLY [LATENCY_S]]: serve until stdin closes; the first stdout line is the api_base
-    with LoopbackOpenAI(*sys.argv[1:2], latency_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0) as loopback:
+    with LoopbackOpenAI(*sys.argv[1:2], latency_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0,
+                        record=False) as loopback:
         print(loopback.url, flush=True)
         sys.stdin.read()

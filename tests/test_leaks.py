@@ -51,6 +51,7 @@ def test_compile_records_the_problems_its_demos_came_from(compiled):
 @pytest.fixture
 def scripted_run_lm(monkeypatch):
     """`run` builds its LM from the config: make it the scripted one, not the embedded model."""
+    # run builds it through the executor (`Executor.driver_lm` -> `strawberry_dspy.models.lm_for`)
     monkeypatch.setattr("strawberry_dspy.models.lm_for", lambda config: rule_lm(right_after_three_steps))
 
 

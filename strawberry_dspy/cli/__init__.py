@@ -6,29 +6,34 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator, Mapping
+from importlib import import_module
+from types import ModuleType
 
 from loguru import logger
 
-from strawberry_dspy.cli import bootstrap as bootstrap_command
-from strawberry_dspy.cli import compile as compile_command
-from strawberry_dspy.cli import export as export_command
-from strawberry_dspy.cli import harvest as harvest_command
-from strawberry_dspy.cli import run as run_command
-from strawberry_dspy.cli import stats as stats_command
-from strawberry_dspy.cli import train as train_command
-from strawberry_dspy.cli import ui as ui_command
 from strawberry_dspy.errors import UserError
 
-COMMANDS = {
-    "run": run_command,
-    "harvest": harvest_command,
-    "stats": stats_command,
-    "export": export_command,
-    "train": train_command,
-    "compile": compile_command,
-    "bootstrap": bootstrap_command,
-    "ui": ui_command,
-}
+
+class _Commands(Mapping[str, ModuleType]):
+    """command -> its module under strawberry_dspy.cli, imported on first look-up (for the command that runs, or
+    for the command list): `export` and `stats` then never import dspy, optuna or reasoning-gym."""
+
+    NAMES = ("run", "harvest", "stats", "export", "train", "compile", "bootstrap", "ui")
+
+    def __getitem__(self, name: str) -> ModuleType:
+        if name not in self.NAMES:
+            raise KeyError(name)
+        return import_module(f"strawberry_dspy.cli.{name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.NAMES)
+
+    def __len__(self) -> int:
+        return len(self.NAMES)
+
+
+COMMANDS = _Commands()
 
 
 def _enable_logging(verbose: bool) -> None:
@@ -46,18 +51,25 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with a command named in argv, only that command's module is imported (None: every command)."""
     parser = OneLineParser(prog="strawberry", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    # the top-level options take no value, so the first other word is the command
+    chosen = next((a for a in argv or () if not a.startswith("-")), None)
+    for name in COMMANDS:
+        if chosen in COMMANDS and name != chosen:
+            sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
+            continue
+        module = COMMANDS[name]
         module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     bad = [a for a in extra if not (a.startswith("--") and "=" in a)]
     if bad:

@@ -1,9 +1,12 @@
-"""Compile: optimize a program's knobs, instructions and demos against the gold answers of a dev split."""
+"""Compile: optimize a program's knobs, instructions and demos against the gold answers of a dev split.
 
-from strawberry_dspy.compile.compiled import load_compiled, read_metadata, save_compiled
-from strawberry_dspy.compile.objectives import Objective
-from strawberry_dspy.compile.optimizers import OPTIMIZERS
-from strawberry_dspy.compile.stage import CompileOptions, compile_program
+The names load on first use: dspy and optuna are imported only by a command that compiles.
+"""
 
-__all__ = ["CompileOptions", "Objective", "OPTIMIZERS", "compile_program", "load_compiled", "read_metadata",
-           "save_compiled"]
+from strawberry_dspy.lazy import lazy_exports
+
+_EXPORTS = {"load_compiled": "compiled", "read_metadata": "compiled", "save_compiled": "compiled",
+            "Objective": "objectives", "OPTIMIZERS": "optimizers", "CompileOptions": "stage",
+            "compile_program": "stage"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

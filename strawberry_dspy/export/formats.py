@@ -10,16 +10,22 @@ Every row also names where it came from (problem_id, trace ids); trainers drop u
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
-
-from tqdm import tqdm
+from typing import Iterable, Iterator
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.pairs import make_pairs
 from strawberry_dspy.export.render import Message, render, step_texts
-from strawberry_dspy.export.weighting import pair_weights, resample, resample_counts
+from strawberry_dspy.export.weighting import pair_weights, resample_counts
 from strawberry_dspy.store import ProblemRow, StoredTrace
+
+Group = tuple[ProblemRow, list["Rendered"]]
+
+
+class JsonRow(str):
+    """A row already serialized as one line of JSON (`json.dumps(row, ensure_ascii=False)`): written as it is."""
 
 
 @dataclass
@@ -32,101 +38,117 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
-def rendered_groups(groups: dict[str, list[StoredTrace]], problems: dict[str, ProblemRow],
-                    config: ExportConfig, stats: dict) -> dict[str, list[Rendered]]:
-    """Each problem's traces rendered in the configured style, identical renderings dropped."""
-    out: dict[str, list[Rendered]] = {}
+def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], config: ExportConfig,
+                    stats: dict) -> Iterator[Group]:
+    """Each problem's traces rendered in the configured style, identical renderings dropped, one problem at a time."""
     stats["duplicates"] = stats["empty"] = 0
-    for pid, traces in tqdm(groups.items(), desc="render", unit="problem", disable=None, leave=False):
+    for problem, traces in groups:
         seen: set[str] = set()
-        kept = out[pid] = []
+        kept = []
         for trace in traces:
-            prompt, completion = render(trace, problems[pid].question, config.style, nudges=config.nudges,
+            prompt, completion = render(trace, problem.question, config.style, nudges=config.nudges,
                                         system=config.system)
             item = Rendered(trace, prompt, completion)
-            if not completion or item.key() in seen:
+            key = item.key() if completion else ""
+            if not completion or key in seen:
                 stats["duplicates" if completion else "empty"] += 1
                 continue
-            seen.add(item.key())
+            seen.add(key)
             kept.append(item)
-    return out
+        yield problem, kept
 
 
-def sft_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
+def sft_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
     """SFT rows: every correct trace, as prompt/completion or as one messages list."""
-    rows = []
-    for pid, items in rendered.items():
+    count = 0
+    for problem, items in rendered:
         for item in items:
             if not item.trace.correct:
                 continue
             columns = ({"messages": item.prompt + item.completion} if config.sft_form == "messages"
                        else {"prompt": item.prompt, "completion": item.completion})
-            rows.append({**columns, "problem_id": pid, "trace_id": item.trace.id})
-    _require(rows, "SFT needs correct traces and none are left", "widen --band or harvest more samples")
-    return rows
+            count += 1
+            yield {**columns, "problem_id": problem.id, "trace_id": item.trace.id}
+    _require(count, "SFT needs correct traces and none are left", "widen --band or harvest more samples")
 
 
-def kto_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
+def kto_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
     """KTO rows: every trace, labelled desirable when correct; the class balance goes into stats."""
-    rows = [{"prompt": item.prompt, "completion": item.completion, "label": item.trace.correct,
-             "problem_id": pid, "trace_id": item.trace.id, "steps": item.trace.steps}
-            for pid, items in rendered.items() for item in items]
-    desirable = sum(row["label"] for row in rows)
-    stats["desirable"], stats["undesirable"] = desirable, len(rows) - desirable
-    _require(desirable and len(rows) - desirable,
-             f"KTO needs both correct and incorrect traces, got {desirable} correct and {len(rows) - desirable} incorrect",
+    desirable = undesirable = 0
+    for problem, items in rendered:
+        for item in items:
+            desirable += item.trace.correct
+            undesirable += not item.trace.correct
+            yield {"prompt": item.prompt, "completion": item.completion, "label": item.trace.correct,
+                   "problem_id": problem.id, "trace_id": item.trace.id, "steps": item.trace.steps}
+    stats["desirable"], stats["undesirable"] = desirable, undesirable
+    _require(desirable and undesirable,
+             f"KTO needs both correct and incorrect traces, got {desirable} correct and {undesirable} incorrect",
              "widen --band so problems the model sometimes fails (or solves) are included")
-    return rows
 
 
-def dpo_rows(rendered: dict[str, list[Rendered]], config: ExportConfig, stats: dict) -> list[dict]:
-    """DPO rows: capped (correct, incorrect) pairs per problem, weighted by length, optionally resampled."""
-    rows, lengths = [], []
-    for pid, items in rendered.items():
-        by_prompt: dict[str, list[Rendered]] = {}
-        for item in items:  # pairs only share a prompt (a store never mixes programs, but be sure)
-            by_prompt.setdefault(json.dumps(item.prompt), []).append(item)
-        for prompt_key, same in by_prompt.items():
-            correct = [i for i in same if i.trace.correct]
-            incorrect = [i for i in same if not i.trace.correct]
-            for good, bad in make_pairs(correct, incorrect, config.max_pairs, config.seed, f"{pid}:{prompt_key}"):
-                rows.append({"prompt": good.prompt, "chosen": good.completion, "rejected": bad.completion,
-                             "problem_id": pid, "chosen_trace_id": good.trace.id, "rejected_trace_id": bad.trace.id,
-                             "chosen_steps": good.trace.steps, "rejected_steps": bad.trace.steps})
-                lengths.append(_lengths(good.trace, bad.trace, config.weighting))
-    _require(rows, "DPO needs problems with both a correct and an incorrect trace and none are left",
-             "widen --band (pairs come from problems with a pass rate strictly between 0 and 1)")
-    weights = pair_weights(lengths, config.alpha if config.weighting != "none" else 0.0)
-    for row, weight in zip(rows, weights):
-        row["weight"] = round(weight, 6)
-    stats["pairs"] = len(rows)
-    if config.resample:
-        rows = resample(rows, resample_counts(weights, config.resample, config.seed))
-        stats["resampled_rows"] = len(rows)
-        _require(rows, f"--resample {config.resample} repeats no row", "use a factor of 1 or more")
-    return rows
+def dpo_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[JsonRow]:
+    """DPO rows: capped (correct, incorrect) pairs per problem, weighted by length, optionally resampled.
+
+    Two passes, so memory stays flat: the first spills each row (without its weight) to a temporary file and keeps
+    only the small per-pair length table; the weights, normalized over every pair, are appended in the second.
+    """
+    lengths: list[tuple[int, int]] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spill:
+        for problem, items in rendered:
+            pid = problem.id
+            by_prompt: dict[str, list[Rendered]] = {}
+            for item in items:  # pairs only share a prompt (a store never mixes programs, but be sure)
+                by_prompt.setdefault(json.dumps(item.prompt), []).append(item)
+            for prompt_key, same in by_prompt.items():
+                correct = [i for i in same if i.trace.correct]
+                incorrect = [i for i in same if not i.trace.correct]
+                for good, bad in make_pairs(correct, incorrect, config.max_pairs, config.seed, f"{pid}:{prompt_key}"):
+                    row = {"prompt": good.prompt, "chosen": good.completion, "rejected": bad.completion,
+                           "problem_id": pid, "chosen_trace_id": good.trace.id, "rejected_trace_id": bad.trace.id,
+                           "chosen_steps": good.trace.steps, "rejected_steps": bad.trace.steps}
+                    spill.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    lengths.append(_lengths(good.trace, bad.trace, config.weighting))
+        _require(lengths, "DPO needs problems with both a correct and an incorrect trace and none are left",
+                 "widen --band (pairs come from problems with a pass rate strictly between 0 and 1)")
+        weights = pair_weights(lengths, config.alpha if config.weighting != "none" else 0.0)
+        stats["pairs"] = len(lengths)
+        counts = resample_counts(weights, config.resample, config.seed) if config.resample else [1] * len(weights)
+        if config.resample:
+            stats["resampled_rows"] = sum(counts)
+            _require(sum(counts), f"--resample {config.resample} repeats no row", "use a factor of 1 or more")
+        spill.seek(0)
+        for line, weight, count in zip(spill, weights, counts):
+            # the weight is the row's last key, as if it had been set on the dict before json.dumps
+            row = JsonRow(f"{line[:-2]}, \"weight\": {json.dumps(round(weight, 6))}}}")
+            for _ in range(count):
+                yield row
 
 
-def stepwise_rows(rendered: dict[str, list[Rendered]], problems: dict[str, ProblemRow], config: ExportConfig,
-                  stats: dict) -> list[dict]:
+def stepwise_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
     """Stepwise rows: the question, the verdict-covered prefix of steps, and their verifier labels."""
-    rows, unlabeled, seen = [], 0, set()
-    for pid, items in rendered.items():
+    unlabeled, labels_true, labels_false, count = 0, 0, 0, 0
+    for problem, items in rendered:
+        seen = set()  # identical step sequences of one problem are kept once
         for item in items:
             completions, labels = labelled_steps(item.trace)
-            key = json.dumps([pid, completions])
+            key = json.dumps(completions)
             if not completions or key in seen:
                 unlabeled += not completions
                 continue
             seen.add(key)
-            rows.append({"prompt": problems[pid].question, "completions": completions, "labels": labels,
-                         "problem_id": pid, "trace_id": item.trace.id})
+            labels_true += sum(labels)
+            labels_false += len(labels) - sum(labels)
+            count += 1
+            yield {"prompt": problem.question, "completions": completions, "labels": labels,
+                   "problem_id": problem.id, "trace_id": item.trace.id}
     stats["unlabeled_traces"] = unlabeled
-    stats["step_labels"] = {"true": sum(sum(r["labels"]) for r in rows),
-                            "false": sum(len(r["labels"]) - sum(r["labels"]) for r in rows)}
-    _require(rows, "stepwise needs verifier verdicts on steps and no trace has any",
+    stats["step_labels"] = {"true": labels_true, "false": labels_false}
+    _require(count, "stepwise needs verifier verdicts on steps and no trace has any",
              "harvest with the verifier on (--strawberry.verifier_every=N, N > 0)")
-    return rows
+
+
+ROWS = {"sft": sft_rows, "dpo": dpo_rows, "kto": kto_rows, "stepwise": stepwise_rows}
 
 
 def labelled_steps(trace: StoredTrace) -> tuple[list[str], list[bool]]:

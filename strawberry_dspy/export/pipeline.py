@@ -1,21 +1,30 @@
-"""The export stage: store -> decontaminate -> band -> render + dedup -> TRL rows -> files (+ card)."""
+"""The export stage: store -> decontaminate -> band -> render + dedup -> TRL rows -> files (+ card).
+
+The stages are generators chained problem by problem: the store streams one problem's traces at a time and each
+row is written as it is made, so memory does not grow with the store (DPO keeps one small length pair per row).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from loguru import logger
+from tqdm import tqdm
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.card import dataset_card, export_yaml
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
-from strawberry_dspy.export.formats import dpo_rows, kto_rows, rendered_groups, sft_rows, stepwise_rows
+from strawberry_dspy.export.formats import ROWS, rendered_groups
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
-from strawberry_dspy.store import DEMO_LEAKS_META, StoredTrace, TraceStore
+from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, TraceStore
+
+
+META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and step labels read
 
 
 @dataclass
@@ -33,20 +42,19 @@ def default_out(store_file: Path, config: ExportConfig) -> Path:
     return store_file.parent / "exports" / f"{config.format}-{config.style}"
 
 
-def select(store: TraceStore, kept: set[str], band: Band) -> tuple[dict[str, list[StoredTrace]], list[float]]:
-    """The kept problems' finished traces for those in the band, and every kept problem's pass rate.
+def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str], band: Band,
+           rates: list[float]) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    """The kept problems in the band, with their finished traces; every kept problem's pass rate goes into `rates`.
 
-    The store is read problem by problem: a problem out of the band never holds more than its own traces in memory.
+    Read problem by problem: a problem out of the band never holds more than its own traces in memory.
     """
-    selected, rates = {}, []
-    for problem, traces in store.by_problem():
+    for problem, traces in groups:
         if problem.id not in kept:
             continue
         rate = pass_rate(sum(t.correct for t in traces), len(traces))
         rates.append(rate)
         if band.contains(rate):
-            selected[problem.id] = traces
-    return selected, rates
+            yield problem, traces
 
 
 def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
@@ -75,32 +83,37 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     if clean.removed["demo"]:
         logger.warning("removed {} problem(s) whose question is in the harvested program's demos (answer leaks)",
                        len(clean.removed["demo"]))
-    selected, rates = select(store, clean.kept, config.band)
-    if not selected:
-        seen = f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates else "no problems left after decontamination"
-        raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
     counts = {
         "traces": traces, "failed_skipped": failed,
         "problems": len(problems), "eval_questions_checked": clean.reference,
-        "decontaminated": clean.counts(), "problems_in_band": len(selected),
+        "decontaminated": clean.counts(), "problems_in_band": 0,
     }
     stats: dict = {}
-    rendered = rendered_groups(selected, problems, config, stats)
-    if config.format == "sft":
-        rows = sft_rows(rendered, config, stats)
-    elif config.format == "dpo":
-        rows = dpo_rows(rendered, config, stats)
-    elif config.format == "kto":
-        rows = kto_rows(rendered, config, stats)
-    else:
-        rows = stepwise_rows(rendered, problems, config, stats)
-    counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
-    counts["rows"] = len(rows)
-    card = dataset_card(config, meta, counts, stats, str(store.path), store.meta_json("versions_json"))
-    write_export(out, rows, config.to, {"README.md": card, "export.yaml": export_yaml(config, str(store.path))},
-                 overwrite, store.path.parent)
-    logger.info("exported {} {} rows to {}", len(rows), config.format, out)
+    rates: list[float] = []
+    groups = tqdm(store.by_problem(META_KINDS), desc="export", unit="problem", disable=None, leave=False,
+                  total=len(problems))
+
+    def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+        for group in select(groups, clean.kept, config.band, rates):
+            counts["problems_in_band"] += 1
+            yield group
+        if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
+            seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
+                    else "no problems left after decontamination")
+            raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
+
+    def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
+        counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
+        counts["rows"] = rows
+        files["README.md"] = dataset_card(config, meta, counts, stats, str(store.path), store.meta_json("versions_json"))
+        files["export.yaml"] = export_yaml(config, str(store.path))
+        return files
+
+    files: dict[str, str] = {}
+    rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats), config.to,
+                        provenance, overwrite, store.path.parent)
+    logger.info("exported {} {} rows to {}", rows, config.format, out)
     if config.push_to_hub:
-        push_to_hub(config.push_to_hub, rows, card)
+        push_to_hub(config.push_to_hub, out, config.to, files["README.md"])
         logger.info("pushed to the Hub dataset {}", config.push_to_hub)
-    return ExportReport(out, len(rows), counts, stats)
+    return ExportReport(out, rows, counts, stats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable, Iterable
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.stage_output import OutputKind, check_replace, staged
@@ -25,30 +26,53 @@ def to_dataset(rows: list[dict]):
     return Dataset.from_list(rows)
 
 
-def write_export(out: Path, rows: list[dict], to: str, extra_files: dict[str, str], overwrite: bool = False,
-                 source: Path | None = None) -> Path:
-    """Write rows (as jsonl, parquet or save_to_disk) and the extra text files into `out`, all or nothing."""
+def _line(row: dict | str) -> str:
+    return row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)  # a str is a row already serialized
+
+
+def write_export(out: Path, rows: Iterable[dict | str], to: str, extra_files: Callable[[int], dict[str, str]],
+                 overwrite: bool = False, source: Path | None = None) -> int:
+    """Write rows (as jsonl, parquet or save_to_disk), then the text files `extra_files(row count)` names, into
+    `out`, all or nothing; returns the row count.
+
+    jsonl is written row by row as the rows are made (flat memory); parquet and save_to_disk go through one
+    `datasets.Dataset`, which holds them all. A row may come as a dict or as its JSON line.
+    """
     sources = [source] if source is not None else []
     check_replace(out, EXPORT_DIR, overwrite=overwrite, sources=sources)
     with staged(out, EXPORT_DIR, sources=sources) as folder:
         target = folder / DATA_FILES[to]
+        count = 0
         if to == "jsonl":
             with target.open("w", encoding="utf-8") as f:
                 for row in rows:
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        elif to == "parquet":
-            to_dataset(rows).to_parquet(str(target))
+                    f.write(_line(row) + "\n")
+                    count += 1
         else:
-            to_dataset(rows).save_to_disk(str(target))
-        for name, text in extra_files.items():
+            table = [json.loads(row) if isinstance(row, str) else row for row in rows]
+            count = len(table)
+            dataset = to_dataset(table)
+            dataset.to_parquet(str(target)) if to == "parquet" else dataset.save_to_disk(str(target))
+        for name, text in extra_files(count).items():
             (folder / name).write_text(text, encoding="utf-8")
-    return out
+    return count
 
 
-def push_to_hub(repo: str, rows: list[dict], card: str) -> None:
-    """Push the dataset and its card to a Hub dataset repo; any failure is one UserError line."""
+def written_rows(out: Path, to: str) -> list[dict]:
+    """The rows of a written export, read back."""
+    target = out / DATA_FILES[to]
+    if to == "jsonl":
+        with target.open(encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+    from datasets import Dataset, load_from_disk
+
+    return (Dataset.from_parquet(str(target)) if to == "parquet" else load_from_disk(str(target))).to_list()
+
+
+def push_to_hub(repo: str, out: Path, to: str, card: str) -> None:
+    """Push the written dataset and its card to a Hub dataset repo; any failure is one UserError line."""
     try:
-        to_dataset(rows).push_to_hub(repo)
+        to_dataset(written_rows(out, to)).push_to_hub(repo)
         from huggingface_hub import HfApi
 
         HfApi().upload_file(path_or_fileobj=card.encode("utf-8"), path_in_repo="README.md", repo_id=repo,

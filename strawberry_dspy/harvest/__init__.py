@@ -1,7 +1,11 @@
-"""Harvest: many seeded traces per problem into a resumable SQLite store, and "barely solvable" selection."""
+"""Harvest: many seeded traces per problem into a resumable SQLite store, and "barely solvable" selection.
 
-from strawberry_dspy.harvest.harvester import HarvestSummary, harvest, sample_seed
-from strawberry_dspy.harvest.options import HarvestOptions
-from strawberry_dspy.harvest.selection import in_band, pass_rates
+The names load on first use: `strawberry stats` reads a store without importing dspy.
+"""
 
-__all__ = ["HarvestOptions", "HarvestSummary", "harvest", "in_band", "pass_rates", "sample_seed"]
+from strawberry_dspy.lazy import lazy_exports
+
+_EXPORTS = {"HarvestSummary": "harvester", "harvest": "harvester", "sample_seed": "harvester",
+            "HarvestOptions": "options", "in_band": "selection", "pass_rates": "selection"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

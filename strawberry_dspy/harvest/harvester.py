@@ -27,7 +27,7 @@ from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.stage_output import log_to
-from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore
+from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore, stated_rows
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
 
@@ -85,7 +85,8 @@ def sample_trace(worker: Worker, unit: tuple[Problem, int]) -> tuple[dict, list[
            "answer_status": trace.answer_status, "steps": trace.steps,
            "prompt_tokens": trace.total("prompt_tokens"), "completion_tokens": trace.total("completion_tokens"),
            "cached_tokens": trace.total("cached_tokens"), "latency_s": round(wall, 4), "model": worker.config.model,
-           "error": trace.error}
+           "error": trace.error,
+           "stated": stated_rows(trace.turns, problem.answer)}  # found here, on the worker, not on the one driver
     return row, trace.turns
 
 

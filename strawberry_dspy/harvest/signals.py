@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
-from strawberry_dspy.program.final_answer import parse_final_answer
-from strawberry_dspy.scoring import is_number, last_number, parse_number
+from strawberry_dspy.program.final_answer import stated_answer
+from strawberry_dspy.scoring import parse_number
 from strawberry_dspy.store import TraceStore
 
 VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"
@@ -58,16 +58,16 @@ def verifier_agreement(store: TraceStore) -> VerifierAgreement:
     return VerifierAgreement(len(ids), dict(verdicts), auroc(scores, [not correct_of[i] for i in ids]))
 
 
-def stated_answer(text: str, gold: str) -> str | None:
-    """The answer a turn states: its <final_answer>, or for a numeric problem the last number it writes."""
-    tagged = parse_final_answer(text)
-    if tagged.found:
-        return tagged.answer
-    return last_number(text) if is_number(gold) else None
+__all__ = ["NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated_answer", "verifier_agreement"]
+
+
+_number = lru_cache(maxsize=1 << 16)(parse_number)  # a store states the same few answers millions of times
 
 
 def _same(a: str, b: str) -> bool:
-    x, y = parse_number(a), parse_number(b)
+    if a == b:  # most turns restate the standing answer as written
+        return True
+    x, y = _number(a), _number(b)
     return x == y if x is not None and y is not None else " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
@@ -81,33 +81,34 @@ class NudgeEffect:
     regressions: int = 0  # ... from right to wrong
 
 
-def _prompt_label(turn_kind: str, content: str, meta: dict, after_critique: bool) -> str:
+def _prompt_label(turn_kind: str, content: str, forced: bool, after_critique: bool) -> str:
     if turn_kind == "check":
-        label = "(time is up: answer now)" if meta.get("forced") else "(confidence check)"
+        label = "(time is up: answer now)" if forced else "(confidence check)"
     else:
         label = content.rsplit("\n\n", 1)[-1].strip()  # a verifier critique is prepended as its own paragraph
     return f"{label} [after a critique]" if after_critique else label
 
 
 def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
-    """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer))."""
-    gold = {p.id: p.answer for p in store.problems()}
+    """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer)).
+
+    The answer each turn states was found when the harvest stored it (`TraceStore.answer_stream`): no regex per turn.
+    """
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
     trace_id = current = label = None
     critique = False
-    for tid, problem_id, role, kind, content, meta_json in store.turn_stream():
+    for tid, problem_id, role, kind, prompt, forced, answer in store.answer_stream():
         if tid != trace_id:
             trace_id, current, label, critique = tid, None, None, False
         if kind == "verify":
             critique = True
         elif role == "user" and kind in ("nudge", "check"):
-            label = _prompt_label(kind, content, json.loads(meta_json or "{}"), critique) if current else None
+            label = _prompt_label(kind, prompt, bool(forced), critique) if current else None
             critique = False
             if label:
                 effects[label].sent += 1
         elif role == "assistant" and kind in ("step", "check", "final"):
-            answer = stated_answer(content, gold.get(problem_id, ""))
-            if answer is None:
+            if not answer:
                 continue
             if current is not None and label and not _same(answer, current[0]):
                 was_right, now_right = current[1], is_correct(problem_id, answer)

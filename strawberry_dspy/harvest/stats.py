@@ -14,7 +14,7 @@ from strawberry_dspy.harvest.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, nudge_effects, verdict_names, verifier_agreement
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import SCORERS, is_number
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, is_number, parse_number
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -64,7 +64,11 @@ class HarvestStats:
 
 
 def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
-    """is_correct(problem_id, answer) by the harvest's own scorer (numeric/exact when its benchmark cannot load)."""
+    """is_correct(problem_id, answer) by the harvest's own scorer (numeric/exact when its benchmark cannot load).
+
+    Two plain numbers are compared as numbers without the scorer: every scorer agrees on them, and math_verify
+    would parse each of the many distinct answers a large store holds as LaTeX.
+    """
     meta = store.meta()
     problems = {p.id: Problem(p.id, p.question, p.answer, p.metadata) for p in store.problems()}
     try:
@@ -79,7 +83,11 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
 
     @lru_cache(maxsize=100_000)
     def is_correct(problem_id: str, answer: str) -> bool:
-        return bool(score(problems[problem_id], answer).correct)
+        problem = problems[problem_id]
+        gold, stated = parse_number(problem.answer), parse_number(answer)
+        if gold is not None and stated is not None:
+            return abs(gold - stated) <= NUMERIC_TOLERANCE
+        return bool(score(problem, answer).correct)
 
     return is_correct
 

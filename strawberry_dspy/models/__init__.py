@@ -1,8 +1,13 @@
-"""Model specs: one string chooses the model everywhere (`local`, `local:/x.gguf`, `provider/model`)."""
+"""Model specs: one string chooses the model everywhere (`local`, `local:/x.gguf`, `provider/model`).
+
+The names load on first use: importing the package (as `strawberry_dspy` does, for the offline defaults) must
+not import dspy.
+"""
 
 from strawberry_dspy.models import offline  # noqa: F401  (first: sets offline defaults before dspy loads)
-from strawberry_dspy.models.engine import LocalEngine, local_model_path
-from strawberry_dspy.models.lm import lm_for, prompt_lm_for
-from strawberry_dspy.models.resolve import resolve_lm
+from strawberry_dspy.lazy import lazy_exports
 
-__all__ = ["LocalEngine", "local_model_path", "lm_for", "prompt_lm_for", "resolve_lm"]
+_EXPORTS = {"LocalEngine": "engine", "local_model_path": "engine", "lm_for": "lm", "prompt_lm_for": "lm",
+            "resolve_lm": "resolve"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -1,12 +1,12 @@
-"""Reasoning programs: the strawberry turn loop and the baselines, built by name."""
+"""Reasoning programs: the strawberry turn loop and the baselines, built by name.
 
-from strawberry_dspy.program.baselines import ChainOfThought, ZeroShot
-from strawberry_dspy.program.final_answer import FinalAnswer, parse_final_answer
-from strawberry_dspy.program.knobs import StrawberryKnobs
-from strawberry_dspy.program.strawberry import StrawberryProgram
-from strawberry_dspy.program.trace import Trace, Turn
+The names load on first use: the store imports `program.trace` and must not import dspy with it.
+"""
 
-__all__ = [
-    "ChainOfThought", "FinalAnswer", "StrawberryKnobs", "StrawberryProgram", "Trace", "Turn", "ZeroShot",
-    "parse_final_answer",
-]
+from strawberry_dspy.lazy import lazy_exports
+
+_EXPORTS = {"ChainOfThought": "baselines", "ZeroShot": "baselines", "FinalAnswer": "final_answer",
+            "parse_final_answer": "final_answer", "StrawberryKnobs": "knobs", "StrawberryProgram": "strawberry",
+            "Trace": "trace", "Turn": "trace"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from strawberry_dspy.scoring import is_number, last_number
+
 _OPEN = re.compile(r"<\s*final[_ ]?answer\s*>", re.IGNORECASE)
 _CLOSE = re.compile(r"<\s*/\s*final[_ ]?answer\s*>", re.IGNORECASE)
 _PAIR = re.compile(r"<\s*final[_ ]?answer\s*>(.*?)<\s*/\s*final[_ ]?answer\s*>", re.IGNORECASE | re.DOTALL)
@@ -37,3 +39,11 @@ def parse_final_answer(text: str | None) -> FinalAnswer:
         rest = _CLOSE.sub("", text[opened[-1].end():]).strip()
         return FinalAnswer(rest or None, "unclosed" if rest else "empty")
     return FinalAnswer(None, "missing")
+
+
+def stated_answer(text: str, gold: str) -> str | None:
+    """The answer a turn states: its <final_answer>, or for a numeric problem the last number it writes."""
+    tagged = parse_final_answer(text)
+    if tagged.found:
+        return tagged.answer
+    return last_number(text) if is_number(gold) else None

@@ -51,6 +51,7 @@ class TurnLoop:
         self.stopping = threading.Event()
         self.prompt, self.kind, self.feedback = self.k.first_prompt.format(question=question), "problem", None
         self.pending_meta: dict = {}
+        self.seeded: bool | None = None  # whether the LM takes a seed: found at the first call (see config)
         # worked demos sit after the system prompt, a prefix shared by every call; they are not the model's turns
         demos = demo_chat(self.k, program.check.question)
         self.chat = [{"role": "system", "content": program.step.system_prompt}, *demos]
@@ -91,8 +92,10 @@ class TurnLoop:
             config["temperature"] = temperature
         if temperature != 0:  # a greedy call is the same for every sample; DSPy warns that a rollout id does nothing
             config["rollout_id"] = self.seed
-        lm = dspy.settings.lm
-        if lm is not None and "seed" in getattr(lm, "supported_params", ()):
+        if self.seeded is None:  # once per trace (at the first call, under the run's LM): DSPy recomputes
+            lm = dspy.settings.lm  # `supported_params`, the model's capabilities, on every read
+            self.seeded = lm is not None and "seed" in getattr(lm, "supported_params", ())
+        if self.seeded:
             config["seed"] = self.seed * 10_000 + self.calls
         return config
 

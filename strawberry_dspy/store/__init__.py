@@ -2,7 +2,7 @@
 
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
 from strawberry_dspy.store.schema import DEMO_LEAKS_META, SCHEMA, SCHEMA_VERSION, STORE_FILE
-from strawberry_dspy.store.store import TraceStore, store_path
+from strawberry_dspy.store.store import TraceStore, stated_rows, store_path
 
 __all__ = ["DEMO_LEAKS_META", "SCHEMA", "SCHEMA_VERSION", "STORE_FILE", "ProblemRow", "StoredTrace", "StoredTurn",
-           "TraceRow", "TraceStore", "store_path"]
+           "TraceRow", "TraceStore", "stated_rows", "store_path"]

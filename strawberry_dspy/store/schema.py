@@ -5,6 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 STORE_FILE = "traces.sqlite"
+# stated_answers (migration 3): the answer each assistant step / check / final turn states
+# (`final_answer.stated_answer`), found once when the trace is stored, so `stats` runs no regex per turn; '' when it
+# states none. A turn without a row was stored before version 3 or by another tool: readers compute it (the
+# `stated_answer` SQL function every connection has). Its own table, so that the turns table and positional inserts
+# into it stay as they were.
+STATED_KINDS = ("step", "check", "final")
 BASE_SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE problems (id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, split TEXT NOT NULL,
@@ -19,10 +25,12 @@ CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER
   latency_s REAL, meta_json TEXT, PRIMARY KEY (trace_id, idx));
 """
 # Append-only: MIGRATIONS[i] upgrades a store of version i + 1 to version i + 2 (a writer applies them in place when
-# it opens an older store; readers of an older store read what it has). Add a column by appending one statement here
-# and its name to TRACE_COLUMNS; never edit or reorder an entry.
+# it opens an older store; readers of an older store read what it has). Each entry is ONE SQL statement. Add a column
+# by appending one statement here and its name to TRACE_COLUMNS; never edit or reorder an entry.
 MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE traces ADD COLUMN rule TEXT;",  # 2: the scoring rule that decided a trace's label
+    "CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "  # 3
+    "answer TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;",
 )
 SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration

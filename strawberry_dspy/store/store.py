@@ -15,9 +15,10 @@ from loguru import logger
 from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
-                                         STORE_FILE, TABLES, TRACE_COLUMNS, now)
+                                          STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -34,6 +35,10 @@ class TraceStore(StoreViews):
         self.conn, self.path, self.readonly = conn, path, readonly
         self.lock = threading.Lock()
         self.trace_columns = TRACE_COLUMNS  # those this store has (an older store read as it is lacks the newer ones)
+        self.legacy = False  # no stated_answers table: a read-only store of a version before 3, read as it is
+        # readers compute a turn's stated answer where the store has none (NULL)
+        conn.create_function("stated_answer", 2, lambda text, gold: stated_answer(text or "", gold or ""),
+                             deterministic=True)
 
     # -- opening -----------------------------------------------------------------------------------------------
     @classmethod
@@ -56,6 +61,8 @@ class TraceStore(StoreViews):
                 store._migrate(version)
             present = {row[1] for row in conn.execute("PRAGMA table_info(traces)")}
             store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
+            store.legacy = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stated_answers'").fetchone() is None
         except BaseException:
             conn.close()
             raise
@@ -96,7 +103,7 @@ class TraceStore(StoreViews):
         if version == int(SCHEMA_VERSION):
             return
         with self.lock, self.conn:
-            for statement in MIGRATIONS[version - 1:]:
+            for statement in MIGRATIONS[version - 1:]:  # one statement each (sqlite3's execute runs one)
                 self.conn.execute(statement)
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         logger.info("upgraded {} from store schema version {} to {}", self.path, version, SCHEMA_VERSION)
@@ -146,6 +153,12 @@ class TraceStore(StoreViews):
         """Insert one finished trace and its turns in one transaction; None if (problem, sample) is already stored."""
         columns = [c for c in self.trace_columns if c != "id"]
         values = [row.get("created_at") or now() if c == "created_at" else row.get(c) for c in columns]
+        stated = row.get("stated")  # found on the harvest's worker (`stated_rows`); else here
+        if stated is None:
+            with self.lock:  # the connection is shared by the harvest's threads
+                gold = self.conn.execute("SELECT answer FROM problems WHERE id = ?",
+                                         (row.get("problem_id"),)).fetchone()
+            stated = [] if gold is None else stated_rows(turns, gold[0])
         with self.lock:
             try:
                 with self.conn:
@@ -157,6 +170,8 @@ class TraceStore(StoreViews):
                         [(trace_id, i, t.role, t.kind, t.content, t.prompt_tokens, t.completion_tokens, t.cached_tokens,
                           t.latency_s, json.dumps(_stored_meta(t), ensure_ascii=False, default=str))
                          for i, t in enumerate(turns)])
+                    self.conn.executemany("INSERT INTO stated_answers VALUES (?, ?, ?)",
+                                          [(trace_id, i, answer) for i, answer in stated])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
@@ -164,8 +179,15 @@ class TraceStore(StoreViews):
     def delete_failed(self) -> int:
         """Remove failed traces (and their turns) so they are sampled again; returns how many."""
         with self.lock, self.conn:
-            self.conn.execute(f"DELETE FROM turns WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
+            for table in ("turns", "stated_answers"):
+                self.conn.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
+
+
+def stated_rows(turns: list[Turn], gold: str) -> list[tuple[int, str]]:
+    """(turn index, stated answer or '') for the turns whose stated answer the store keeps (`stated_answers`)."""
+    return [(i, stated_answer(t.content, gold) or "") for i, t in enumerate(turns)
+            if t.role == "assistant" and t.kind in STATED_KINDS]
 
 
 def _stored_meta(turn: Turn) -> dict:

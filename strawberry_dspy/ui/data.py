@@ -6,6 +6,7 @@ this one file is what follows the store module when it changes.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate
 from strawberry_dspy.export.formats import dpo_rows, rendered_groups
-from strawberry_dspy.export.pipeline import select
+from strawberry_dspy.export.pipeline import META_KINDS, select
 from strawberry_dspy.harvest.stats import HarvestStats, harvest_stats
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import STORE_FILE, TraceRow, TraceStore, store_path
@@ -119,8 +120,8 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
-        selected, _ = select(store, kept, config.band)
-    try:
-        return dpo_rows(rendered_groups(selected, problems, config, {}), config, {})
-    except UserError:  # no problem with both a correct and an incorrect trace: no pairs
-        return []
+        selected = select(store.by_problem(META_KINDS), kept, config.band, [])  # read as the rows are made
+        try:
+            return [json.loads(row) for row in dpo_rows(rendered_groups(selected, config, {}), config, {})]
+        except UserError:  # no problem with both a correct and an incorrect trace: no pairs
+            return []

@@ -203,3 +203,17 @@ def test_the_harvest_lm_follows_the_configs_cache_setting(tmp_path, problems_fil
     harvest(config, tmp_path / "h", samples=1, progress=False)
     assert [kwargs["cache"] for kwargs in asked] == [cached]
     assert [kwargs["slots"] for kwargs in asked] == [5]  # the recipe's slots: count, not only --concurrency
+
+
+def test_the_harvest_stores_each_answering_turns_stated_answer(tmp_path, problems_file):
+    config = harvest_config(problems_file, limit=4, concurrency=2)
+    run(config, tmp_path / "h", samples=2)
+    with TraceStore.open(tmp_path / "h") as store:
+        stored = dict(((t, i), a) for t, i, a in store.conn.execute("SELECT trace_id, idx, answer FROM stated_answers"))
+        answering = {(r.id, i) for r in store.traces() for i, t in enumerate(store.turns(r.id))
+                     if t.role == "assistant" and t.kind in ("step", "check", "final")}
+        assert set(stored) == answering and answering
+        # a correct trace stated the gold answer in some answering turn (its check, for the scripted model)
+        gold = {p.id: p.answer for p in store.problems()}
+        correct = [r for r in store.traces() if r.correct]
+        assert correct and all(gold[r.problem_id] in {a for (t, _), a in stored.items() if t == r.id} for r in correct)

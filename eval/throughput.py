@@ -1,0 +1,324 @@
+"""Throughput at scale, side by side in one run: harvest vs plain httpx, export and stats on large stores, cold start.
+
+    python eval/throughput.py --out eval/results/throughput.md [--sizes 10000 30000 100000] [--in-flight 1 8 32 64]
+        [--latencies 0 0.1] [--baseline-tree /work/main]
+
+1. Harvest: `strawberry_full` (27 LM calls a trace) through `harvest()` against a loopback OpenAI-compatible server
+   in a child process (`tests/loopback_openai.py`, DELAY_S of latency per request), C traces in flight; then the
+   same chat bodies (each call's chat so far, rebuilt from the store) replayed by C plain `httpx` threads, one trace
+   per thread at a time. Framework CPU per turn = harvest CPU per LM call - httpx CPU per call (this process's).
+2. The executor's bookkeeping: DSPy's ParallelExecutor vs the harvest's `ThreadExecutor` (executors/) on 6,400
+   sleeping tasks, 64 threads.
+3. Export (sft and dpo, jsonl) and stats on synthetic stores (`eval/synthetic_store.py`, written through the store's
+   write API) of each size, each command a child process: wall time and peak RSS (wait4). With --baseline-tree,
+   the tree's own code runs on a schema-2 copy (no stated_answers) of the smallest store, beside it.
+4. Cold start: `strawberry run programs/strawberry.yaml --limit 1` until its first request reaches a zero-latency
+   server (= its first token there), median of --cold-runs, this tree (and the baseline tree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.loopback_openai and eval.synthetic_store, from the checkout
+
+import httpx  # noqa: E402
+
+from eval.synthetic_store import grow  # noqa: E402
+from strawberry_dspy.config import load_config  # noqa: E402
+from strawberry_dspy.harvest import harvest  # noqa: E402
+from strawberry_dspy.report import format_grid  # noqa: E402
+from strawberry_dspy.store import TraceStore  # noqa: E402
+from tests.loopback_openai import LoopbackOpenAI  # noqa: E402
+
+REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
+PYTHON = sys.executable
+
+
+class Server:
+    """The loopback server in a child process, so its CPU is not this process's."""
+
+    def __init__(self, delay: float):
+        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_openai", REPLY, str(delay)], cwd=ROOT,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.url = self.process.stdout.readline().strip()
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
+def problems_file(folder: Path, count: int) -> str:
+    path = folder / "problems.jsonl"
+    path.write_text("".join(json.dumps({"question": f"What is {i} + {i % 7}?", "answer": str(i + i % 7)}) + "\n"
+                            for i in range(count)))
+    return f"jsonl:{path}"
+
+
+def run_harvest(url: str, benchmark: str, traces: int, in_flight: int, out: Path) -> dict:
+    config = load_config(ROOT / "programs/strawberry_full.yaml", {
+        "model": "openai/stub-model", "api_base": url, "cache": False, "concurrency": in_flight,
+        "benchmark": benchmark, "split": "train", "limit": traces, "scorer": "numeric"})
+    cpu, wall = time.process_time(), time.perf_counter()
+    summary = harvest(config, out, samples=1, progress=False, fresh=True)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    with TraceStore.open(out) as store:
+        calls = store.conn.execute("SELECT COUNT(*) FROM turns WHERE role IN ('assistant', 'verifier')").fetchone()[0]
+    assert summary.new_failed == 0, "a benchmark trace failed"
+    return {"calls": calls, "cpu": cpu, "wall": wall, "traces": summary.new}
+
+
+def replay_bodies(out: Path) -> list[list[dict]]:
+    """Per trace, one chat-completions body per LM call: the main chat up to that call."""
+    plans = []
+    with TraceStore.open(out) as store:
+        for row in store.traces(include_failed=False):
+            chat, bodies = [], []
+            for turn in store.turns(row.id):
+                if turn.role in ("assistant", "verifier"):
+                    bodies.append({"model": "stub-model", "max_tokens": 64, "temperature": 0.7,
+                                   "messages": list(chat)})
+                if turn.role in ("system", "user") or (turn.role == "assistant" and turn.kind != "title"):
+                    chat.append({"role": turn.role, "content": turn.content})
+            plans.append(bodies)
+    return plans
+
+
+def run_httpx(url: str, plans: list[list[dict]], in_flight: int) -> dict:
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    with httpx.Client(base_url=url, headers={"Authorization": "Bearer local"}, limits=limits) as client:
+        client.post("/chat/completions", json=plans[0][0]).raise_for_status()  # connection set-up outside the timing
+        queue, lock = list(plans), threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    bodies = queue.pop()
+                for body in bodies:
+                    client.post("/chat/completions", json=body).json()
+
+        threads = [threading.Thread(target=worker) for _ in range(in_flight)]
+        cpu, wall = time.process_time(), time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return {"calls": sum(map(len, plans)), "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+
+
+def harvest_section(args, tmp: Path) -> tuple[list, list]:
+    benchmark = problems_file(tmp, 4 * max(args.traces_per_thread * max(args.in_flight), 8))
+    rows, notes = [], []
+    for delay in args.latencies:
+        server = Server(delay)
+        try:
+            run_harvest(server.url, benchmark, 2, 2, tmp / "warm")  # imports, client set-up, the metadata memo
+            for in_flight in args.in_flight:
+                traces = max(args.traces_per_thread * in_flight, 4)
+                h = run_harvest(server.url, benchmark, traces, in_flight, tmp / f"h{delay}-{in_flight}")
+                x = run_httpx(server.url, replay_bodies(tmp / f"h{delay}-{in_flight}"), in_flight)
+                ideal = in_flight / delay if delay else None
+                row = [f"{delay * 1000:.0f}", str(in_flight), str(h["traces"]), str(h["calls"]),
+                       f"{h['calls'] / h['wall']:.0f}", f"{x['calls'] / x['wall']:.0f}",
+                       f"{ideal:.0f}" if ideal else "-",
+                       f"{h['calls'] / h['wall'] / ideal:.2f}" if ideal else "-",
+                       f"{h['cpu'] / h['calls'] * 1000:.2f}", f"{x['cpu'] / x['calls'] * 1000:.2f}",
+                       f"{(h['cpu'] / h['calls'] - x['cpu'] / x['calls']) * 1000:.2f}"]
+                rows.append(row)
+                print(row, file=sys.stderr)
+        finally:
+            server.close()
+    return rows, notes
+
+
+def executor_section() -> list:
+    code = ("import sys, time; from dspy.utils.parallelizer import ParallelExecutor as P;"
+            "from strawberry_dspy.config import RunConfig; from strawberry_dspy.executors import ThreadExecutor, Workload;"
+            "c, t = time.process_time(), time.perf_counter(); f = lambda *a: time.sleep(0.05);"
+            "P(num_threads=64, max_errors=10**6, disable_progress_bar=True, timeout=0).execute(f, list(range(6400))) "
+            "if sys.argv[1] == 'P' else ThreadExecutor().run(Workload(RunConfig(), None, program=object(), lm=object()),"
+            " f, range(6400), lambda *a: None, 64);"
+            "print(time.perf_counter() - t, time.process_time() - c)")
+    rows = []
+    for name, flag in (("dspy ParallelExecutor", "P"), ("strawberry ThreadExecutor (executors/)", "T")):
+        out = subprocess.run([PYTHON, "-c", code, flag], cwd=ROOT, capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+        wall, cpu = map(float, out.stdout.split())
+        rows.append([name, f"{wall:.2f}", f"{cpu:.2f}", f"{cpu / 6400 * 1000:.3f}"])
+    return rows
+
+
+# Runs a command and prints its wall time and peak RSS. A small process of its own: a child's ru_maxrss also counts
+# the memory of the process it was forked from, which would hide anything below this benchmark's own size.
+MEASURE = ("import json, os, subprocess, sys, time; t = time.perf_counter(); "
+           "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE); "
+           "err = p.stderr.read(); _, status, usage = os.wait4(p.pid, 0); "
+           "print(json.dumps([time.perf_counter() - t, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, "
+           "status, err.decode()[-2000:]]))")
+
+
+def measured(command: list[str], tree: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak RSS MB) of a child process running `command` with `tree` first on the path.
+
+    CPU time is the figure to compare on a shared machine: wall time stretches with everyone else's load.
+    """
+    out = subprocess.run([PYTHON, "-c", MEASURE, *command], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(tree)})
+    wall, cpu, peak, status, err = json.loads(out.stdout)
+    if status:
+        raise SystemExit(f"{' '.join(command)} failed: {err}")
+    return wall, cpu, peak
+
+
+def as_schema_2(store: Path, copy: Path) -> Path:
+    """A copy of a store as schema version 2 wrote it, before stated_answers (what a baseline main tree reads)."""
+    copy.mkdir(parents=True, exist_ok=True)
+    shutil.copy(store / "traces.sqlite", copy / "traces.sqlite")
+    shutil.copy(store / "problems.jsonl", copy / "problems.jsonl")
+    conn = sqlite3.connect(copy / "traces.sqlite")
+    with conn:
+        conn.execute("DROP TABLE stated_answers")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    conn.close()
+    return copy
+
+
+def storage_section(args, tmp: Path) -> list:
+    rows, store = [], tmp / "store"
+    for size in sorted(args.sizes):
+        start = time.perf_counter()
+        grow(store, size)
+        print(f"store of {size} traces grown in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+        trees = [("this tree", ROOT, store)]
+        if args.baseline_tree and size == min(args.sizes):
+            trees.append(("baseline", Path(args.baseline_tree), as_schema_2(store, tmp / "baseline")))
+        for label, tree, directory in trees:
+            row = [f"{size}", label]
+            for fmt in ("sft", "dpo"):
+                out = tmp / f"export-{fmt}"
+                shutil.rmtree(out, ignore_errors=True)
+                row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "export", str(directory), "--format", fmt,
+                                          "--out", str(out)], tree))
+            row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "stats", str(directory), "--plot",
+                                      str(tmp / "p.png")], tree))
+            rows.append(row)
+            print(row, file=sys.stderr)
+        if args.baseline_tree and size == min(args.sizes):
+            shutil.rmtree(tmp / "baseline")
+    return rows
+
+
+def _figures(measure: tuple[float, float, float]) -> list[str]:
+    wall, cpu, peak = measure
+    return [f"{wall:.1f}", f"{cpu:.1f}", f"{peak:.0f}"]
+
+
+def first_request_s(tree: Path, server: LoopbackOpenAI, out: Path) -> float:
+    """Seconds from starting `strawberry run` to its first chat request reaching the server."""
+    before = len(server.completions())
+    start = time.perf_counter()
+    child = subprocess.Popen([PYTHON, "-m", "strawberry_dspy.cli", "run", "programs/strawberry.yaml", "--model",
+                              "openai/stub-model", "--api-base", server.url, "--limit", "1", "--concurrency", "1",
+                              "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "PYTHONPATH": str(tree)})
+    while len(server.completions()) == before and child.poll() is None:
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - start
+    child.wait()
+    shutil.rmtree(out, ignore_errors=True)
+    return elapsed
+
+
+def cold_start_section(args, tmp: Path) -> list:
+    trees = [("this tree", ROOT)] + ([("baseline", Path(args.baseline_tree))] if args.baseline_tree else [])
+    times: dict[str, list[float]] = {label: [] for label, _ in trees}
+    with LoopbackOpenAI(REPLY) as server:
+        for attempt in range(args.cold_runs):
+            for label, tree in (trees if attempt % 2 == 0 else trees[::-1]):
+                times[label].append(first_request_s(tree, server, tmp / f"cold-{attempt}"))
+    return [[label, f"{statistics.median(values):.2f}", " ".join(f"{v:.2f}" for v in values)]
+            for label, values in times.items()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="eval/results/throughput.md")
+    parser.add_argument("--in-flight", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--latencies", type=float, nargs="+", default=[0.0, 0.1], help="server latency, seconds")
+    parser.add_argument("--traces-per-thread", type=int, default=2)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    parser.add_argument("--baseline-tree", help="another checkout (e.g. /work/main) measured beside this one")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per tree (median reported)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["harvest", "executor", "storage", "cold"])
+    args = parser.parse_args()
+    logging.getLogger("dspy").setLevel(logging.ERROR)
+    load = [os.getloadavg()[0]]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        harvest_rows, _ = harvest_section(args, tmp) if "harvest" not in args.skip else ([], [])
+        load.append(os.getloadavg()[0])
+        executor_rows = executor_section() if "executor" not in args.skip else []
+        storage_rows = storage_section(args, tmp) if "storage" not in args.skip else []
+        load.append(os.getloadavg()[0])
+        cold_rows = cold_start_section(args, tmp) if "cold" not in args.skip else []
+        load.append(os.getloadavg()[0])
+    write(args, harvest_rows, executor_rows, storage_rows, cold_rows, load, time.perf_counter() - started)
+
+
+def write(args, harvest_rows, executor_rows, storage_rows, cold_rows, load, total_s) -> None:
+    from strawberry_dspy.provenance import package_versions
+
+    versions = package_versions()
+    sections = [f"""# Throughput at scale (issue 15)
+
+Command: `python {' '.join(sys.argv)}` ({total_s / 60:.1f} min)
+
+Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores shared with other work, load average
+{' / '.join(f'{x:.1f}' for x in load)} (start / after harvest / after export+stats / end); dspy {versions.get('dspy')},
+httpx {httpx.__version__}. Absolute figures move with the load of the shared machine: compare within a table.
+"""]
+    if harvest_rows:
+        sections.append("## Harvest vs plain httpx\n\n`strawberry_full` traces against the loopback server (child "
+                        "process); httpx replays the same chats with as many threads. CPU is this process's.\n\n```\n"
+                        + format_grid(["latency ms", "in flight", "traces", "LM calls", "harvest turns/s",
+                                       "httpx calls/s", "ideal turns/s", "harvest / ideal", "harvest CPU ms/turn",
+                                       "httpx CPU ms/call", "framework CPU ms/turn"], harvest_rows) + "\n```\n")
+    if executor_rows:
+        sections.append("## The harvest's executor\n\n6,400 tasks of 50 ms on 64 threads (ideal wall 5.0 s); CPU is "
+                        "the bookkeeping.\n\n```\n" + format_grid(["executor", "wall s", "CPU s", "CPU ms/task"],
+                                                                  executor_rows) + "\n```\n")
+    if storage_rows:
+        sections.append("## Export and stats on large stores\n\nSynthetic `strawberry_full`-shaped stores (27 turns "
+                        "a trace, 8 samples a problem); each command a child process (`strawberry export DIR "
+                        "--format F`, default band, jsonl; `strawberry stats DIR`).\n\n```\n"
+                        + format_grid(["traces", "code", "sft wall s", "sft CPU s", "sft peak MB", "dpo wall s",
+                                       "dpo CPU s", "dpo peak MB", "stats wall s", "stats CPU s", "stats peak MB"],
+                                      storage_rows) + "\n```\n")
+    if cold_rows:
+        sections.append("## Cold start\n\n`strawberry run programs/strawberry.yaml --limit 1` (its reasoning_gym "
+                        "benchmark) until the first request reaches a zero-latency server.\n\n```\n"
+                        + format_grid(["code", "median s", "runs s"], cold_rows) + "\n```\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(sections))
+    print("\n".join(sections))
+
+
+if __name__ == "__main__":
+    main()
