@@ -65,7 +65,8 @@ def summary_table(summary: dict, title: str) -> str:
         ("stop reasons", reasons),
         ("prompt tokens", f"{s['prompt_tokens']}{cached_share}"),
         ("completion tokens", f"{s['completion_tokens']}  ({s['completion_tokens_per_s']} tok/s)"),
-        ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]))),
+        ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]),
+                          s.get("model", ""))),
         ("time", f"{s['wall_s']:.1f} s"),
         *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
@@ -119,7 +120,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
                                   config=config)
             summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
-                       "left_out": admission.counts()}
+                       "model": config.model, "left_out": admission.counts()}
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     failed = [r for r in results if r.stop_reason == "error"]

@@ -46,7 +46,7 @@ def summary_table(s: HarvestSummary) -> str:
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
-        ("cost", describe(s.cost)),
+        ("cost", describe(s.cost, s.model)),
         ("time", f"{s.wall_s:.1f} s"),
         *_node_rows(s),
         *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]

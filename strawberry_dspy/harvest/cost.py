@@ -106,9 +106,13 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int, cached_toke
     return None if cost is None else cost.usd
 
 
-def describe(cost: Cost | None) -> str:
+def describe(cost: Cost | None, model: str = "") -> str:
     """A summary's cost cell: the cost and what it would have been without the cache, or why it is unknown."""
-    return cost.describe() if cost else "unknown (no known price for this model: set prices: in the recipe)"
+    if cost:
+        return cost.describe()
+    if model.startswith(LOCAL_PREFIXES):
+        return "none (served on this machine; set prices: in the recipe to count it)"
+    return "unknown (no known price for this model: set prices: in the recipe)"
 
 
 def store_cost(store) -> Cost | None:

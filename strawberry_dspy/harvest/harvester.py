@@ -51,6 +51,7 @@ class HarvestSummary:
     wall_s: float
     interrupted: bool = False
     cost: Cost | None = None  # of every stored trace, all runs (None: no known price)
+    model: str = ""  # the model spec the traces came from
     per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
     rerun: int = 0  # units sampled again because their worker died (never stored twice)
     left_out: dict = field(default_factory=dict)  # problems not harvested, per reason (admission.Admission.counts)
@@ -208,7 +209,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         rates = refresh_selection(store, band)
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
-        summary.rerun, summary.left_out = stats.lost, left_out
+        summary.rerun, summary.left_out, summary.model = stats.lost, left_out, config.model
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"

@@ -133,7 +133,7 @@ def format_stats(s: HarvestStats) -> str:
     if s.cache_write_tokens:
         rows.append(("cache writes", f"{s.cache_write_tokens}  ({_share(s.cache_write_tokens, s.prompt_tokens)} "
                                      "of prompt tokens written to the prompt cache)"))
-    rows += [("completion tokens", f"{s.completion_tokens}{per_trace}"), ("cost", describe(s.cost))]
+    rows += [("completion tokens", f"{s.completion_tokens}{per_trace}"), ("cost", describe(s.cost, s.meta.get("model", "")))]
     if s.cost and s.traces:
         rows.append(("cost per trace", f"${s.cost.usd / s.traces:.5f}"))
         rows.append(("saved by cache", f"${s.cost.saved_usd:.4f}"))

@@ -84,7 +84,7 @@ def test_stats_report_sections(store):
     assert stats.rates == {"p1": 0.5, "p2": 0.0}
     assert stats.in_band == ["p1"] and (stats.traces, stats.failed, stats.correct) == (4, 1, 1)
     for expected in ("pass rate       33.3% of non-failed traces", "in band         1 problems", "final_answer  3",
-                     "error         1", "80.0% served from cache", "cost               unknown",
+                     "error         1", "80.0% served from cache", "cost               none (served on this machine",
                      "AUROC of 'incorrect' verdicts for an incorrect trace: 0.250", "Any mistakes so far?"):
         assert expected in text
 
