@@ -10,7 +10,7 @@ DEV=${2:-30}
 BUDGET=${3:-6}
 PROBLEMS=${4:-30}
 SAMPLES=${5:-4}
-WORK=${6:-/tmp/loop}
+WORK=${6:-runs/loop}  # runs/ is git-ignored
 RESULTS=eval/results
 mkdir -p "$WORK"
 # 1. the three recipes on the same test problems, in one process (the strawberry recipe as it was before this study)
