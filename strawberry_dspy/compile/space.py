@@ -163,7 +163,7 @@ def build_space(config: RunConfig) -> SearchSpace:
         params.append(param)
         base[name] = base_value
     if not params:
-        raise UserError(f"the search space is empty: every knob in 'search:' is null; give at least one a range")
+        raise UserError("the search space is empty: every knob in 'search:' is null; give at least one a range")
     return SearchSpace(section, params, base)
 
 

@@ -13,7 +13,7 @@ from typing import Iterator
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
-from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS, TRACE_COLUMNS
+from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
