@@ -13,7 +13,8 @@
    write API) of each size, each command a child process: wall time and peak RSS (wait4). With --baseline-tree,
    the tree's own code runs on a schema-2 copy (no stated_answers) of the smallest store, beside it.
 4. Cold start: `strawberry run programs/strawberry.yaml --limit 1` until its first request reaches a zero-latency
-   server (= its first token there), median of --cold-runs, this tree (and the baseline tree).
+   server (= its first token there): wall and CPU (the child's, from /proc), median of --cold-runs; this tree with an
+   empty problem cache and with a filled one (benchmarks/problem_cache.py), and the baseline tree.
 """
 
 from __future__ import annotations
@@ -229,31 +230,51 @@ def _figures(measure: tuple[float, float, float]) -> list[str]:
     return [f"{wall:.1f}", f"{cpu:.1f}", f"{peak:.0f}"]
 
 
-def first_request_s(tree: Path, server: LoopbackOpenAI, out: Path) -> float:
-    """Seconds from starting `strawberry run` to its first chat request reaching the server."""
+def first_request_s(tree: Path, server: LoopbackOpenAI, out: Path, cache: Path) -> tuple[float, float]:
+    """(wall s, CPU s) from starting `strawberry run` to its first chat request reaching the server.
+
+    CPU is the child's user + system time read from /proc at that moment: the figure to compare on a busy machine.
+    `cache` is its problem cache (STRAWBERRY_CACHE_DIR): empty for a first run, filled by an earlier one.
+    """
     before = len(server.completions())
     start = time.perf_counter()
     child = subprocess.Popen([PYTHON, "-m", "strawberry_dspy.cli", "run", "programs/strawberry.yaml", "--model",
                               "openai/stub-model", "--api-base", server.url, "--limit", "1", "--concurrency", "1",
                               "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             env={**os.environ, "PYTHONPATH": str(tree)})
+                             env={**os.environ, "PYTHONPATH": str(tree), "STRAWBERRY_CACHE_DIR": str(cache)})
+    cpu = 0.0
     while len(server.completions()) == before and child.poll() is None:
-        time.sleep(0.005)
+        cpu = _cpu_s(child.pid) or cpu
+        time.sleep(0.002)
     elapsed = time.perf_counter() - start
+    cpu = _cpu_s(child.pid) or cpu
     child.wait()
     shutil.rmtree(out, ignore_errors=True)
-    return elapsed
+    return elapsed, cpu
+
+
+def _cpu_s(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def cold_start_section(args, tmp: Path) -> list:
-    trees = [("this tree", ROOT)] + ([("baseline", Path(args.baseline_tree))] if args.baseline_tree else [])
-    times: dict[str, list[float]] = {label: [] for label, _ in trees}
+    """Each tree's cold starts; this tree twice: with an empty problem cache and with the one its first run left."""
+    trees = [("this tree, problem cache empty", ROOT, None), ("this tree, problem cache filled", ROOT, "kept")]
+    trees += [("baseline", Path(args.baseline_tree), None)] if args.baseline_tree else []
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label, _, _ in trees}
     with LoopbackOpenAI(REPLY) as server:
+        first_request_s(ROOT, server, tmp / "cold-fill", tmp / "cache-kept")  # fills the kept cache
         for attempt in range(args.cold_runs):
-            for label, tree in (trees if attempt % 2 == 0 else trees[::-1]):
-                times[label].append(first_request_s(tree, server, tmp / f"cold-{attempt}"))
-    return [[label, f"{statistics.median(values):.2f}", " ".join(f"{v:.2f}" for v in values)]
-            for label, values in times.items()]
+            for label, tree, cache in (trees if attempt % 2 == 0 else trees[::-1]):
+                folder = tmp / ("cache-kept" if cache else f"cache-{attempt}-{len(runs[label])}-{tree.name}")
+                runs[label].append(first_request_s(tree, server, tmp / f"cold-{attempt}", folder))
+    return [[label, f"{statistics.median(c for _, c in values):.2f}", f"{statistics.median(w for w, _ in values):.2f}",
+             " ".join(f"{c:.2f}" for _, c in values), " ".join(f"{w:.2f}" for w, _ in values)]
+            for label, values in runs.items()]
 
 
 def main() -> None:
@@ -314,7 +335,8 @@ httpx {httpx.__version__}. Absolute figures move with the load of the shared mac
     if cold_rows:
         sections.append("## Cold start\n\n`strawberry run programs/strawberry.yaml --limit 1` (its reasoning_gym "
                         "benchmark) until the first request reaches a zero-latency server.\n\n```\n"
-                        + format_grid(["code", "median s", "runs s"], cold_rows) + "\n```\n")
+                        + format_grid(["code", "median CPU s", "median wall s", "runs CPU s", "runs wall s"],
+                                      cold_rows) + "\n```\n")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(sections))
     print("\n".join(sections))
