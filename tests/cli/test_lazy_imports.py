@@ -12,7 +12,7 @@ import contextlib, io, json, sys
 from strawberry_dspy.cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     try:
-        main(sys.argv[1:])
+        main()  # as the console script calls it: the command comes from sys.argv
     except SystemExit:
         pass
 import strawberry_dspy.export.pipeline, strawberry_dspy.harvest.stats, strawberry_dspy.store  # what they run
