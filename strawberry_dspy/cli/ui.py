@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.store import TraceStore
 
 INSTALL = "pip install 'strawberry-dspy[ui]'"
 # offline: no usage statistics, no browser opened, no file watcher; the fonts and scripts ship inside streamlit
@@ -52,6 +53,8 @@ def main(args: argparse.Namespace) -> int:
     from strawberry_dspy.ui.dirs import ENV, find
 
     found = find(args.dirs, strict=True)
+    for harvest in found.harvests:  # a corrupt or foreign store is refused now, not shown as an error page later
+        TraceStore.open(harvest).close()
     check_port(args.host, args.port)
     env = {**os.environ, ENV: os.pathsep.join(str(Path(d).resolve()) for d in args.dirs),
            "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}

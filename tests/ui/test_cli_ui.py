@@ -23,6 +23,16 @@ def test_a_missing_or_empty_directory_is_one_line(tmp_path, capsys):
     assert "holds no harvest (traces.sqlite) or run (results.jsonl)" in one_line_error(capsys)
 
 
+def test_a_corrupt_store_is_refused_before_streamlit_starts(tmp_path, capsys):
+    out = make_harvest(tmp_path, problems=2, samples=1)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "traces.sqlite").write_bytes(b"not a database, " * 64)
+    assert main(["ui", str(out), str(bad), "--port", "0"]) == 2
+    assert "is corrupt or not a harvest store" in one_line_error(capsys)
+    assert (bad / "traces.sqlite").read_bytes() == b"not a database, " * 64  # looked at, never touched
+
+
 def test_a_taken_port_is_one_line(tmp_path, capsys):
     out = make_harvest(tmp_path, problems=2, samples=1)
     with socket.socket() as taken:
