@@ -27,6 +27,12 @@ from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, Trac
 META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and step labels read
 
 
+def meta_kinds(config: ExportConfig) -> tuple[str, ...]:
+    """The turn kinds whose meta this export reads: a check reply's answer status (flat style), and the steps'
+    numbers and verdicts (stepwise labels); the turns style reads none."""
+    return (("check",) if config.style == "flat" else ()) + (("step", "verify") if config.format == "stepwise" else ())
+
+
 @dataclass
 class ExportReport:
     """Where the export went and what it holds or left out."""
@@ -89,16 +95,19 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         "decontaminated": clean.counts(), "problems_in_band": 0,
     }
     stats: dict = {}
-    rates: list[float] = []
-    groups = tqdm(store.by_problem(META_KINDS), desc="export", unit="problem", disable=None, leave=False,
-                  total=len(problems))
+    # the band from the pass rates alone (no turn read), so that only the chosen problems' turns are read
+    rates = {pid: pass_rate(correct, total) for pid, (correct, total) in store.tallies().items()
+             if total and pid in clean.kept}
+    chosen = [pid for pid, rate in rates.items() if config.band.contains(rate)]
+    groups = tqdm(store.by_problem(meta_kinds(config), chosen), desc="export", unit="problem", disable=None,
+                  leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in select(groups, clean.kept, config.band, rates):
+        for group in select(groups, clean.kept, config.band, []):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
+            seen = (f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}" if rates
                     else "no problems left after decontamination")
             raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
 

@@ -7,8 +7,9 @@ turn into memory.
 from __future__ import annotations
 
 import json
-from itertools import chain, groupby
-from typing import Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Iterable, Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
@@ -17,11 +18,6 @@ from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
-
-
-def _turn(row: tuple) -> StoredTurn:
-    role, kind, content, meta_json = row[-4:]
-    return StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {})
 
 
 def _problem(row: tuple) -> ProblemRow:
@@ -94,29 +90,43 @@ class StoreViews:
         return Trace(self.turns(trace_id), final_answer=row[0], answer_status=row[1] or "missing", stop_reason=row[2],
                      error=row[3])
 
-    def by_problem(self, meta_kinds: tuple[str, ...] | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    def by_problem(self, meta_kinds: tuple[str, ...] | None = None,
+                   problem_ids: Iterable[str] | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         """Each problem with finished traces (by id), with those traces and their turns, one problem at a time.
 
         meta_kinds: the turn kinds whose meta is read (the others get {}); None reads every turn's. Parsing the
-        meta of every turn was a third of an export's time, and export reads that of three kinds.
+        meta of every turn was a third of an export's time, and export reads that of one to three kinds.
+        problem_ids: read only these problems (None: all), so that an export never reads the turns of a problem
+        it leaves out.
         """
-        problems = {row[0]: _problem(row) for row in self.conn.execute(
-            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED})")}
-        meta = "u.meta_json" if meta_kinds is None else (
+        only, args = ("", ()) if problem_ids is None else (
+            " AND t.problem_id IN (SELECT value FROM json_each(?))", (json.dumps(list(problem_ids)),))
+        meta = "u.meta_json" if meta_kinds is None else "NULL" if not meta_kinds else (
             f"CASE WHEN u.kind IN ({', '.join('?' * len(meta_kinds))}) THEN u.meta_json END")
-        # One pass in the order of the (problem_id, sample) index: SQLite streams it without sorting the store.
-        rows = self.conn.execute(
-            f"SELECT {STORED_TRACE_COLUMNS}, u.role, u.kind, u.content, {meta} FROM traces t "
-            f"LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx",
-            tuple(meta_kinds or ()))
-        for problem_id, problem_rows in groupby(rows, key=lambda row: row[1]):
-            traces = []
-            for _, trace_rows in groupby(problem_rows, key=lambda row: row[0]):
-                first = next(trace_rows)
-                turns = [_turn(row) for row in chain([first], trace_rows) if row[8] is not None]
-                i, p, s, c, steps, tokens, stop, final = first[:8]
-                traces.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns))
-            yield problems[problem_id], traces
+        # Two cursors in the same order, that of the (problem_id, sample) index, so SQLite streams both without
+        # sorting the store: the traces, and their turns. A joined row per turn would repeat the trace's columns
+        # on each of its turns (twice the values to build).
+        order = f"WHERE NOT t.{FAILED}{only} ORDER BY t.problem_id, t.sample"
+        traces = self.conn.execute(f"SELECT {STORED_TRACE_COLUMNS} FROM traces t {order}", args)
+        turns = groupby(self.conn.execute(f"SELECT u.trace_id, u.role, u.kind, u.content, {meta} FROM traces t "
+                                          f"JOIN turns u ON u.trace_id = t.id {order}, u.idx",
+                                          tuple(meta_kinds or ()) + args), key=itemgetter(0))
+        # read while both cursors are open: one snapshot, even of a store a harvest is writing
+        problems = {row[0]: _problem(row) for row in self.conn.execute(
+            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN "
+            f"(SELECT problem_id FROM traces t WHERE NOT {FAILED}{only})", args)}
+        pending = next(turns, None)
+        loads = json.loads
+        for problem_id, rows in groupby(traces, key=itemgetter(1)):
+            group = []
+            for i, p, s, c, steps, tokens, stop, final in rows:
+                read: list[StoredTurn] = []
+                if pending is not None and pending[0] == i:  # a trace may have no turns
+                    read = [StoredTurn(role, kind, content, loads(meta_json) if meta_json else {})
+                            for _, role, kind, content, meta_json in pending[1]]
+                    pending = next(turns, None)
+                group.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, read))
+            yield problems[problem_id], group
 
     def finished(self) -> set[tuple[str, int]]:
         """The (problem_id, sample) pairs already stored."""
