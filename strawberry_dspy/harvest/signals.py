@@ -10,6 +10,7 @@ from typing import Callable
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.scoring import parse_number
 from strawberry_dspy.store import TraceStore
+from strawberry_dspy.store.views import ANSWER, NUDGE, VERDICT
 
 VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"
 
@@ -89,37 +90,41 @@ def _prompt_label(turn_kind: str, content: str, forced: bool, after_critique: bo
     return f"{label} [after a critique]" if after_critique else label
 
 
+@lru_cache(maxsize=1 << 16)  # a harvest sends the same few prompts millions of times
+def _event_label(event: int, value: str | int | None, after_critique: bool) -> str:
+    if event == NUDGE:
+        return _prompt_label("nudge", value, False, after_critique)
+    return _prompt_label("check", "", bool(value), after_critique)
+
+
 def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
     """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer)).
 
-    The answer each turn states was found when the harvest stored it (`TraceStore.answer_stream`): no regex per turn.
+    The answer each turn states was found when the harvest stored it (`TraceStore.nudge_events`): no regex per turn.
     """
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
-    trace_id = current = label = None
-    critique = False
-    for tid, problem_id, role, kind, prompt, forced, answer in store.answer_stream():
-        if tid != trace_id:
-            trace_id, current, label, critique = tid, None, None, False
-        if kind == "verify":
-            critique = True
-        elif role == "user" and kind in ("nudge", "check"):
-            label = _prompt_label(kind, prompt, bool(forced), critique) if current else None
-            critique = False
-            if label:
-                effects[label].sent += 1
-        elif role == "assistant" and kind in ("step", "check", "final"):
-            if not answer:
-                continue
-            if current is not None and label and not _same(answer, current[0]):
-                was_right, now_right = current[1], is_correct(problem_id, answer)
-                effect = effects[label]
-                effect.changed += 1
-                effect.corrections += (not was_right) and now_right
-                effect.regressions += was_right and not now_right
-                current = (answer, now_right)
-            elif current is None or not _same(answer, current[0]):
-                current = (answer, is_correct(problem_id, answer))
-            label = None
+    for problem_id, events in store.nudge_events():
+        current = label = None
+        critique = False
+        for _, event, value in events:
+            if event == VERDICT:
+                critique = True
+            elif event != ANSWER:  # a nudge or a check
+                label = _event_label(event, value, critique) if current else None
+                critique = False
+                if label:
+                    effects[label].sent += 1
+            elif value:  # an answering turn that states an answer
+                if current is not None and label and not _same(value, current[0]):
+                    was_right, now_right = current[1], is_correct(problem_id, value)
+                    effect = effects[label]
+                    effect.changed += 1
+                    effect.corrections += (not was_right) and now_right
+                    effect.regressions += was_right and not now_right
+                    current = (value, now_right)
+                elif current is None or not _same(value, current[0]):
+                    current = (value, is_correct(problem_id, value))
+                label = None
     return dict(sorted(effects.items(), key=lambda kv: (-kv[1].changed, -kv[1].sent, kv[0])))
 
 

@@ -98,11 +98,12 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     band = band or store.band() or DEFAULT_BAND
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
+    cache_write = store.cache_write_total()
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
-        cost=store_cost(store), cache_write_tokens=store.cache_write_total(),
+        cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
         verifier=verifier_agreement(store), nudges=nudge_effects(store, answer_checker(store)))
 
 

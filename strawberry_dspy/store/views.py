@@ -16,6 +16,7 @@ from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
 from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
+VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `nudge_events`
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
 
@@ -195,15 +196,21 @@ class StoreViews:
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
             f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx")
 
+    def _stated_answer(self) -> tuple[str, str]:
+        """(SQL of an answering turn `u`'s stated answer, the join it needs): the answer stored at harvest time, else
+        computed here (a store, or a trace, from before version 3; `p` names the trace's problem)."""
+        return ("NULL", "") if self.legacy else (
+            "a.answer", "LEFT JOIN stated_answers a ON a.trace_id = u.trace_id AND a.idx = u.idx ")
+
     def answer_stream(self) -> Iterator[tuple[int, str, str, str, str | None, int | None, str | None]]:
         """(trace id, problem id, role, kind, prompt, forced, stated answer) for the turns of non-failed traces that
         a nudge analysis reads (verdicts, user prompts, answering turns), trace by trace.
 
         Only what is used is read: the text of user prompts (not of replies), whether a check was forced, and the
         answer each answering turn states, as stored at harvest time (computed here where the store has none).
+        `nudge_events` is the same in a form that is cheaper to read.
         """
-        stored, join = ("NULL", "") if self.legacy else (
-            "a.answer", "LEFT JOIN stated_answers a ON a.trace_id = u.trace_id AND a.idx = u.idx ")
+        stored, join = self._stated_answer()
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
         yield from self.conn.execute(
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, CASE WHEN u.role = 'user' THEN u.content END, "
@@ -212,3 +219,30 @@ class StoreViews:
             f"THEN COALESCE({stored}, stated_answer(u.content, p.answer)) END "
             f"FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id {join}"
             f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY u.trace_id, u.idx")
+
+    def nudge_events(self) -> Iterator[tuple[str, Iterator[tuple[int, int, str | int | None]]]]:
+        """Per non-failed trace, in id order: its problem id and its (trace id, event, value) rows in turn order.
+
+        The events a nudge analysis reads, as `answer_stream` finds them (one row per turn, millions in a large
+        store, so each row is three values): VERDICT (a verifier turn, value None), NUDGE (value: the prompt's
+        text), CHECK (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer).
+        """
+        stored, join = self._stated_answer()
+        kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
+        event = (f"CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' AND u.kind = 'nudge' THEN {NUDGE} "
+                 f"WHEN u.role = 'user' AND u.kind = 'check' THEN {CHECK} "
+                 f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN {ANSWER} END")
+        traces = self.conn.execute(f"SELECT id, problem_id FROM traces WHERE NOT {FAILED} ORDER BY id")
+        # the problem's gold answer only where a turn's stated answer must be computed (COALESCE stops early)
+        rows = self.conn.execute(
+            f"SELECT u.trace_id, {event} AS event, CASE WHEN u.kind = 'verify' THEN NULL "
+            f"WHEN u.role = 'user' THEN CASE WHEN u.kind = 'nudge' THEN u.content "
+            "ELSE json_extract(u.meta_json, '$.forced') END "
+            f"ELSE COALESCE({stored}, stated_answer(u.content, (SELECT p.answer FROM problems p "
+            f"WHERE p.id = t.problem_id))) END FROM traces t JOIN turns u ON u.trace_id = t.id {join}"
+            f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) AND event IS NOT NULL ORDER BY t.id, u.idx")
+        for trace_id, events in groupby(rows, key=itemgetter(0)):
+            for tid, problem_id in traces:  # both in id order: move on to this trace
+                if tid == trace_id:
+                    yield problem_id, events
+                    break
