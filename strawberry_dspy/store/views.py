@@ -16,7 +16,7 @@ from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
 from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
-VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `nudge_events`
+VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `signal_events`
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
 
@@ -180,13 +180,6 @@ class StoreViews:
         return sorted(((r, n, int(c or 0)) for r, n, c in rows), key=lambda row: -row[1])
 
     # -- per-turn streams (signals) ----------------------------------------------------------------------------
-    def verdicts(self) -> Iterator[tuple[int, bool, dict]]:
-        """(trace id, trace correct, verify turn meta) for each verifier turn of a non-failed trace, in order."""
-        for trace_id, correct, meta_json in self.conn.execute(
-                "SELECT t.id, t.correct, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
-                f"WHERE u.kind = 'verify' AND NOT t.{FAILED} ORDER BY t.id, u.idx"):
-            yield trace_id, bool(correct), json.loads(meta_json or "{}")
-
     def turn_stream(self) -> Iterator[tuple[int, str, str, str, str, str | None]]:
         """(trace id, problem id, role, kind, content, meta JSON) for every turn of a non-failed trace, trace by trace.
 
@@ -208,7 +201,7 @@ class StoreViews:
 
         Only what is used is read: the text of user prompts (not of replies), whether a check was forced, and the
         answer each answering turn states, as stored at harvest time (computed here where the store has none).
-        `nudge_events` is the same in a form that is cheaper to read.
+        `signal_events` reads them in a form that is cheaper to read.
         """
         stored, join = self._stated_answer()
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
@@ -220,29 +213,30 @@ class StoreViews:
             f"FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id {join}"
             f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY u.trace_id, u.idx")
 
-    def nudge_events(self) -> Iterator[tuple[str, Iterator[tuple[int, int, str | int | None]]]]:
-        """Per non-failed trace, in id order: its problem id and its (trace id, event, value) rows in turn order.
+    def signal_events(self) -> Iterator[tuple[str, bool, Iterator[tuple[int, int | None, str | int | None]]]]:
+        """Per non-failed trace, in id order: its problem id, whether it is correct, and its (trace id, event, value)
+        rows in turn order, for the verifier and nudge analyses (`harvest/signals.py`).
 
-        The events a nudge analysis reads, as `answer_stream` finds them (one row per turn, millions in a large
-        store, so each row is three values): VERDICT (a verifier turn, value None), NUDGE (value: the prompt's
-        text), CHECK (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer).
+        The turns `answer_stream` reads, in a form cheaper to read (millions of rows in a large store, three values
+        each): VERDICT (a verifier turn, value: its meta JSON), NUDGE (a user nudge, value: its text), CHECK (a user
+        check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None (another).
         """
         stored, join = self._stated_answer()
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
-        event = (f"CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' AND u.kind = 'nudge' THEN {NUDGE} "
-                 f"WHEN u.role = 'user' AND u.kind = 'check' THEN {CHECK} "
-                 f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN {ANSWER} END")
-        traces = self.conn.execute(f"SELECT id, problem_id FROM traces WHERE NOT {FAILED} ORDER BY id")
+        traces = self.conn.execute(f"SELECT id, problem_id, correct FROM traces WHERE NOT {FAILED} ORDER BY id")
         # the problem's gold answer only where a turn's stated answer must be computed (COALESCE stops early)
         rows = self.conn.execute(
-            f"SELECT u.trace_id, {event} AS event, CASE WHEN u.kind = 'verify' THEN NULL "
-            f"WHEN u.role = 'user' THEN CASE WHEN u.kind = 'nudge' THEN u.content "
-            "ELSE json_extract(u.meta_json, '$.forced') END "
-            f"ELSE COALESCE({stored}, stated_answer(u.content, (SELECT p.answer FROM problems p "
-            f"WHERE p.id = t.problem_id))) END FROM traces t JOIN turns u ON u.trace_id = t.id {join}"
-            f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) AND event IS NOT NULL ORDER BY t.id, u.idx")
+            f"SELECT u.trace_id, CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' THEN "
+            f"CASE u.kind WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END "
+            f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN {ANSWER} END, "
+            "CASE WHEN u.kind = 'verify' THEN u.meta_json WHEN u.role = 'user' THEN "
+            "CASE u.kind WHEN 'nudge' THEN u.content ELSE json_extract(u.meta_json, '$.forced') END "
+            f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN COALESCE({stored}, stated_answer(u.content, "
+            f"(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END "
+            f"FROM traces t JOIN turns u ON u.trace_id = t.id {join}"
+            f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY t.id, u.idx")
         for trace_id, events in groupby(rows, key=itemgetter(0)):
-            for tid, problem_id in traces:  # both in id order: move on to this trace
+            for tid, problem_id, correct in traces:  # both in id order: move on to this trace
                 if tid == trace_id:
-                    yield problem_id, events
+                    yield problem_id, bool(correct), events
                     break
