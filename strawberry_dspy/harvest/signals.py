@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
 from strawberry_dspy.program.final_answer import stated_answer
-from strawberry_dspy.scoring import parse_number
+from strawberry_dspy.scoring import cached_number
 from strawberry_dspy.store import TraceStore
 from strawberry_dspy.store.views import ANSWER, NUDGE, VERDICT
 
@@ -54,16 +53,13 @@ __all__ = ["NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated
            "verifier_agreement"]
 
 
-_number = lru_cache(maxsize=1 << 16)(parse_number)  # a store states the same few answers millions of times
-
-
 def _same(a: str, b: str) -> bool:
     return a == b or _same_written_apart(a, b)  # most turns restate the standing answer as written
 
 
 @lru_cache(maxsize=1 << 18)  # a problem's traces state a few answers: few pairs, compared millions of times
 def _same_written_apart(a: str, b: str) -> bool:
-    x, y = _number(a), _number(b)
+    x, y = cached_number(a), cached_number(b)
     return x == y if x is not None and y is not None else " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
@@ -128,7 +124,7 @@ def trace_signals(store: TraceStore, is_correct: Callable[[str, str], bool] | No
                 label = None
             elif event == VERDICT:
                 critique = True
-                verdict = json.loads(value or "{}").get("verdict") or "unclear"
+                verdict = value or "unclear"
                 verdicts[verdict][0 if correct else 1] += 1
                 trace_scores.append(VERDICT_SCORE.get(verdict, 0.5))
             elif event is not None:  # a nudge or a check

@@ -218,23 +218,24 @@ class StoreViews:
         rows in turn order, for the verifier and nudge analyses (`harvest/signals.py`).
 
         The turns `answer_stream` reads, in a form cheaper to read (millions of rows in a large store, three values
-        each): VERDICT (a verifier turn, value: its meta JSON), NUDGE (a user nudge, value: its text), CHECK (a user
-        check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None (another).
+        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its text), CHECK
+        (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None.
         """
         stored, join = self._stated_answer()
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
+        answering = f"u.role = 'assistant' AND u.kind IN ({kinds})"
+        event = (f"CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' THEN CASE u.kind "
+                 f"WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END WHEN {answering} THEN {ANSWER} END")
+        # the problem's gold answer is looked up only where a stated answer must be computed (COALESCE stops early)
+        value = ("CASE WHEN u.kind = 'verify' THEN json_extract(NULLIF(u.meta_json, ''), '$.verdict') "
+                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN u.content "
+                 "ELSE json_extract(u.meta_json, '$.forced') END "
+                 f"WHEN {answering} THEN COALESCE({stored}, stated_answer(u.content, "
+                 "(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END")
         traces = self.conn.execute(f"SELECT id, problem_id, correct FROM traces WHERE NOT {FAILED} ORDER BY id")
-        # the problem's gold answer only where a turn's stated answer must be computed (COALESCE stops early)
-        rows = self.conn.execute(
-            f"SELECT u.trace_id, CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' THEN "
-            f"CASE u.kind WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END "
-            f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN {ANSWER} END, "
-            "CASE WHEN u.kind = 'verify' THEN u.meta_json WHEN u.role = 'user' THEN "
-            "CASE u.kind WHEN 'nudge' THEN u.content ELSE json_extract(u.meta_json, '$.forced') END "
-            f"WHEN u.role = 'assistant' AND u.kind IN ({kinds}) THEN COALESCE({stored}, stated_answer(u.content, "
-            f"(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END "
-            f"FROM traces t JOIN turns u ON u.trace_id = t.id {join}"
-            f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY t.id, u.idx")
+        rows = self.conn.execute(f"SELECT u.trace_id, {event}, {value} FROM traces t JOIN turns u ON u.trace_id = t.id "
+                                 f"{join}WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) "
+                                 "ORDER BY t.id, u.idx")
         for trace_id, events in groupby(rows, key=itemgetter(0)):
             for tid, problem_id, correct in traces:  # both in id order: move on to this trace
                 if tid == trace_id:
