@@ -6,7 +6,9 @@ row is written as it is made, so memory does not grow with the store (DPO keeps 
 
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -119,10 +121,25 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         return files
 
     files: dict[str, str] = {}
-    rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats), config.to,
-                        provenance, overwrite, store.path.parent)
+    with _gc_paused() if config.to == "jsonl" else nullcontext():  # the others hand every row to datasets
+        rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats),
+                            config.to, provenance, overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", rows, config.format, out)
     if config.push_to_hub:
         push_to_hub(config.push_to_hub, out, config.to, files["README.md"])
         logger.info("pushed to the Hub dataset {}", config.push_to_hub)
     return ExportReport(out, rows, counts, stats)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while the rows stream: the turns read and the rows made hold no reference
+    cycles (reference counting frees them), and the collections that their millions of allocations set off were an
+    eighth of a large export's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
+from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
 from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
 VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `signal_events`
@@ -123,7 +123,7 @@ class StoreViews:
             for i, p, s, c, steps, tokens, stop, final in rows:
                 read: list[StoredTurn] = []
                 if pending is not None and pending[0] == i:  # a trace may have no turns
-                    read = [StoredTurn(role, kind, content, loads(meta_json) if meta_json else {})
+                    read = [stored_turn(role, kind, content, loads(meta_json) if meta_json else {})
                             for _, role, kind, content, meta_json in pending[1]]
                     pending = next(turns, None)
                 group.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, read))
