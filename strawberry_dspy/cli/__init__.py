@@ -69,7 +69,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
-    argv = sys.argv[1:] if argv is None else argv  # named, so that only the command's own module is imported
+    argv = sys.argv[1:] if argv is None else argv  # the console script passes None: read the command from sys.argv
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     bad = [a for a in extra if not (a.startswith("--") and "=" in a)]
