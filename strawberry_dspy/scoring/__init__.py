@@ -10,6 +10,5 @@ from strawberry_dspy.scoring.scorers import (
 __all__ = [
     "NO_ANSWER", "NUMERIC_TOLERANCE", "SCORER_NAMES", "SCORERS", "TASK_SCORER", "Extraction", "Score", "best_graded",
     "cached_number", "check_scorer", "clean_answer", "exact", "extract_answer", "is_number", "last_number",
-    "math_verify_score",
-    "numeric", "parse_number", "strip_answer_prefix",
+    "math_verify_score", "numeric", "parse_number", "strip_answer_prefix",
 ]
