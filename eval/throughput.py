@@ -1,7 +1,7 @@
 """Throughput at scale, side by side in one run: harvest vs plain httpx, export and stats on large stores, cold start.
 
     python eval/throughput.py --out eval/results/throughput.md [--sizes 10000 30000 100000] [--in-flight 1 8 32 64]
-        [--latencies 0 0.1] [--baseline-tree /work/main]
+        [--latencies 0 0.1] [--baseline-tree /work/main [--baseline-every-size]] [--only storage ...]
 
 1. Harvest: `strawberry_full` (27 LM calls a trace) through `harvest()` against a loopback OpenAI-compatible server
    in a child process (`tests/loopback_openai.py`, DELAY_S of latency per request), C traces in flight; then the
@@ -10,8 +10,9 @@
 2. The executor's bookkeeping: DSPy's ParallelExecutor vs the harvest's `ThreadExecutor` (executors/) on 6,400
    sleeping tasks, 64 threads.
 3. Export (sft and dpo, jsonl) and stats on synthetic stores (`eval/synthetic_store.py`, written through the store's
-   write API) of each size, each command a child process: wall time and peak RSS (wait4). With --baseline-tree,
-   the tree's own code runs on a schema-2 copy (no stated_answers) of the smallest store, beside it.
+   write API) of each size, each command a child process: wall time, CPU time and peak RSS (wait4). With
+   --baseline-tree, the tree's own code runs on a schema-2 copy (no stated_answers) of the smallest store, beside it;
+   with --baseline-every-size too, on the same store at every size.
 4. Cold start: `strawberry run programs/strawberry.yaml --limit 1` until its first request reaches a zero-latency
    server (= its first token there): wall and CPU (the child's, from /proc), median of --cold-runs; this tree with an
    empty problem cache and with a filled one (benchmarks/problem_cache.py), and the baseline tree.
@@ -46,6 +47,7 @@ from strawberry_dspy.report import format_grid  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from tests.loopback_openai import LoopbackOpenAI  # noqa: E402
 
+SECTIONS = ("harvest", "executor", "storage", "cold")
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
 PYTHON = sys.executable
 
@@ -177,10 +179,12 @@ MEASURE = ("import json, os, subprocess, sys, time; t = time.perf_counter(); "
 def measured(command: list[str], tree: Path) -> tuple[float, float, float]:
     """(wall s, CPU s, peak RSS MB) of a child process running `command` with `tree` first on the path.
 
-    CPU time is the figure to compare on a shared machine: wall time stretches with everyone else's load.
+    CPU time is the figure to compare on a shared machine: wall time stretches with everyone else's load. The child
+    runs outside any tree: `python -m` puts the working directory first on sys.path, before PYTHONPATH (run in this
+    checkout, a baseline would run this checkout's code).
     """
-    out = subprocess.run([PYTHON, "-c", MEASURE, *command], cwd=ROOT, capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(tree)})
+    out = subprocess.run([PYTHON, "-c", MEASURE, *command], cwd=tempfile.gettempdir(), capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(tree)})
     wall, cpu, peak, status, err = json.loads(out.stdout)
     if status:
         raise SystemExit(f"{' '.join(command)} failed: {err}")
@@ -207,20 +211,23 @@ def storage_section(args, tmp: Path) -> list:
         grow(store, size)
         print(f"store of {size} traces grown in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         trees = [("this tree", ROOT, store)]
-        if args.baseline_tree and size == min(args.sizes):
+        if args.baseline_tree and args.baseline_every_size:  # a baseline that reads this schema: the same store
+            trees.append(("baseline", Path(args.baseline_tree), store))
+        elif args.baseline_tree and size == min(args.sizes):
             trees.append(("baseline", Path(args.baseline_tree), as_schema_2(store, tmp / "baseline")))
-        for label, tree, directory in trees:
-            row = [f"{size}", label]
-            for fmt in ("sft", "dpo"):
-                out = tmp / f"export-{fmt}"
+        figures: dict[str, list[str]] = {label: [f"{size}", label] for label, _, _ in trees}
+        # command by command, the trees in turn: a change in the machine's load falls on both alike
+        for command in ("sft", "dpo", "stats"):
+            for label, tree, directory in trees:
+                out = tmp / f"export-{command}"
                 shutil.rmtree(out, ignore_errors=True)
-                row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "export", str(directory), "--format", fmt,
-                                          "--out", str(out)], tree))
-            row += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", "stats", str(directory), "--plot",
-                                      str(tmp / "p.png")], tree))
+                argv = (["stats", str(directory), "--plot", str(tmp / "p.png")] if command == "stats" else
+                        ["export", str(directory), "--format", command, "--out", str(out)])
+                figures[label] += _figures(measured([PYTHON, "-m", "strawberry_dspy.cli", *argv], tree))
+        for row in figures.values():
             rows.append(row)
             print(row, file=sys.stderr)
-        if args.baseline_tree and size == min(args.sizes):
+        if args.baseline_tree and not args.baseline_every_size and size == min(args.sizes):
             shutil.rmtree(tmp / "baseline")
     return rows
 
@@ -286,8 +293,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 30_000, 100_000])
     parser.add_argument("--baseline-tree", help="another checkout (e.g. /work/main) measured beside this one")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per tree (median reported)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["harvest", "executor", "storage", "cold"])
+    parser.add_argument("--baseline-every-size", action="store_true",
+                        help="export and stats: run the baseline tree at every size on the same store (a baseline "
+                             "that reads this store schema), not only on a schema-2 copy of the smallest")
+    parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
+    parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections (storage: export and "
+                                                                    "stats)")
     args = parser.parse_args()
+    if args.only:
+        args.skip = [section for section in SECTIONS if section not in args.only]
     logging.getLogger("dspy").setLevel(logging.ERROR)
     load = [os.getloadavg()[0]]
     started = time.perf_counter()

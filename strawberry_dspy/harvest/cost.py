@@ -115,9 +115,12 @@ def describe(cost: Cost | None, model: str = "") -> str:
     return "unknown (no known price for this model: set prices: in the recipe)"
 
 
-def store_cost(store) -> Cost | None:
-    """The cost of every trace of a harvest store, at the price of the config it was harvested with."""
+def store_cost(store, cache_write: int | None = None) -> Cost | None:
+    """The cost of every trace of a harvest store, at the price of the config it was harvested with.
+
+    cache_write: the store's `cache_write_total()` when the caller has it (it reads every turn).
+    """
     config = json.loads(store.meta().get("config_json") or "{}")
     prompt, cached, completion = store.token_totals()
     return cost_of(config_price(config or {"model": store.meta().get("model", "local")}), prompt, completion, cached,
-                   store.cache_write_total())
+                   store.cache_write_total() if cache_write is None else cache_write)

@@ -8,8 +8,9 @@ from functools import lru_cache
 from typing import Callable
 
 from strawberry_dspy.program.final_answer import stated_answer
-from strawberry_dspy.scoring import parse_number
+from strawberry_dspy.scoring import cached_number
 from strawberry_dspy.store import TraceStore
+from strawberry_dspy.store.views import ANSWER, NUDGE, VERDICT
 
 VERDICT_SCORE = {"incorrect": 1.0, "unclear": 0.5, "correct": 0.0}  # how strongly a verdict says "this trace is wrong"
 
@@ -45,29 +46,20 @@ class VerifierAgreement:
 
 def verifier_agreement(store: TraceStore) -> VerifierAgreement:
     """Score each trace by its verdicts (incorrect 1, unclear 0.5, correct 0, averaged) and compare with gold."""
-    per_trace: dict[int, list[float]] = defaultdict(list)
-    correct_of: dict[int, bool] = {}
-    verdicts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for trace_id, correct, meta in store.verdicts():
-        verdict = meta.get("verdict") or "unclear"
-        verdicts[verdict][0 if correct else 1] += 1
-        per_trace[trace_id].append(VERDICT_SCORE.get(verdict, 0.5))
-        correct_of[trace_id] = bool(correct)
-    ids = list(per_trace)
-    scores = [sum(per_trace[i]) / len(per_trace[i]) for i in ids]
-    return VerifierAgreement(len(ids), dict(verdicts), auroc(scores, [not correct_of[i] for i in ids]))
+    return trace_signals(store)[0]
 
 
-__all__ = ["NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated_answer", "verifier_agreement"]
-
-
-_number = lru_cache(maxsize=1 << 16)(parse_number)  # a store states the same few answers millions of times
+__all__ = ["NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated_answer", "trace_signals",
+           "verifier_agreement"]
 
 
 def _same(a: str, b: str) -> bool:
-    if a == b:  # most turns restate the standing answer as written
-        return True
-    x, y = _number(a), _number(b)
+    return a == b or _same_written_apart(a, b)  # most turns restate the standing answer as written
+
+
+@lru_cache(maxsize=1 << 18)  # a problem's traces state a few answers: few pairs, compared millions of times
+def _same_written_apart(a: str, b: str) -> bool:
+    x, y = cached_number(a), cached_number(b)
     return x == y if x is not None and y is not None else " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
@@ -89,38 +81,62 @@ def _prompt_label(turn_kind: str, content: str, forced: bool, after_critique: bo
     return f"{label} [after a critique]" if after_critique else label
 
 
+@lru_cache(maxsize=1 << 16)  # a harvest sends the same few prompts millions of times
+def _event_label(event: int, value: str | int | None, after_critique: bool) -> str:
+    if event == NUDGE:
+        return _prompt_label("nudge", value, False, after_critique)
+    return _prompt_label("check", "", bool(value), after_critique)
+
+
 def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
     """Per user prompt: answer changes, corrections and regressions that followed it (is_correct(problem_id, answer)).
 
-    The answer each turn states was found when the harvest stored it (`TraceStore.answer_stream`): no regex per turn.
+    The answer each turn states was found when the harvest stored it (`TraceStore.signal_events`): no regex per turn.
     """
+    return trace_signals(store, is_correct)[1]
+
+
+def trace_signals(store: TraceStore, is_correct: Callable[[str, str], bool] | None = None
+                  ) -> tuple[VerifierAgreement, dict[str, NudgeEffect]]:
+    """The verifier's agreement and (with is_correct) the nudge effects, in one pass over the store's turns."""
+    scores: list[float] = []  # per trace with verdicts: the mean verdict score, and whether it is incorrect
+    positives: list[bool] = []
+    verdicts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
-    trace_id = current = label = None
-    critique = False
-    for tid, problem_id, role, kind, prompt, forced, answer in store.answer_stream():
-        if tid != trace_id:
-            trace_id, current, label, critique = tid, None, None, False
-        if kind == "verify":
-            critique = True
-        elif role == "user" and kind in ("nudge", "check"):
-            label = _prompt_label(kind, prompt, bool(forced), critique) if current else None
-            critique = False
-            if label:
-                effects[label].sent += 1
-        elif role == "assistant" and kind in ("step", "check", "final"):
-            if not answer:
-                continue
-            if current is not None and label and not _same(answer, current[0]):
-                was_right, now_right = current[1], is_correct(problem_id, answer)
-                effect = effects[label]
-                effect.changed += 1
-                effect.corrections += (not was_right) and now_right
-                effect.regressions += was_right and not now_right
-                current = (answer, now_right)
-            elif current is None or not _same(answer, current[0]):
-                current = (answer, is_correct(problem_id, answer))
-            label = None
-    return dict(sorted(effects.items(), key=lambda kv: (-kv[1].changed, -kv[1].sent, kv[0])))
+    nudges = is_correct is not None
+    for problem_id, correct, events in store.signal_events():
+        trace_scores: list[float] = []
+        current = label = None
+        critique = False
+        for _, event, value in events:
+            if event == ANSWER:
+                if not value or not nudges:  # an answering turn that states no answer changes nothing
+                    continue
+                if current is not None and label and not _same(value, current[0]):
+                    was_right, now_right = current[1], is_correct(problem_id, value)
+                    effect = effects[label]
+                    effect.changed += 1
+                    effect.corrections += (not was_right) and now_right
+                    effect.regressions += was_right and not now_right
+                    current = (value, now_right)
+                elif current is None or not _same(value, current[0]):
+                    current = (value, is_correct(problem_id, value))
+                label = None
+            elif event == VERDICT:
+                critique = True
+                verdict = value or "unclear"
+                verdicts[verdict][0 if correct else 1] += 1
+                trace_scores.append(VERDICT_SCORE.get(verdict, 0.5))
+            elif event is not None:  # a nudge or a check
+                label = _event_label(event, value, critique) if current else None
+                critique = False
+                if label:
+                    effects[label].sent += 1
+        if trace_scores:
+            scores.append(sum(trace_scores) / len(trace_scores))
+            positives.append(not correct)
+    agreement = VerifierAgreement(len(scores), dict(verdicts), auroc(scores, positives))
+    return agreement, dict(sorted(effects.items(), key=lambda kv: (-kv[1].changed, -kv[1].sent, kv[0])))
 
 
 def verdict_names(agreement: VerifierAgreement) -> list[str]:

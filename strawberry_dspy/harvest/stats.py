@@ -11,10 +11,10 @@ from loguru import logger
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.harvest.cost import Cost, describe, store_cost
-from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, nudge_effects, verdict_names, verifier_agreement
+from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, is_number, parse_number
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -84,7 +84,7 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
     @lru_cache(maxsize=100_000)
     def is_correct(problem_id: str, answer: str) -> bool:
         problem = problems[problem_id]
-        gold, stated = parse_number(problem.answer), parse_number(answer)
+        gold, stated = cached_number(problem.answer), cached_number(answer)
         if gold is not None and stated is not None:
             return abs(gold - stated) <= NUMERIC_TOLERANCE
         return bool(score(problem, answer).correct)
@@ -98,12 +98,14 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     band = band or store.band() or DEFAULT_BAND
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
+    cache_write = store.cache_write_total()
+    verifier, nudges = trace_signals(store, answer_checker(store))
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
-        cost=store_cost(store), cache_write_tokens=store.cache_write_total(),
-        verifier=verifier_agreement(store), nudges=nudge_effects(store, answer_checker(store)))
+        cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
+        verifier=verifier, nudges=nudges)
 
 
 def _share(part: int, whole: int) -> str:

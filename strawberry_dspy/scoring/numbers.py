@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 # Unicode minus, small and full-width hyphen-minus: '−12' is minus twelve, not twelve.
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\ufe63": "-", "\uff0d": "-"})
@@ -26,6 +27,10 @@ def parse_number(text: str) -> Fraction | None:
         return value / Fraction(denominator) if denominator else value
     except (ValueError, ZeroDivisionError):
         return None
+
+
+# parse_number, memoized: a store's turns state the same few answers millions of times (Fractions are immutable)
+cached_number = lru_cache(maxsize=1 << 16)(parse_number)
 
 
 def numbers_in(text: str) -> list[str]:

@@ -60,6 +60,17 @@ class StoredTurn:
     meta: dict = field(default_factory=dict, hash=False)
 
 
+def stored_turn(role: str, kind: str, content: str, meta: dict) -> StoredTurn:
+    """StoredTurn(role, kind, content, meta), built in one step: the frozen dataclass's __init__ (one
+    object.__setattr__ per field) costs three times as much, and an export builds millions of turns."""
+    turn = _new(StoredTurn)
+    _set(turn, "__dict__", {"role": role, "kind": kind, "content": content, "meta": meta})
+    return turn
+
+
+_new, _set = object.__new__, object.__setattr__
+
+
 @dataclass
 class StoredTrace:
     """One finished trace as an export reads it: outcome, length and its turns in order."""

@@ -7,21 +7,18 @@ turn into memory.
 from __future__ import annotations
 
 import json
-from itertools import chain, groupby
-from typing import Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Iterable, Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow
+from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
 from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
 
+VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `signal_events`
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
 STORED_TRACE_COLUMNS = "t.id, t.problem_id, t.sample, t.correct, t.steps, t.completion_tokens, t.stop_reason, t.final_answer"
-
-
-def _turn(row: tuple) -> StoredTurn:
-    role, kind, content, meta_json = row[-4:]
-    return StoredTurn(role, kind, content, json.loads(meta_json) if meta_json else {})
 
 
 def _problem(row: tuple) -> ProblemRow:
@@ -94,29 +91,43 @@ class StoreViews:
         return Trace(self.turns(trace_id), final_answer=row[0], answer_status=row[1] or "missing", stop_reason=row[2],
                      error=row[3])
 
-    def by_problem(self, meta_kinds: tuple[str, ...] | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    def by_problem(self, meta_kinds: tuple[str, ...] | None = None,
+                   problem_ids: Iterable[str] | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         """Each problem with finished traces (by id), with those traces and their turns, one problem at a time.
 
         meta_kinds: the turn kinds whose meta is read (the others get {}); None reads every turn's. Parsing the
-        meta of every turn was a third of an export's time, and export reads that of three kinds.
+        meta of every turn was a third of an export's time, and export reads that of one to three kinds.
+        problem_ids: read only these problems (None: all), so that an export never reads the turns of a problem
+        it leaves out.
         """
-        problems = {row[0]: _problem(row) for row in self.conn.execute(
-            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN (SELECT problem_id FROM traces WHERE NOT {FAILED})")}
-        meta = "u.meta_json" if meta_kinds is None else (
+        only, args = ("", ()) if problem_ids is None else (
+            " AND t.problem_id IN (SELECT value FROM json_each(?))", (json.dumps(list(problem_ids)),))
+        meta = "u.meta_json" if meta_kinds is None else "NULL" if not meta_kinds else (
             f"CASE WHEN u.kind IN ({', '.join('?' * len(meta_kinds))}) THEN u.meta_json END")
-        # One pass in the order of the (problem_id, sample) index: SQLite streams it without sorting the store.
-        rows = self.conn.execute(
-            f"SELECT {STORED_TRACE_COLUMNS}, u.role, u.kind, u.content, {meta} FROM traces t "
-            f"LEFT JOIN turns u ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY t.problem_id, t.sample, u.idx",
-            tuple(meta_kinds or ()))
-        for problem_id, problem_rows in groupby(rows, key=lambda row: row[1]):
-            traces = []
-            for _, trace_rows in groupby(problem_rows, key=lambda row: row[0]):
-                first = next(trace_rows)
-                turns = [_turn(row) for row in chain([first], trace_rows) if row[8] is not None]
-                i, p, s, c, steps, tokens, stop, final = first[:8]
-                traces.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, turns))
-            yield problems[problem_id], traces
+        # Two cursors in the same order, that of the (problem_id, sample) index, so SQLite streams both without
+        # sorting the store: the traces, and their turns. A joined row per turn would repeat the trace's columns
+        # on each of its turns (twice the values to build).
+        order = f"WHERE NOT t.{FAILED}{only} ORDER BY t.problem_id, t.sample"
+        traces = self.conn.execute(f"SELECT {STORED_TRACE_COLUMNS} FROM traces t {order}", args)
+        turns = groupby(self.conn.execute(f"SELECT u.trace_id, u.role, u.kind, u.content, {meta} FROM traces t "
+                                          f"JOIN turns u ON u.trace_id = t.id {order}, u.idx",
+                                          tuple(meta_kinds or ()) + args), key=itemgetter(0))
+        # read while both cursors are open: one snapshot, even of a store a harvest is writing
+        problems = {row[0]: _problem(row) for row in self.conn.execute(
+            f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id IN "
+            f"(SELECT problem_id FROM traces t WHERE NOT {FAILED}{only})", args)}
+        pending = next(turns, None)
+        loads = json.loads
+        for problem_id, rows in groupby(traces, key=itemgetter(1)):
+            group = []
+            for i, p, s, c, steps, tokens, stop, final in rows:
+                read: list[StoredTurn] = []
+                if pending is not None and pending[0] == i:  # a trace may have no turns
+                    read = [stored_turn(role, kind, content, loads(meta_json) if meta_json else {})
+                            for _, role, kind, content, meta_json in pending[1]]
+                    pending = next(turns, None)
+                group.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, read))
+            yield problems[problem_id], group
 
     def finished(self) -> set[tuple[str, int]]:
         """The (problem_id, sample) pairs already stored."""
@@ -169,13 +180,6 @@ class StoreViews:
         return sorted(((r, n, int(c or 0)) for r, n, c in rows), key=lambda row: -row[1])
 
     # -- per-turn streams (signals) ----------------------------------------------------------------------------
-    def verdicts(self) -> Iterator[tuple[int, bool, dict]]:
-        """(trace id, trace correct, verify turn meta) for each verifier turn of a non-failed trace, in order."""
-        for trace_id, correct, meta_json in self.conn.execute(
-                "SELECT t.id, t.correct, u.meta_json FROM turns u JOIN traces t ON u.trace_id = t.id "
-                f"WHERE u.kind = 'verify' AND NOT t.{FAILED} ORDER BY t.id, u.idx"):
-            yield trace_id, bool(correct), json.loads(meta_json or "{}")
-
     def turn_stream(self) -> Iterator[tuple[int, str, str, str, str, str | None]]:
         """(trace id, problem id, role, kind, content, meta JSON) for every turn of a non-failed trace, trace by trace.
 
@@ -185,15 +189,21 @@ class StoreViews:
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, u.content, u.meta_json FROM turns u "
             f"JOIN traces t ON u.trace_id = t.id WHERE NOT t.{FAILED} ORDER BY u.trace_id, u.idx")
 
+    def _stated_answer(self) -> tuple[str, str]:
+        """(SQL of an answering turn `u`'s stated answer, the join it needs): the answer stored at harvest time, else
+        computed here (a store, or a trace, from before version 3; `p` names the trace's problem)."""
+        return ("NULL", "") if self.legacy else (
+            "a.answer", "LEFT JOIN stated_answers a ON a.trace_id = u.trace_id AND a.idx = u.idx ")
+
     def answer_stream(self) -> Iterator[tuple[int, str, str, str, str | None, int | None, str | None]]:
         """(trace id, problem id, role, kind, prompt, forced, stated answer) for the turns of non-failed traces that
         a nudge analysis reads (verdicts, user prompts, answering turns), trace by trace.
 
         Only what is used is read: the text of user prompts (not of replies), whether a check was forced, and the
         answer each answering turn states, as stored at harvest time (computed here where the store has none).
+        `signal_events` reads them in a form that is cheaper to read.
         """
-        stored, join = ("NULL", "") if self.legacy else (
-            "a.answer", "LEFT JOIN stated_answers a ON a.trace_id = u.trace_id AND a.idx = u.idx ")
+        stored, join = self._stated_answer()
         kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
         yield from self.conn.execute(
             "SELECT u.trace_id, t.problem_id, u.role, u.kind, CASE WHEN u.role = 'user' THEN u.content END, "
@@ -202,3 +212,32 @@ class StoreViews:
             f"THEN COALESCE({stored}, stated_answer(u.content, p.answer)) END "
             f"FROM turns u JOIN traces t ON u.trace_id = t.id JOIN problems p ON p.id = t.problem_id {join}"
             f"WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) ORDER BY u.trace_id, u.idx")
+
+    def signal_events(self) -> Iterator[tuple[str, bool, Iterator[tuple[int, int | None, str | int | None]]]]:
+        """Per non-failed trace, in id order: its problem id, whether it is correct, and its (trace id, event, value)
+        rows in turn order, for the verifier and nudge analyses (`harvest/signals.py`).
+
+        The turns `answer_stream` reads, in a form cheaper to read (millions of rows in a large store, three values
+        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its text), CHECK
+        (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None.
+        """
+        stored, join = self._stated_answer()
+        kinds = ", ".join(f"'{kind}'" for kind in STATED_KINDS)
+        answering = f"u.role = 'assistant' AND u.kind IN ({kinds})"
+        event = (f"CASE WHEN u.kind = 'verify' THEN {VERDICT} WHEN u.role = 'user' THEN CASE u.kind "
+                 f"WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END WHEN {answering} THEN {ANSWER} END")
+        # the problem's gold answer is looked up only where a stated answer must be computed (COALESCE stops early)
+        value = ("CASE WHEN u.kind = 'verify' THEN json_extract(NULLIF(u.meta_json, ''), '$.verdict') "
+                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN u.content "
+                 "ELSE json_extract(u.meta_json, '$.forced') END "
+                 f"WHEN {answering} THEN COALESCE({stored}, stated_answer(u.content, "
+                 "(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END")
+        traces = self.conn.execute(f"SELECT id, problem_id, correct FROM traces WHERE NOT {FAILED} ORDER BY id")
+        rows = self.conn.execute(f"SELECT u.trace_id, {event}, {value} FROM traces t JOIN turns u ON u.trace_id = t.id "
+                                 f"{join}WHERE NOT t.{FAILED} AND u.kind IN ('verify', 'nudge', {kinds}) "
+                                 "ORDER BY t.id, u.idx")
+        for trace_id, events in groupby(rows, key=itemgetter(0)):
+            for tid, problem_id, correct in traces:  # both in id order: move on to this trace
+                if tid == trace_id:
+                    yield problem_id, bool(correct), events
+                    break
