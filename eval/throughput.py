@@ -241,13 +241,14 @@ def first_request_s(tree: Path, server: LoopbackOpenAI, out: Path, cache: Path) 
     """(wall s, CPU s) from starting `strawberry run` to its first chat request reaching the server.
 
     CPU is the child's user + system time read from /proc at that moment: the figure to compare on a busy machine.
-    `cache` is its problem cache (STRAWBERRY_CACHE_DIR): empty for a first run, filled by an earlier one.
+    `cache` is its problem cache (STRAWBERRY_CACHE_DIR): empty for a first run, filled by an earlier one. The child
+    runs in `tree` (its programs/strawberry.yaml): `python -m` puts the working directory first on sys.path.
     """
     before = len(server.completions())
     start = time.perf_counter()
     child = subprocess.Popen([PYTHON, "-m", "strawberry_dspy.cli", "run", "programs/strawberry.yaml", "--model",
                               "openai/stub-model", "--api-base", server.url, "--limit", "1", "--concurrency", "1",
-                              "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              "--out", str(out)], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env={**os.environ, "PYTHONPATH": str(tree), "STRAWBERRY_CACHE_DIR": str(cache)})
     cpu = 0.0
     while len(server.completions()) == before and child.poll() is None:
