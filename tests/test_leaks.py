@@ -116,3 +116,27 @@ def test_a_distinctive_gold_answer_in_a_demo_is_a_leak_and_a_short_one_is_not():
     assert not leaks.leaked(Problem("b", "Another question?", "12"))  # a short answer is in any text by chance
     assert leaks.leaked(Problem("c", "What is 3 + 45?", "48"))
     assert not leaks.leaked(Problem("d", "What is 3 + 4?", "7"))  # whole words: not a prefix of another question
+
+
+def test_export_demos_flag_removes_leaks_a_store_never_recorded(compiled, tmp_path, monkeypatch, capsys):
+    """`strawberry export --demos compiled.json`: a store harvested before leaks were recorded (and never harvested
+    again) loses the demo problems at export, counted under demo; without the flag they would be kept."""
+    from strawberry_dspy.cli import main
+
+    path, meta, spec = compiled
+    demo_ids = {r["id"] for r in meta["demo_problems"]}
+    with monkeypatch.context() as patch:  # strawberry before leaks were recorded: nothing left out, nothing noted
+        patch.setattr("strawberry_dspy.harvest.harvester.admit", lambda problems, *_: Admission(list(problems)))
+        patch.setattr("strawberry_dspy.harvest.harvester.record_demo_leaks", lambda *_: None)
+        config, program = load_program_file(path, TRAIN)
+        harvest(config, tmp_path / "h", samples=1, program=program, lm=rule_lm(right_after_three_steps), progress=False)
+    plain = export(tmp_path / "h", ExportConfig(format="sft", band=(0.0, 1.0)), tmp_path / "plain")
+    assert plain.counts["decontaminated"]["demo"] == 0
+    assert main(["export", str(tmp_path / "h"), "--format", "sft", "--band", "0", "1", "--demos", str(path),
+                 "--out", str(tmp_path / "sft")]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "sft" / "train.jsonl").read_text().splitlines()]
+    assert rows and not {row["problem_id"] for row in rows} & demo_ids
+    assert '"demo": %d' % len(demo_ids) in (tmp_path / "sft" / "README.md").read_text()
+    assert main(["export", str(tmp_path / "h"), "--demos", str(tmp_path / "nope.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: --demos") and "is not a file" in err[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.errors import UserError
@@ -38,6 +39,9 @@ class ExportConfig:
     seed: int = option(0, "pair choice and resampling seed")
     eval_splits: list[str] = field(default_factory=lambda: ["test"])  # splits that never reach a training export (--exclude-dev adds dev)
     decontam_benchmark: str | None = option(None, "benchmark spec to decontaminate against (default: the store's)")
+    demos: list[str] = option(default_factory=list, help="compiled programs (compiled.json) whose demos must not "
+                              "reach the export: the problems they give away are removed (reason demo); for a store "
+                              "harvested before leaks were recorded, or with another program", metavar="PROGRAM")
     decontam_limit: int = option(1000, "eval problems per split to check")
     ngram: int = option(8, "n of the n-gram overlap check")
     ngram_threshold: float = option(0.5, "overlap (shared n-grams / the shorter question's) that counts as "
@@ -63,6 +67,10 @@ class ExportConfig:
             raise UserError(f"eval splits must include test and be among {', '.join(EVAL_SPLITS)}, got {self.eval_splits}")
         if self.ngram < 1 or not 0.0 < self.ngram_threshold <= 1.0:
             raise UserError(f"--ngram must be >= 1 and --ngram-threshold in (0, 1], got {self.ngram}, {self.ngram_threshold}")
+        missing = [path for path in self.demos if not Path(path).is_file()]
+        if missing:
+            raise UserError(f"--demos {missing[0]!r} is not a file: pass the compiled.json (or recipe) that harvested "
+                            "or will be evaluated with these problems")
         if self.decontam_limit < 1:
             raise UserError(f"--decontam-limit must be >= 1, got {self.decontam_limit}")
 
