@@ -50,12 +50,18 @@ PYTHON = sys.executable
 
 
 class Server:
-    """The loopback server in a child process, so its CPU is not this process's."""
+    """The cheap loopback server (`tests/loopback_fast.py`) in a child process, so its CPU is not this process's."""
 
     def __init__(self, delay: float):
-        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_openai", REPLY, str(delay)], cwd=ROOT,
+        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_fast", REPLY, str(delay)], cwd=ROOT,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.url = self.process.stdout.readline().strip()
+
+    def stats(self) -> dict:
+        """The server's counters: requests served, connections and requests in flight at their peak, its CPU s."""
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
 
     def close(self) -> None:
         self.process.stdin.close()
