@@ -9,7 +9,8 @@ write per reply. It counts the connections open and the requests in flight (now 
 what a test of the client's connection pool asserts on.
 
     python -m tests.loopback_fast [REPLY [LATENCY_S]]   # the first stdout line is the api_base; then one JSON
-                                                       # line of `stats()` per line read on stdin; EOF stops it
+                                                       # line of `stats()` per line read on stdin (a line "reset"
+                                                       # first restarts the peaks); EOF stops it
 """
 
 from __future__ import annotations
@@ -177,5 +178,7 @@ class FastLoopback:
 if __name__ == "__main__":
     with FastLoopback(*sys.argv[1:2], latency_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0) as served:
         print(served.url, flush=True)
-        for _ in sys.stdin:
+        for line in sys.stdin:
+            if line.strip() == "reset":
+                served.reset_peaks()
             print(json.dumps(served.stats()), flush=True)
