@@ -101,7 +101,7 @@ def once(traces, in_flight, out):
     with TraceStore.open(out) as store:
         calls = store.conn.execute("SELECT COUNT(*) FROM turns WHERE role IN ('assistant', 'verifier')").fetchone()[0]
     return {"calls": calls, "cpu": cpu, "wall": wall, "traces": summary.new}
-once(2, 2, out + "-warm")
+once(2, min(2, in_flight), out + "-warm")  # no wider than the run: the peak at the server is the run's
 sys.stderr.flush()
 print("RESULT " + json.dumps(once(traces, in_flight, out)))
 """
@@ -181,7 +181,7 @@ def harvest_section(args, tmp: Path) -> list:
                 traces = max(args.traces_per_thread * in_flight, 4)
                 runs: dict[str, list[dict]] = {label: [] for label, _ in trees + [("plain httpx", None)]}
                 for repeat in range(args.repeats):
-                    for label, tree in trees:
+                    for label, tree in trees if repeat % 2 == 0 else trees[::-1]:  # neither always goes first
                         out = tmp / f"h{delay}-{in_flight}-{repeat}-{label.split()[0]}"
                         runs[label].append(run_harvest(tree, server, benchmark, traces, in_flight, out))
                     plans = replay_bodies(tmp / f"h{delay}-{in_flight}-{repeat}-this")
