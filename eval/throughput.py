@@ -48,8 +48,9 @@ from strawberry_dspy.report import format_grid  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from tests.loopback_openai import LoopbackOpenAI  # noqa: E402
 
-REPLY = "Let me add the two numbers."
-HARVEST_HEADING = "## Harvest vs plain httpx"  # never a final answer: every trace runs its whole budget
+SECTIONS = ("harvest", "executor", "storage", "cold")
+REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
+HARVEST_HEADING = "## Harvest vs plain httpx"
 PYTHON = sys.executable
 
 
@@ -317,9 +318,6 @@ def cold_start_section(args, tmp: Path) -> list:
             for label, values in times.items()]
 
 
-PARTS = ("harvest", "executor", "storage", "cold")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="eval/results/throughput.md")
@@ -330,12 +328,12 @@ def main() -> None:
     parser.add_argument("--baseline-tree", help="another checkout (e.g. /work/main) measured beside this one")
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per tree (median reported)")
     parser.add_argument("--repeats", type=int, default=1, help="harvest runs per row, in turn (medians reported)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=PARTS)
-    parser.add_argument("--only", nargs="+", choices=PARTS,
+    parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
+    parser.add_argument("--only", nargs="+", choices=SECTIONS,
                         help="measure only these parts and replace only their sections of an existing --out")
     args = parser.parse_args()
     if args.only:
-        args.skip = [part for part in PARTS if part not in args.only]
+        args.skip = [section for section in SECTIONS if section not in args.only]
     logging.getLogger("dspy").setLevel(logging.ERROR)
     load = [os.getloadavg()[0]]
     started = time.perf_counter()
