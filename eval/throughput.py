@@ -1,12 +1,16 @@
 """Throughput at scale, side by side in one run: harvest vs plain httpx, export and stats on large stores, cold start.
 
     python eval/throughput.py --out eval/results/throughput.md [--sizes 10000 30000 100000] [--in-flight 1 8 32 64]
-        [--latencies 0 0.1] [--baseline-tree /work/main [--baseline-every-size]] [--only storage ...]
+        [--latencies 0 0.1] [--baseline-tree /work/main [--baseline-every-size]] [--repeats N]
+        [--only harvest executor storage cold]
 
 1. Harvest: `strawberry_full` (27 LM calls a trace) through `harvest()` against a loopback OpenAI-compatible server
-   in a child process (`tests/loopback_openai.py`, DELAY_S of latency per request), C traces in flight; then the
-   same chat bodies (each call's chat so far, rebuilt from the store) replayed by C plain `httpx` threads, one trace
-   per thread at a time. Framework CPU per turn = harvest CPU per LM call - httpx CPU per call (this process's).
+   in a child process (`tests/loopback_fast.py`: one asyncio loop, keep-alive, DELAY_S of latency per request as a
+   timer, ~0.1 ms of its CPU a request), C traces in flight, each harvest a child process running this tree's code
+   (and the baseline tree's, in turn); then the same chat bodies (each call's chat so far, rebuilt from the store)
+   replayed by C plain `httpx` threads against the same server, one trace per thread at a time. Framework CPU per
+   turn = harvest CPU per LM call - httpx CPU per call (each the client process's). --only writes just the parts
+   measured into an existing --out, the other sections as they were.
 2. The executor's bookkeeping: DSPy's ParallelExecutor vs the harvest's `ThreadExecutor` (executors/) on 6,400
    sleeping tasks, 64 threads.
 3. Export (sft and dpo, jsonl) and stats on synthetic stores (`eval/synthetic_store.py`, written through the store's
@@ -49,16 +53,24 @@ from tests.loopback_openai import LoopbackOpenAI  # noqa: E402
 
 SECTIONS = ("harvest", "executor", "storage", "cold")
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
+HARVEST_HEADING = "## Harvest vs plain httpx"
 PYTHON = sys.executable
 
 
 class Server:
-    """The loopback server in a child process, so its CPU is not this process's."""
+    """The cheap loopback server (`tests/loopback_fast.py`) in a child process, so its CPU is not the client's."""
 
     def __init__(self, delay: float):
-        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_openai", REPLY, str(delay)], cwd=ROOT,
+        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_fast", REPLY, str(delay)], cwd=ROOT,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.url = self.process.stdout.readline().strip()
+
+    def stats(self, reset: bool = False) -> dict:
+        """The server's counters (requests served, connections and requests in flight at their peak, its CPU s);
+        with `reset`, the peaks restart first."""
+        self.process.stdin.write("reset\n" if reset else "\n")
+        self.process.stdin.flush()
+        return json.loads(self.process.stdout.readline())
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -72,17 +84,48 @@ def problems_file(folder: Path, count: int) -> str:
     return f"jsonl:{path}"
 
 
-def run_harvest(url: str, benchmark: str, traces: int, in_flight: int, out: Path) -> dict:
-    config = load_config(ROOT / "programs/strawberry_full.yaml", {
+# One harvest in a child process with a tree's code first on the path (this checkout or --baseline-tree), after a
+# 2-trace warm-up (imports, the client's set-up, first connections); prints {calls, cpu, wall, traces}.
+HARVEST = """
+import json, logging, sys, time
+from strawberry_dspy.config import load_config
+from strawberry_dspy.harvest import harvest
+from strawberry_dspy.store import TraceStore
+url, benchmark, out = sys.argv[1:4]
+traces, in_flight = map(int, sys.argv[4:6])
+logging.getLogger("dspy").setLevel(logging.ERROR)
+def once(traces, in_flight, out):
+    config = load_config("programs/strawberry_full.yaml", {
         "model": "openai/stub-model", "api_base": url, "cache": False, "concurrency": in_flight,
         "benchmark": benchmark, "split": "train", "limit": traces, "scorer": "numeric"})
     cpu, wall = time.process_time(), time.perf_counter()
     summary = harvest(config, out, samples=1, progress=False, fresh=True)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    assert summary.new_failed == 0, "a benchmark trace failed"
     with TraceStore.open(out) as store:
         calls = store.conn.execute("SELECT COUNT(*) FROM turns WHERE role IN ('assistant', 'verifier')").fetchone()[0]
-    assert summary.new_failed == 0, "a benchmark trace failed"
     return {"calls": calls, "cpu": cpu, "wall": wall, "traces": summary.new}
+once(2, min(2, in_flight), out + "-warm")  # no wider than the run: the peak at the server is the run's
+sys.stderr.flush()
+print("RESULT " + json.dumps(once(traces, in_flight, out)))
+"""
+
+
+def run_harvest(tree: Path, server: Server, benchmark: str, traces: int, in_flight: int, out: Path) -> dict:
+    """`traces` strawberry_full traces, `in_flight` at a time, by `tree`'s code; with the server's counters."""
+    before = server.stats(reset=True)
+    done = subprocess.run([PYTHON, "-c", HARVEST, server.url, benchmark, str(out), str(traces), str(in_flight)],
+                          cwd=tree, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(tree)})
+    if done.returncode:
+        raise SystemExit(f"the harvest of {tree} failed: {done.stderr[-3000:]}")
+    result = json.loads(done.stdout.rpartition("RESULT ")[2])
+    return {**result, "server": _server_figures(before, server.stats())}
+
+
+def _server_figures(before: dict, after: dict) -> dict:
+    """The server's peak of requests in flight and its CPU seconds per request between two readings."""
+    return {"peak_in_flight": after["peak_in_flight"],
+            "cpu_per_call": (after["cpu_s"] - before["cpu_s"]) / max(after["served"] - before["served"], 1)}
 
 
 def replay_bodies(out: Path) -> list[list[dict]]:
@@ -101,9 +144,9 @@ def replay_bodies(out: Path) -> list[list[dict]]:
     return plans
 
 
-def run_httpx(url: str, plans: list[list[dict]], in_flight: int) -> dict:
+def run_httpx(server: Server, plans: list[list[dict]], in_flight: int) -> dict:
     limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
-    with httpx.Client(base_url=url, headers={"Authorization": "Bearer local"}, limits=limits) as client:
+    with httpx.Client(base_url=server.url, headers={"Authorization": "Bearer local"}, limits=limits) as client:
         client.post("/chat/completions", json=plans[0][0]).raise_for_status()  # connection set-up outside the timing
         queue, lock = list(plans), threading.Lock()
 
@@ -117,37 +160,56 @@ def run_httpx(url: str, plans: list[list[dict]], in_flight: int) -> dict:
                     client.post("/chat/completions", json=body).json()
 
         threads = [threading.Thread(target=worker) for _ in range(in_flight)]
+        before = server.stats(reset=True)
         cpu, wall = time.process_time(), time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        return {"calls": sum(map(len, plans)), "cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        return {"calls": sum(map(len, plans)), "cpu": cpu, "wall": wall,
+                "server": _server_figures(before, server.stats())}
 
 
-def harvest_section(args, tmp: Path) -> tuple[list, list]:
+def harvest_section(args, tmp: Path) -> list:
+    """Per (latency, in flight): this tree, the baseline tree and plain httpx against one server, --repeats times
+    in turn (medians reported)."""
     benchmark = problems_file(tmp, 4 * max(args.traces_per_thread * max(args.in_flight), 8))
-    rows, notes = [], []
+    trees = [("this tree", ROOT)] + ([(f"baseline ({args.baseline_tree})", Path(args.baseline_tree))]
+                                     if args.baseline_tree else [])
+    rows = []
     for delay in args.latencies:
         server = Server(delay)
         try:
-            run_harvest(server.url, benchmark, 2, 2, tmp / "warm")  # imports, client set-up, the metadata memo
             for in_flight in args.in_flight:
                 traces = max(args.traces_per_thread * in_flight, 4)
-                h = run_harvest(server.url, benchmark, traces, in_flight, tmp / f"h{delay}-{in_flight}")
-                x = run_httpx(server.url, replay_bodies(tmp / f"h{delay}-{in_flight}"), in_flight)
-                ideal = in_flight / delay if delay else None
-                row = [f"{delay * 1000:.0f}", str(in_flight), str(h["traces"]), str(h["calls"]),
-                       f"{h['calls'] / h['wall']:.0f}", f"{x['calls'] / x['wall']:.0f}",
-                       f"{ideal:.0f}" if ideal else "-",
-                       f"{h['calls'] / h['wall'] / ideal:.2f}" if ideal else "-",
-                       f"{h['cpu'] / h['calls'] * 1000:.2f}", f"{x['cpu'] / x['calls'] * 1000:.2f}",
-                       f"{(h['cpu'] / h['calls'] - x['cpu'] / x['calls']) * 1000:.2f}"]
-                rows.append(row)
-                print(row, file=sys.stderr)
+                runs: dict[str, list[dict]] = {label: [] for label, _ in trees + [("plain httpx", None)]}
+                for repeat in range(args.repeats):
+                    for label, tree in trees if repeat % 2 == 0 else trees[::-1]:  # neither always goes first
+                        out = tmp / f"h{delay}-{in_flight}-{repeat}-{label.split()[0]}"
+                        runs[label].append(run_harvest(tree, server, benchmark, traces, in_flight, out))
+                    plans = replay_bodies(tmp / f"h{delay}-{in_flight}-{repeat}-this")
+                    runs["plain httpx"].append(run_httpx(server, plans, in_flight))
+                httpx_cpu = statistics.median(r["cpu"] / r["calls"] for r in runs["plain httpx"])
+                for label, measured_runs in runs.items():
+                    rows.append(_harvest_row(delay, in_flight, label, measured_runs, httpx_cpu))
+                    print(rows[-1], file=sys.stderr)
         finally:
             server.close()
-    return rows, notes
+    return rows
+
+
+def _harvest_row(delay: float, in_flight: int, label: str, runs: list[dict], httpx_cpu: float) -> list[str]:
+    rate = statistics.median(r["calls"] / r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] / r["calls"] for r in runs)
+    server_cpu = statistics.median(r["server"]["cpu_per_call"] for r in runs)
+    ideal = in_flight / delay if delay else None
+    return [f"{delay * 1000:.0f}", str(in_flight), label, str(runs[0]["calls"]),
+            " ".join(f"{r['calls'] / r['wall']:.0f}" for r in runs), f"{rate:.0f}",
+            f"{rate / ideal:.2f}" if ideal else "-", f"{cpu * 1000:.2f}",
+            "-" if label == "plain httpx" else f"{(cpu - httpx_cpu) * 1000:.2f}",
+            str(max(r["server"]["peak_in_flight"] for r in runs)),
+            f"{server_cpu * 1000:.2f}"]
 
 
 def executor_section() -> list:
@@ -297,9 +359,10 @@ def main() -> None:
     parser.add_argument("--baseline-every-size", action="store_true",
                         help="export and stats: run the baseline tree at every size on the same store (a baseline "
                              "that reads this store schema), not only on a schema-2 copy of the smallest")
+    parser.add_argument("--repeats", type=int, default=1, help="harvest runs per row, in turn (medians reported)")
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
-    parser.add_argument("--only", nargs="*", choices=SECTIONS, help="run only these sections (storage: export and "
-                                                                    "stats)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS,
+                        help="measure only these parts and replace only their sections of an existing --out")
     args = parser.parse_args()
     if args.only:
         args.skip = [section for section in SECTIONS if section not in args.only]
@@ -308,7 +371,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        harvest_rows, _ = harvest_section(args, tmp) if "harvest" not in args.skip else ([], [])
+        harvest_rows = harvest_section(args, tmp) if "harvest" not in args.skip else []
         load.append(os.getloadavg()[0])
         executor_rows = executor_section() if "executor" not in args.skip else []
         storage_rows = storage_section(args, tmp) if "storage" not in args.skip else []
@@ -322,6 +385,9 @@ def write(args, harvest_rows, executor_rows, storage_rows, cold_rows, load, tota
     from strawberry_dspy.provenance import package_versions
 
     versions = package_versions()
+    stamp = f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}"
+    measured_by = (f"`python {' '.join(sys.argv)}` ({total_s / 60:.1f} min), {stamp} UTC, load average "
+                   f"{load[0]:.1f} at the start, {load[-1]:.1f} at the end; dspy {versions.get('dspy')}")
     sections = [f"""# Throughput at scale (issue 15)
 
 Command: `python {' '.join(sys.argv)}` ({total_s / 60:.1f} min)
@@ -331,11 +397,16 @@ Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores
 httpx {httpx.__version__}. Absolute figures move with the load of the shared machine: compare within a table.
 """]
     if harvest_rows:
-        sections.append("## Harvest vs plain httpx\n\n`strawberry_full` traces against the loopback server (child "
-                        "process); httpx replays the same chats with as many threads. CPU is this process's.\n\n```\n"
-                        + format_grid(["latency ms", "in flight", "traces", "LM calls", "harvest turns/s",
-                                       "httpx calls/s", "ideal turns/s", "harvest / ideal", "harvest CPU ms/turn",
-                                       "httpx CPU ms/call", "framework CPU ms/turn"], harvest_rows) + "\n```\n")
+        sections.append(HARVEST_HEADING + "\n\n" + (f"Measured by {measured_by}.\n\n" if args.only else "")
+                        + "`strawberry_full` traces through `harvest()` (a child process per run, the tree's own code) "
+                        "against the asyncio loopback server (`tests/loopback_fast.py`, a child process); plain httpx "
+                        "threads (in the benchmark's process) replay this tree's chats against the same server. "
+                        "turns/s: the median of the runs listed; CPU: the client process's, per LM call; above "
+                        "httpx: client CPU per call minus plain httpx's; peak at server: requests the server held at "
+                        "once.\n\n```\n"
+                        + format_grid(["latency ms", "in flight", "client", "LM calls", "runs turns/s", "turns/s",
+                                       "/ ideal", "CPU ms/call", "above httpx ms", "peak at server",
+                                       "server CPU ms/call"], harvest_rows) + "\n```\n")
     if executor_rows:
         sections.append("## The harvest's executor\n\n6,400 tasks of 50 ms on 64 threads (ideal wall 5.0 s); CPU is "
                         "the bookkeeping.\n\n```\n" + format_grid(["executor", "wall s", "CPU s", "CPU ms/task"],
@@ -352,9 +423,20 @@ httpx {httpx.__version__}. Absolute figures move with the load of the shared mac
                         "benchmark) until the first request reaches a zero-latency server.\n\n```\n"
                         + format_grid(["code", "median CPU s", "median wall s", "runs CPU s", "runs wall s"],
                                       cold_rows) + "\n```\n")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(sections))
+    out = Path(args.out)
+    if args.only and out.exists():
+        sections = _replace_sections(out.read_text(), sections[1:])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(sections))
     print("\n".join(sections))
+
+
+def _replace_sections(text: str, new: list[str]) -> list[str]:
+    """The sections of an earlier results file, those with a heading in `new` replaced by it (others kept)."""
+    old = ["## " + part if i else part for i, part in enumerate(text.split("\n## "))]
+    fresh = {section.split("\n", 1)[0]: section for section in new}
+    kept = [fresh.pop(section.split("\n", 1)[0], section) for section in old]
+    return kept + list(fresh.values())
 
 
 if __name__ == "__main__":

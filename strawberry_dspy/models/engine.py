@@ -20,6 +20,11 @@ LOOPBACK = "127.0.0.1"
 # llama.cpp log levels: 0 output, 1 errors, 2 warnings, 3 info (its default), 4 debug.
 # Errors stay visible (a bad GGUF explains itself); the per-request info lines do not.
 LLAMA_LOG_VERBOSITY = 1
+# DSPy's engine for an OpenAI-compatible server (this one, vLLM, any `openai/` model at an api_base): its native lm15
+# route carries every request the programs send. DSPy's default, "auto", first plans each request under the engine's
+# lock (building it a second time) only to pick between lm15 and LiteLLM: ~8 % of a harvest's CPU per LM call, and
+# one more lock every thread of a harvest queues on.
+SERVER_ENGINE = "lm15"
 
 
 def local_model_path() -> Path:

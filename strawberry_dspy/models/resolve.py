@@ -14,7 +14,7 @@ import dspy
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import metadata
-from strawberry_dspy.models.engine import local_model_path, shared_engine
+from strawberry_dspy.models.engine import SERVER_ENGINE, local_model_path, shared_engine
 from strawberry_dspy.models.hf import hf_lm
 from strawberry_dspy.models.retry import RetryingLM, RetrySettings
 
@@ -84,6 +84,7 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
         settings["api_key"] = _server_key(api_key_env) if api_key_env else NO_KEY
         if provider == "openai":
             _check_openai_server(spec, lm_kwargs["api_base"])
+            settings.setdefault("engine", SERVER_ENGINE)
     else:
         _require_env(spec, provider, lm_kwargs)
         if api_key_env:
@@ -114,7 +115,7 @@ def _local_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..
         if not raw or not path.is_file():
             raise UserError(f"GGUF model file not found for spec '{spec}'; pass an existing file as local:/path/model.gguf")
     engine = shared_engine(path, slots=slots)
-    return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **settings)
+    return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, engine=SERVER_ENGINE, **settings)
 
 
 def _load_dotenv() -> None:
