@@ -31,7 +31,8 @@ python eval/loop_yield.py cot="$WORK/harvest-cot" strawberry="$WORK/harvest-stra
 python eval/plot_loop.py --accuracy "$RESULTS/loop_programs.json" "$RESULTS/loop_cot_again.json" \
   "$RESULTS/loop_compiled.json" "$RESULTS/loop_hot.json" "$RESULTS/loop_hot_last.json" "$RESULTS/loop_last.json" \
   "$RESULTS/loop_band.json" --yield "$RESULTS/loop_yield.json" \
-  --label strawberry_as_was.yaml="recipe (as was)" strawberry="recipe (as was)" --out "$RESULTS/loop.png"
+  --label strawberry.yaml="recipe (as was)" strawberry_as_was.yaml="recipe (as was)" strawberry="recipe (as was)" \
+  --out "$RESULTS/loop.png"   # loop_programs.json names the recipe as it was strawberry.yaml
 python eval/paired.py "$WORK/runs-band/run0/results.jsonl" "$WORK/runs-loop_last/run0/results.jsonl" \
   "$WORK/runs-cot/run0/results.jsonl"
 # 4. MIPROv2, tiny, with the 135M model proposing its own instructions
