@@ -2,7 +2,7 @@
 # The band objective and the strawberry bootstrap round (eval/results/loop.md "The band objective",
 # eval/results/bootstrap.md): compile the tuned loop for problems in the pass-rate band, score the result on held-out
 # test problems, harvest it on the train split (problems in band, DPO pairs per 1 000 tokens), try MIPROv2 with the
-# local model as its proposer, and run one bootstrap round harvested with programs/strawberry.yaml.
+# local model as its proposer, and run bootstrap rounds harvested with the tuned and the band-compiled loop.
 # Needs eval/loop.sh's harvests in WORK for the yield table's other rows. Stages already done are skipped.
 # Usage: eval/loop_band.sh [WORK]
 set -euo pipefail
@@ -39,6 +39,9 @@ python eval/paired.py "$WORK/runs-band/run0/results.jsonl" "$WORK/runs-loop_last
 [ -f "$WORK/compile-mipro/report.md" ] || strawberry compile programs/strawberry.yaml --optimizer mipro --budget 2 \
   --dev-limit 8 --train-limit 8 --test-limit 4 --concurrency 2 --out "$WORK/compile-mipro" || true  # a failure is a result here
 # 5. one bootstrap round harvested with the tuned strawberry program, beside eval/bootstrap_round.sh's CoT round
-eval/bootstrap_round.sh programs/strawberry.yaml runs/bootstrap-strawberry
+#    (run as programs/strawberry.yaml while it held eval/loop_last.yaml's settings: steps at 0.3, a check every 3),
+#    and one harvested with the band-compiled program (= programs/strawberry.yaml since)
+eval/bootstrap_round.sh eval/loop_last.yaml runs/bootstrap-strawberry
+eval/bootstrap_round.sh "$WORK/band_compiled.json" runs/bootstrap-band
 python eval/plot_bootstrap.py cot=17/100:23/100:56:21495 strawberry=runs/bootstrap-strawberry \
-  --out "$RESULTS/bootstrap_programs.png"   # the CoT round's numbers as recorded in eval/results/bootstrap.md
+  strawberry_band=runs/bootstrap-band --out "$RESULTS/bootstrap_programs.png"   # CoT: as recorded in bootstrap.md
