@@ -34,7 +34,7 @@ python eval/plot_loop.py --accuracy "$RESULTS/loop_programs.json" "$RESULTS/loop
   --label strawberry.yaml="recipe (as was)" strawberry_as_was.yaml="recipe (as was)" strawberry="recipe (as was)" \
   --out "$RESULTS/loop.png"   # loop_programs.json names the recipe as it was strawberry.yaml
 python eval/paired.py "$WORK/runs-band/run0/results.jsonl" "$WORK/runs-loop_last/run0/results.jsonl" \
-  "$WORK/runs-cot/run0/results.jsonl"
+  "$WORK/runs-cot/run0/results.jsonl" "$WORK/runs-loop_hot_last/run0/results.jsonl"
 # 4. MIPROv2, tiny, with the 135M model proposing its own instructions
 [ -f "$WORK/compile-mipro/report.md" ] || strawberry compile programs/strawberry.yaml --optimizer mipro --budget 2 \
   --dev-limit 8 --train-limit 8 --test-limit 4 --concurrency 2 --out "$WORK/compile-mipro" || true  # a failure is a result here
