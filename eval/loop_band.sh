@@ -12,6 +12,7 @@ RESULTS=eval/results
 mkdir -p "$WORK"
 # 1. the band compile: 4 optuna trials over step / check temperature and check cadence (eval/loop_band.yaml's search:),
 #    each scored as problems in band over 4 samples of 24 dev problems
+#    (leave eval/loop_band.yaml byte for byte as it is: a compiled program refuses to run once its recipe changed)
 [ -f "$WORK/compile-band/compiled.json" ] || strawberry compile eval/loop_band.yaml --objective band --optimizer search \
   --budget 4 --dev-limit 24 --samples 4 --test-limit 4 --concurrency 2 --out "$WORK/compile-band"
 cp "$WORK/compile-band/report.md" "$RESULTS/loop_band_compile_report.md"
