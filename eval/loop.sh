@@ -27,7 +27,7 @@ python eval/compare_programs.py "$WORK/compiled/compiled.json" --limit "$TEST" -
   --out "$RESULTS/loop_compiled.md" --keep "$WORK/runs-compiled"
 # 3. hand-made variants of the compiled program, one at a time: hot steps with cool checks (the study's trial 4),
 #    and a check that asks for the last step's result, with hot and with the compiled (cool) sampling
-#    (loop_last.yaml is what programs/strawberry.yaml now holds); then chain-of-thought drawn again, traces kept
+#    (loop_last.yaml is what programs/strawberry.yaml held until eval/loop_band.sh); then chain-of-thought drawn again, traces kept
 for recipe in loop_hot loop_hot_last loop_last; do
   python eval/compare_programs.py "eval/$recipe.yaml" --limit "$TEST" --concurrency 4 --out "$RESULTS/$recipe.md" \
     --keep "$WORK/runs-$recipe"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dspy
 from dspy.teleprompt.gepa.instruction_proposal import InstructionProposer
+from dspy.utils.exceptions import AdapterParseError
 
+from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.adapter import MAX_DEMOS, TextAdapter
 
 BUDGET_MEANING = {
@@ -110,10 +112,22 @@ def optimize(name: str, program: dspy.Module, trainset: list, valset: list, metr
              task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, threads: int, seed: int) -> dspy.Module:
     """Run one DSPy optimizer on the program; returns the optimized program with compact demos."""
     student = UnderTextAdapter(program.deepcopy())
-    with dspy.context(lm=task_lm):
-        compiled = RUNNERS[name](student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm,
-                                 threads, seed)
+    try:
+        with dspy.context(lm=task_lm):
+            compiled = RUNNERS[name](student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm,
+                                     threads, seed)
+    except AdapterParseError as exc:  # the task model runs under our TextAdapter: only the prompt model's calls parse
+        raise UserError(unparsable_prompt_model(name, prompt_lm or task_lm, exc)) from None
     return compact_demos(compiled.program)
+
+
+def unparsable_prompt_model(optimizer: str, lm: dspy.BaseLM, exc: AdapterParseError) -> str:
+    """One line: the optimizer's own model did not answer in DSPy's format, what it said, and the fix."""
+    fields = ", ".join(exc.signature.output_fields)
+    said = " ".join(str(exc.lm_response).split())[:120]
+    return (f"--optimizer {optimizer}: the prompt model {getattr(lm, 'model', lm)!r} did not answer in DSPy's format "
+            f"(expected the field(s) {fields}, got {said!r}); a model this small cannot propose instructions: pass a "
+            f"stronger --prompt-model (e.g. an openai/... model with --api-base), or use --optimizer search or bootstrap")
 
 
 def predictor_state(program: dspy.Module) -> dict:

@@ -22,7 +22,7 @@ SHORT = {"benchmark": BENCHMARK, "strawberry": {"max_turns": 4}, "concurrency": 
 
 
 def test_tiny_search_completes_and_run_reproduces_its_test_score(tmp_path):
-    space = {**{name: None for name in STRAWBERRY_DEFAULTS}, "check_every": [2, 3]}  # the recipe checks every 3
+    space = {**{name: None for name in STRAWBERRY_DEFAULTS}, "check_every": [2, 3]}  # the recipe checks every 2
     config = load_config(RECIPE, {**SHORT, "search": space})
     options = CompileOptions(optimizer="search", budget=1, dev_limit=2, test_limit=2, out=tmp_path / "compiled")
     compiled, meta = compile_program(RECIPE, config, options, progress=False)

@@ -123,3 +123,12 @@ def test_bootstrap_takes_demos_from_the_teacher_prompt_model(tmp_path):
     assert len(teacher.history) > 0 and meta["predictors"]["check.predict"]["demos"] > 0
     state = json.loads(compiled.read_text())
     assert all(d["reply"].startswith("<final_answer>") for d in state["check.predict"]["demos"])
+
+
+def test_a_prompt_model_that_cannot_follow_dspys_format_is_one_clear_error(tmp_path):
+    from strawberry_dspy.errors import UserError
+
+    rambling = DummyLM({"": {"unrelated": "Your most important role is to help."}})  # no field MIPROv2 asked for
+    with pytest.raises(UserError, match=r"--optimizer mipro: the prompt model .* did not answer in DSPy's format "
+                                        r"\(expected the field\(s\) proposed_instruction.*stronger --prompt-model"):
+        compile_with(tmp_path, "mipro", right_with_tiny_steps, budget=2, prompt_lm=rambling)
