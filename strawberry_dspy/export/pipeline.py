@@ -30,9 +30,10 @@ META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and s
 
 
 def meta_kinds(config: ExportConfig) -> tuple[str, ...]:
-    """The turn kinds whose meta this export reads: a check reply's answer status (flat style), and the steps'
-    numbers and verdicts (stepwise labels); the turns style reads none."""
-    return (("check",) if config.style == "flat" else ()) + (("step", "verify") if config.format == "stepwise" else ())
+    """The turn kinds whose meta this export reads: a check reply's answer status (flat style), the system turn's
+    worked demos (turns style), and the steps' numbers and verdicts (stepwise labels)."""
+    return (("check",) if config.style == "flat" else ("system",)) + (
+        ("step", "verify") if config.format == "stepwise" else ())
 
 
 @dataclass

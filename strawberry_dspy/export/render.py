@@ -5,8 +5,8 @@ flat  - the prompt is the bare question (plus an optional system message); the c
         check replies that were really steps, and the closing <final_answer>. Trained as a
         completion, the loss covers the whole reasoning and the answer: o1-style long single-turn
         reasoning, with no dependence on a user who nudges.
-turns - the conversation as the model saw it: the trace's system prompt and first user turn are the
-        prompt; the completion is every later turn (assistant steps, user nudges and checks, verifier
+turns - the conversation as the model saw it: the trace's system prompt, the worked demos that followed it
+        (recorded in the system turn's meta) and the first user turn are the prompt; the completion is every later turn (assistant steps, user nudges and checks, verifier
         feedback folded into the user turns where it was sent). Trained as a completion, the loss
         covers all of those turns, the user nudges included; as SFT `messages` it covers the whole
         chat unless the trainer masks non-assistant turns (SFTConfig(assistant_only_loss=True)).
@@ -27,7 +27,16 @@ def render(trace: StoredTrace, question: str, style: str, *, nudges: str = "inli
         prompt = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
         text = flat_text(trace.turns, nudges == "inline")
         return prompt, [{"role": "assistant", "content": text}] if text else []
-    return split_conversation(conversation(trace.turns))
+    prompt, completion = split_conversation(conversation(trace.turns))
+    return with_demos(prompt, trace.turns), completion
+
+
+def with_demos(prompt: list[Message], turns: list[StoredTurn]) -> list[Message]:
+    """The prompt with the worked demos the program sent after its system prompt (none recorded: as it is)."""
+    demos = next((t.meta.get("demo_chat") for t in turns if t.kind == "system"), None)
+    if not demos or not prompt or prompt[0]["role"] != "system":
+        return prompt
+    return [prompt[0], *({"role": m["role"], "content": m["content"]} for m in demos), *prompt[1:]]
 
 
 def conversation(turns: list[StoredTurn]) -> list[Message]:

@@ -52,10 +52,12 @@ class TurnLoop:
         self.prompt, self.kind, self.feedback = self.k.first_prompt.format(question=question), "problem", None
         self.pending_meta: dict = {}
         self.seeded: bool | None = None  # whether the LM takes a seed: found at the first call (see config)
-        # worked demos sit after the system prompt, a prefix shared by every call; they are not the model's turns
+        # worked demos sit after the system prompt, a prefix shared by every call; they are not the model's turns,
+        # so they ride in the system turn's meta: an export of the chat rebuilds the prompt the model really saw
         demos = demo_chat(self.k, program.check.question)
         self.chat = [{"role": "system", "content": program.step.system_prompt}, *demos]
-        self.record(Turn("system", "system", program.step.system_prompt, meta={"demo_turns": len(demos)} if demos else {}))
+        self.record(Turn("system", "system", program.step.system_prompt,
+                         meta={"demo_turns": len(demos), "demo_chat": demos} if demos else {}))
 
     def run(self) -> dspy.Prediction:
         """Take turns until an answer, a budget or stop(); a provider or engine failure is recorded as data."""

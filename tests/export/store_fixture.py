@@ -20,7 +20,7 @@ BENCHMARK = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1
 
 
 def strawberry_trace(steps: list[str], answer: str | None, verdicts: list[str] | None = None, seed: int = 0,
-                     question: str = "What is 2 + 3?") -> Trace:
+                     question: str = "What is 2 + 3?", demos: list[dict] | None = None) -> Trace:
     """A real trace of the strawberry loop: the given steps, then a step holding the answer (None: budget runs out).
 
     With verdicts, the verifier runs after every 2 steps on a window of 2 and answers them in order.
@@ -32,7 +32,8 @@ def strawberry_trace(steps: list[str], answer: str | None, verdicts: list[str] |
             script.append({"critique": f"Looks checked. VERDICT: {verdicts[number // 2 - 1]}"})
     script.append({"step": f"So <final_answer>{answer}</final_answer>" if answer is not None else "hmm"})
     knobs = StrawberryKnobs(check_every=100, verifier_every=2 if verdicts else 0, verifier_window=2,
-                            max_turns=len(steps) + (1 if answer is not None else 0), force_answer=False)
+                            max_turns=len(steps) + (1 if answer is not None else 0), force_answer=False,
+                            demos=demos or [])
     with dspy.context(lm=scripted_lm(script, count_tokens=True), adapter=TextAdapter()):
         return StrawberryProgram(knobs)(question=question, seed=seed).trace
 

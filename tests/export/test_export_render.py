@@ -1,8 +1,13 @@
 """Rendering real strawberry traces: flat (one assistant message) and turns (the chat as the model saw it)."""
 
+import json
+
+from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.render import flat_text, render, step_texts
 from strawberry_dspy.store import StoredTrace, StoredTurn
-from tests.export.store_fixture import strawberry_trace
+from tests.export.store_fixture import StoreBuilder, benchmark_problems, strawberry_trace
+
+DEMO = {"question": "Calculate 6 + -2.", "steps": ["Adding -2 is subtracting 2.", "6 - 2 = 4."], "answer": "4"}
 
 
 def stored(trace, correct=True) -> StoredTrace:
@@ -69,3 +74,30 @@ def test_a_trace_without_any_reasoning_text_renders_no_completion():
     trace = StoredTrace(1, "p", 0, False, 1, 0, "max_turns", None, turns)
     assert render(trace, "Q", "flat")[1] == []
     assert render(trace, "Q", "turns")[1] == [{"role": "assistant", "content": ""}]
+
+
+def test_turns_prompt_carries_the_worked_demos_the_program_sent():
+    """A program with worked demos sent them after its system prompt on every call: the training prompt has them
+    too (else DPO would train on a context the model never sampled in); flat style stays the bare question."""
+    raw = strawberry_trace(["a", "b"], "5", demos=[DEMO])
+    prompt, completion = render(stored(raw), "ignored", "turns")
+    demo_chat = raw.turns[0].meta["demo_chat"]
+    assert [m["role"] for m in prompt] == ["system", *[m["role"] for m in demo_chat], "user"]
+    assert prompt[1:-1] == demo_chat and prompt[1]["content"].startswith("Problem: Calculate 6 + -2.")
+    assert prompt[-1]["content"].startswith("Problem: What is 2 + 3?")
+    assert completion[0] == {"role": "assistant", "content": "a"}
+    assert render(stored(raw), "What is 2 + 3?", "flat")[0] == [{"role": "user", "content": "What is 2 + 3?"}]
+
+
+def test_the_demos_survive_the_store_into_a_dpo_export(tmp_path):
+    problem = benchmark_problems("train", 1)[0]  # a question the decontamination keeps
+    builder = StoreBuilder()
+    pid = builder.problem("p1", problem.question, problem.answer)
+    builder.add(pid, ["a"], problem.answer, demos=[DEMO])
+    builder.add(pid, ["a", "b", "c"], "wrong", demos=[DEMO])
+    builder.write(tmp_path / "h")
+    export(tmp_path / "h", ExportConfig(format="dpo", style="turns", band=(0.0, 1.0)), tmp_path / "dpo")
+    row = json.loads((tmp_path / "dpo" / "train.jsonl").read_text().splitlines()[0])
+    assert [m["content"] for m in row["prompt"][1:3]] == ["Problem: Calculate 6 + -2.\n\nTake the first minuscule "
+                                                          "step.", "Adding -2 is subtracting 2."]
+    assert row["prompt"][-1]["content"].startswith(f"Problem: {problem.question}")

@@ -72,7 +72,7 @@ def test_demos_sit_after_the_system_prompt_worded_like_the_loop(use_lm):
     ]
     # every later call shares the demo prefix (cacheable), and the trace records only the real problem's turns
     assert all(sent(lm, i)[:7] == messages[:7] for i in range(len(lm.history)))
-    assert out.trace.turns[0].meta == {"demo_turns": 6}
+    assert out.trace.turns[0].meta == {"demo_turns": 6, "demo_chat": messages[1:7]}  # what an export re-sends
     assert [t.kind for t in out.trace.turns[1:3]] == ["problem", "step"]
 
 
