@@ -102,15 +102,26 @@ def read_metadata(path: str | Path) -> dict:
 
 
 def check_base_program(path: Path, meta: dict) -> None:
-    """Reject a compiled file whose base recipe has changed since it was compiled."""
+    """Reject a compiled file whose base recipe has changed since it was compiled (its settings, not its comments
+    or layout: the same YAML data is the same recipe)."""
     base = meta.get("base_program") or {}
     for candidate in (base.get("path"), base.get("absolute_path")):
         if candidate and Path(candidate).is_file():
-            now = text_hash(Path(candidate).read_text())
-            if now != base.get("sha256"):
+            text = Path(candidate).read_text()
+            now = text_hash(text)
+            if now != base.get("sha256") and not _same_data(text, base.get("yaml")):
                 raise UserError(f"{path} was compiled from {candidate} (hash {base.get('sha256')}), which has changed "
                                 f"since (hash {now}): recompile it with strawberry compile {candidate} ...")
             return
+
+
+def _same_data(text: str, compiled_from: str | None) -> bool:
+    import yaml
+
+    try:
+        return compiled_from is not None and yaml.safe_load(text) == yaml.safe_load(compiled_from)
+    except yaml.YAMLError:
+        return False
 
 
 def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module]:

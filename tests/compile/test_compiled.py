@@ -80,6 +80,13 @@ def test_a_changed_base_recipe_is_rejected(tmp_path):
     assert "\n" not in str(err.value) and "recompile" in str(err.value)
 
 
+def test_a_comment_or_layout_edit_of_the_base_recipe_is_not_a_change(tmp_path):
+    path, _, _, recipe = compiled_file(tmp_path)
+    recipe.write_text("# a note added after compiling\n" + RECIPE.replace("max_turns: 6", "max_turns:    6  # why 6"))
+    config, program = load_program_file(path)  # the same settings: loads (a changed value is refused, above)
+    assert program.check.predict.signature.instructions.startswith("optimized instructions")
+
+
 def test_a_moved_base_recipe_still_loads(tmp_path):
     path, _, _, recipe = compiled_file(tmp_path)
     recipe.unlink()
