@@ -28,8 +28,10 @@ class Admission:
         return {"too_long": len(self.too_long), "demo_leaks": len(self.demo_leaks)}
 
 
-def admit(problems: list[Problem], max_question_chars: int, program: dspy.Module | None = None) -> Admission:
-    """Leave out questions beyond the size bound and, for a compiled program, problems its demos give away."""
+def admit(problems: list[Problem], max_question_chars: int, program: dspy.Module | None = None,
+          worked: list[dict] | None = None) -> Admission:
+    """Leave out questions beyond the size bound and problems the demos give away: a compiled program's, and the
+    worked demos (`worked`: a recipe's `strawberry.demos`, or every demo set a compile may try)."""
     admission = Admission([])
     for problem in problems:
         (admission.too_long if len(problem.question) > max_question_chars else admission.problems).append(problem)
@@ -38,13 +40,13 @@ def admit(problems: list[Problem], max_question_chars: int, program: dspy.Module
         logger.warning("left out {} problem(s) whose question is longer than max_question_chars={} (longest: {} "
                        "chars, problem {}); raise max_question_chars to keep them", len(admission.too_long),
                        max_question_chars, len(longest.question), longest.id)
-    leaks = DemoLeaks.of(program)
+    leaks = DemoLeaks.of(program, worked)
     if leaks.texts or leaks.qhashes or leaks.ids:
         kept = []
         for problem in admission.problems:
             (admission.demo_leaks if leaks.leaked(problem) else kept).append(problem)
         admission.problems = kept
     if admission.demo_leaks:
-        logger.warning("left out {} problem(s) whose question or answer is in the compiled program's demos "
+        logger.warning("left out {} problem(s) whose question or answer is in the program's demos "
                        "(asked again, they would be scored with their answer in the prompt)", len(admission.demo_leaks))
     return admission

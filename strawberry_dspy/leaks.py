@@ -35,6 +35,16 @@ def demo_texts(program: dspy.Module) -> list[str]:
     return [t for t in texts if t]
 
 
+def worked_texts(demos: list[dict]) -> list[str]:
+    """The question, steps and answer of worked demos ({question, steps, answer}), normalized like questions."""
+    texts = []
+    for demo in demos:
+        texts += [normalize_question(_text(demo.get("question", "")))]
+        texts += [normalize_question(_text(step)) for step in demo.get("steps", [])]
+        texts += [normalize_question(_text(demo.get("answer", "")))]
+    return [t for t in texts if t]
+
+
 @dataclass
 class DemoLeaks:
     """What a program's demos give away: their text, and the problems compile recorded them from."""
@@ -44,12 +54,15 @@ class DemoLeaks:
     ids: set[str]
 
     @classmethod
-    def of(cls, program: dspy.Module | None) -> DemoLeaks:
-        """The leaks of a program (none for None, a program built from a recipe)."""
+    def of(cls, program: dspy.Module | None, worked: list[dict] | None = None) -> DemoLeaks:
+        """The leaks of a program's predictor demos and of worked demos (a recipe's `strawberry.demos`; a
+        strawberry program's own are read from its knobs). None: a program not built yet, only `worked`."""
+        worked = list(worked or []) + list(getattr(getattr(program, "knobs", None), "demos", None) or [])
+        texts = worked_texts(worked)
         if program is None:
-            return cls([], set(), set())
+            return cls(texts, set(), set())
         record = getattr(program, RECORD_ATTR, None) or []
-        return cls(demo_texts(program), {r["qhash"] for r in record if r.get("qhash")},
+        return cls(demo_texts(program) + texts, {r["qhash"] for r in record if r.get("qhash")},
                    {r["id"] for r in record if r.get("id")})
 
     def leaked(self, problem: Problem) -> bool:
@@ -71,7 +84,8 @@ def _found(needle: str, texts: list[str]) -> bool:
 
 
 def leaked_by_files(paths: list[str], problems: list[Problem]) -> set[str]:
-    """Question hashes of the problems the demos of these program files (compiled.json or recipe) give away."""
+    """Question hashes of the problems the demos of these program files (compiled.json or recipe: predictor demos
+    and worked demos) give away."""
     from strawberry_dspy.program.build import build_program
     from strawberry_dspy.program_file import load_program_file
 

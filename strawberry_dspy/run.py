@@ -104,7 +104,8 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
     out = Path(out) if out else default_out_dir(config)
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program)
+    admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program,
+                      config.strawberry.demos)
     problems = admission.problems
     if not problems:
         raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to run: "

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -234,7 +235,8 @@ def write_file(path: Path, write: Callable[[Path], None]) -> Path:
     """Write one file atomically: `write(tmp)` fills a hidden sibling that then replaces `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)  # an OSError is the caller's to word (stats: "cannot write the plot")
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")  # the suffix kept: writers pick formats by it
+    # unique per process and thread (two threads may write one cache entry); the suffix kept: writers pick formats by it
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{threading.get_ident()}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -8,8 +8,8 @@ import tempfile
 
 # one fresh DSPy disk cache per test session (inherited by child processes): no reply leaks between runs
 os.environ.setdefault("DSPY_CACHEDIR", tempfile.mkdtemp(prefix="dspy-cache-"))
-# and one fresh problem cache (benchmarks/problem_cache.py), never the user's ~/.cache
-os.environ.setdefault("STRAWBERRY_CACHE_DIR", tempfile.mkdtemp(prefix="strawberry-cache-"))
+# and one fresh project cache (generated problems, converted models: cache_dir.py), never the user's own
+os.environ["STRAWBERRY_CACHE_DIR"] = tempfile.mkdtemp(prefix="strawberry-cache-")
 
 import dspy
 import pytest

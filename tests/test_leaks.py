@@ -140,3 +140,31 @@ def test_export_demos_flag_removes_leaks_a_store_never_recorded(compiled, tmp_pa
     assert main(["export", str(tmp_path / "h"), "--demos", str(tmp_path / "nope.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: --demos") and "is not a file" in err[-1]
+
+
+def test_a_recipes_worked_demo_is_a_leak_for_the_problem_it_shows():
+    """A recipe's `strawberry.demos` are sent on every call: the problem a demo shows, answer and all, is left out
+    of run and harvest, and `export --demos recipe.yaml` finds it too (through the built program's knobs)."""
+    from strawberry_dspy.admission import admit
+    from strawberry_dspy.config import config_from_dict
+    from strawberry_dspy.program.build import build_program
+
+    demo = {"question": "Calculate ( 7 - 9 ).", "steps": ["7 - 9 = -2."], "answer": "-2"}
+    shown, other = Problem("p", "Calculate ( 7 - 9 ).", "-2"), Problem("q", "Calculate ( 7 - 8 ).", "-1")
+    admission = admit([shown, other], 20_000, None, [demo])
+    assert admission.problems == [other] and admission.demo_leaks == [shown]
+    program = build_program(config_from_dict({"program": "strawberry", "strawberry": {"demos": [demo]}}))
+    assert DemoLeaks.of(program).leaked(shown) and not DemoLeaks.of(program).leaked(other)
+
+
+def test_the_shipped_recipes_demo_problem_never_reaches_a_run():
+    """programs/strawberry.yaml's worked demo is a generated test problem of its own benchmark."""
+    from strawberry_dspy.admission import admit
+
+    config, _ = load_program_file("programs/strawberry.yaml")
+    problems = load_benchmark(config.benchmark).problems("test", 400)
+    demo_questions = {d["question"] for d in config.strawberry.demos}
+    assert demo_questions & {p.question for p in problems}  # the leak this guards against is real
+    admission = admit(problems, config.max_question_chars, None, config.strawberry.demos)
+    assert {p.question for p in admission.demo_leaks} == demo_questions & {p.question for p in problems}
+    assert not demo_questions & {p.question for p in admission.problems}

@@ -59,10 +59,12 @@ class ReasoningGymBenchmark(Benchmark):
                 return self.__dict__["dataset"]
             config = self.config
             try:
-                return DATASETS[self.task][0](config=config)
+                dataset = DATASETS[self.task][0](config=config)
             except (AssertionError, ValueError, TypeError) as error:
                 raise UserError(f"reasoning_gym:{self.task} rejected its options ({error}): change the option "
                                 "values") from None
+            self.__dict__["dataset"] = dataset  # set under the lock (cached_property stores it only after)
+            return dataset
 
     def _problems(self, split: str, limit: int | None) -> list[Problem]:
         limit = DEFAULT_LIMIT if limit is None else limit

@@ -20,7 +20,7 @@ from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Obje
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
 from strawberry_dspy.compile.report import PLOT_FILE, REPORT_FILE, write_report
 from strawberry_dspy.compile.search import search
-from strawberry_dspy.compile.space import build_space
+from strawberry_dspy.compile.space import DEMO_SETS, build_space
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.leaks import demo_record
@@ -103,14 +103,17 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
                         "compile the recipe it came from (e.g. programs/strawberry.yaml)")
     options.validate()
     benchmark = load_benchmark(config.benchmark, config.scorer)
-    dev = admit(benchmark.problems("dev", options.dev_limit), config.max_question_chars).problems
+    # worked demos a trial may send: the recipe's, and for the loop every demo set the search space offers
+    worked = [*config.strawberry.demos, *(d for demos in DEMO_SETS.values() for d in demos
+                                          if config.program == "strawberry")]
+    dev = admit(benchmark.problems("dev", options.dev_limit), config.max_question_chars, worked=worked).problems
     if len(dev) < MIN_DEV:
         raise UserError(f"the dev split of {config.benchmark} has {len(dev)} problem(s) (--dev-limit "
                         f"{options.dev_limit}); compiling needs >= {MIN_DEV}: raise --dev-limit or use a larger benchmark")
-    test = admit(benchmark.problems("test", options.test_limit), config.max_question_chars).problems
+    test = admit(benchmark.problems("test", options.test_limit), config.max_question_chars, worked=worked).problems
     if not test:
         raise UserError(f"the test split of {config.benchmark} is empty; use a larger benchmark")
-    train = (admit(benchmark.problems("train", options.train_limit), config.max_question_chars).problems
+    train = (admit(benchmark.problems("train", options.train_limit), config.max_question_chars, worked=worked).problems
              if options.optimizer != "search" else [])
     if options.optimizer != "search" and not train:
         raise UserError(f"the train split of {config.benchmark} is empty, and {options.optimizer} learns from it; "

@@ -26,7 +26,6 @@ from strawberry_dspy.export.writer import check_destination, push_to_hub, write_
 from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, TraceStore
 
 
-META_KINDS = ("check", "step", "verify")  # the turns whose meta rendering and step labels read
 
 
 def meta_kinds(config: ExportConfig) -> tuple[str, ...]:
@@ -51,18 +50,16 @@ def default_out(store_file: Path, config: ExportConfig) -> Path:
     return store_file.parent / "exports" / f"{config.format}-{config.style}"
 
 
-def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str], band: Band,
-           rates: list[float]) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-    """The kept problems in the band, with their finished traces; every kept problem's pass rate goes into `rates`.
+def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str],
+           band: Band) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    """The kept problems in the band, with their finished traces.
 
     Read problem by problem: a problem out of the band never holds more than its own traces in memory.
     """
     for problem, traces in groups:
         if problem.id not in kept:
             continue
-        rate = pass_rate(sum(t.correct for t in traces), len(traces))
-        rates.append(rate)
-        if band.contains(rate):
+        if band.contains(pass_rate(sum(t.correct for t in traces), len(traces))):
             yield problem, traces
 
 
@@ -110,7 +107,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
                   leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in select(groups, clean.kept, config.band, []):
+        for group in select(groups, clean.kept, config.band):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows

@@ -155,7 +155,7 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
     problems = benchmark.problems(config.split, config.limit)
     if not problems:
         raise UserError(f"benchmark {config.benchmark!r} has no {config.split} problems: check the spec, --split and --limit")
-    admission = admit(problems, config.max_question_chars, program)
+    admission = admit(problems, config.max_question_chars, program, config.strawberry.demos)
     problems = admission.problems
     if not problems:
         raise UserError(f"no problem of {config.benchmark!r} ({config.split} split) is left to harvest: "

@@ -54,8 +54,8 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..., d
     engine_name = options.get("engine", ENGINES[0])
     if engine_name == "llama.cpp" and gguf_supported(folder) is None:
         engine = shared_engine(hf_to_gguf(folder, options.get("quant", DEFAULT_QUANT)), slots=slots)
-        return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key="local", engine=SERVER_ENGINE,
-                    **settings)
+        return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key="local",
+                    **{"engine": SERVER_ENGINE, **settings})
     if engine_name == "llama.cpp" and "engine" in options:
         raise UserError(f"cannot serve '{spec}' with llama.cpp: {gguf_supported(folder)}; use hf:{folder}?engine=transformers")
     from strawberry_dspy.models.hf_engine import TransformersEngine

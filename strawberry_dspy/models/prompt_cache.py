@@ -31,7 +31,12 @@ def check_prompt_cache(lm: dspy.BaseLM, mode: str) -> None:
     """prompt_cache: on needs DSPy's native engine; say so at start-up instead of failing every call."""
     if not isinstance(lm, dspy.LM) or lm.kwargs.get("prompt_cache") is None:
         return
-    if not select_backend(lm).native:
+    try:
+        native = select_backend(lm).native
+    except Exception as exc:  # noqa: BLE001 - engine="lm15" raises lm15's own error for what it cannot carry
+        raise UserError(f"prompt_cache: {mode} cannot be used with '{lm.model}' ({type(exc).__name__}: {exc}); "
+                        "set prompt_cache: off") from None
+    if not native:
         raise UserError(f"prompt_cache: {mode} needs DSPy's native engine, which '{lm.model}' does not use "
                         "(DSPy reaches it through LiteLLM); set prompt_cache: off (this provider caches by itself "
                         "or not at all)")

@@ -115,7 +115,7 @@ def _local_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..
         if not raw or not path.is_file():
             raise UserError(f"GGUF model file not found for spec '{spec}'; pass an existing file as local:/path/model.gguf")
     engine = shared_engine(path, slots=slots)
-    return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, engine=SERVER_ENGINE, **settings)
+    return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **{"engine": SERVER_ENGINE, **settings})
 
 
 def _load_dotenv() -> None:

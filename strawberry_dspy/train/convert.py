@@ -10,28 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
 from loguru import logger
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.cache_dir import ENV, cache_root
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.stage_output import OutputKind, staged
 from strawberry_dspy.train import require_train_extra
 
-CACHE_ENV = "STRAWBERRY_CACHE_DIR"
 MODEL_CARD = "strawberry_model.json"  # provenance of an HF folder made or trained here
 CONVERTED_MODEL = OutputKind("convert", "converted base model", (MODEL_CARD,))
 BASE_SPECS = "'local', 'local:/path/model.gguf', 'hf:/path/to/hf_folder' or a Hugging Face model folder"
-
-
-def cache_root() -> Path:
-    """Where converted models are cached: $STRAWBERRY_CACHE_DIR, else $XDG_CACHE_HOME/strawberry-dspy."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "strawberry-dspy"
 
 
 def gguf_key(path: Path) -> str:
@@ -46,7 +38,11 @@ def gguf_to_hf(gguf_path: str | Path, cache_dir: str | Path | None = None) -> Pa
     gguf_path = Path(gguf_path).expanduser()
     if not gguf_path.is_file():
         raise UserError(f"GGUF model file not found: '{gguf_path}'; pass an existing file as local:/path/model.gguf")
-    folder = Path(cache_dir or cache_root() / "hf") / gguf_key(gguf_path)
+    root = cache_root()
+    if cache_dir is None and root is None:
+        raise UserError(f"{ENV}=off, but the GGUF model must be converted into a folder that is kept: set {ENV} "
+                        "to a folder (or unset it), or pass an hf: model folder")
+    folder = Path(cache_dir or root / "hf") / gguf_key(gguf_path)
     if (folder / MODEL_CARD).is_file():
         return folder
     require_train_extra("torch", "transformers", "gguf", "safetensors")

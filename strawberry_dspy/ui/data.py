@@ -18,7 +18,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate
 from strawberry_dspy.export.formats import dpo_rows, rendered_groups
-from strawberry_dspy.export.pipeline import META_KINDS, select
+from strawberry_dspy.export.pipeline import meta_kinds, select
 from strawberry_dspy.harvest.stats import HarvestStats, harvest_stats
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import STORE_FILE, TraceRow, TraceStore, store_path
@@ -120,7 +120,7 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
-        selected = select(store.by_problem(META_KINDS), kept, config.band, [])  # read as the rows are made
+        selected = select(store.by_problem(meta_kinds(config)), kept, config.band)  # read as the rows are made
         try:
             return [json.loads(row) for row in dpo_rows(rendered_groups(selected, config, {}), config, {})]
         except UserError:  # no problem with both a correct and an incorrect trace: no pairs

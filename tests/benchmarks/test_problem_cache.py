@@ -39,9 +39,28 @@ def test_cached_problems_equal_generated_and_are_read_back(cache):
 
 
 def test_other_split_or_limit_is_its_own_entry(cache):
-    assert load_benchmark(SPEC).problems("dev", 3) != load_benchmark(SPEC).problems("test", 3)
+    load_benchmark(SPEC).problems("dev", 3), load_benchmark(SPEC).problems("test", 3)
     assert len(list((cache / "problems").glob("*.jsonl"))) == 2
-    assert load_benchmark(SPEC).problems("test", 4)[:3] == load_benchmark(SPEC).problems("test", 3)
+    load_benchmark(SPEC).problems("test", 4)
+    assert len(list((cache / "problems").glob("*.jsonl"))) == 3
+
+
+def test_a_change_to_the_generating_code_makes_a_new_entry(cache, monkeypatch):
+    from strawberry_dspy.benchmarks import problem_cache
+
+    made = load_benchmark(SPEC).problems("test", 3)
+    path = cache_path("reasoning_gym", SPEC, {"split": "test", "limit": 3})
+    path.write_text(path.read_text().replace(made[0].question, "made by older code"))
+    monkeypatch.setattr(problem_cache, "source_hash", lambda: "edited-code")
+    assert load_benchmark(SPEC).problems("test", 3) == made  # the older list is not served
+    assert len(list((cache / "problems").glob("*.jsonl"))) == 2
+
+
+def test_a_truncated_entry_is_made_again(cache):
+    made = load_benchmark(SPEC).problems("test", 3)
+    path = cache_path("reasoning_gym", SPEC, {"split": "test", "limit": 3})
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    assert load_benchmark(SPEC).problems("test", 3) == made
 
 
 def test_a_corrupt_entry_is_made_again(cache):

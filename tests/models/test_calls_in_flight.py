@@ -14,7 +14,7 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.models import lm_for
 from tests.loopback_fast import FastLoopback
 
-LATENCY_S = 0.5  # long enough for every thread to have sent its request before the first reply
+LATENCY_S = 2.0  # long enough for every thread to have sent its request before the first reply, on a busy CI
 
 
 def call_at_once(lm, count: int) -> list:

@@ -106,3 +106,15 @@ def test_bad_hf_specs(tmp_path):
         resolve_lm(f"hf:{tmp_path}?engin=transformers")
     with pytest.raises(UserError, match="unknown engine 'vllm'"):
         resolve_lm(f"hf:{tmp_path}?engine=vllm")
+
+
+def test_a_cache_turned_off_refuses_to_convert_rather_than_writing_a_folder_named_off(tmp_path, monkeypatch):
+    from strawberry_dspy.train.convert import gguf_to_hf
+
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STRAWBERRY_CACHE_DIR", "off")
+    with pytest.raises(UserError, match="STRAWBERRY_CACHE_DIR=off"):
+        gguf_to_hf(gguf)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.gguf"]
