@@ -41,6 +41,14 @@ class ReasoningGymBenchmark(Benchmark):
             self.dataset  # noqa: B018
         self.level = int(options["level"]) if "level" in options else None  # valid: checked now or before
 
+    def __getstate__(self) -> dict:
+        """Pickled without its lock (the benchmark ships to Ray workers)."""
+        return {key: value for key, value in self.__dict__.items() if key != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     @cached_property
     def config(self) -> Any:
         """The task's config dataclass (validated; a UserError names a bad option)."""

@@ -109,3 +109,15 @@ print("reasoning_gym" in sys.modules)
     env = {**os.environ, ENV: str(cache), "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True", "False", "True"]
+
+
+def test_the_benchmark_pickles_for_ray_workers_and_grades_there(cache):
+    """Ray ships the benchmark to its workers: a copy (lock dropped, a new one made) still loads and grades."""
+    import pickle
+
+    bench = load_benchmark(SPEC)
+    problem = bench.problems("test", 2)[0]
+    assert bench.score(problem, problem.answer).correct  # builds the dataset and its entries, then pickles them
+    copy = pickle.loads(pickle.dumps(bench))
+    assert copy.problems("test", 2)[0] == problem
+    assert copy.score(problem, problem.answer).correct and not copy.score(problem, "123456789").correct
