@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from strawberry_dspy.benchmarks.base import Problem
-from strawberry_dspy.cache_dir import ENV, cache_root  # noqa: F401 - ENV: the variable's name, for callers
+from strawberry_dspy.cache_dir import cache_root
 
 FORMAT = 1  # bump when the Problem records change shape in a way the source hash below cannot see
 # the code that decides which problems a spec yields (splits, seeds, ids, metadata): an edit to any of them makes

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.benchmarks.problem_cache import ENV, cache_path
+from strawberry_dspy.benchmarks.problem_cache import cache_path
+from strawberry_dspy.cache_dir import ENV
 from strawberry_dspy.errors import UserError
 
 SPEC = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"
