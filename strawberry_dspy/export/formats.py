@@ -38,14 +38,22 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
+def _demos_not_recorded(trace: StoredTrace) -> bool:
+    """A trace whose program sent worked demos that its store did not keep (harvested before they were recorded)."""
+    system = trace.turns[0] if trace.turns and trace.turns[0].kind == "system" else None
+    return system is not None and bool(system.meta.get("demo_turns")) and not system.meta.get("demo_chat")
+
+
 def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], config: ExportConfig,
                     stats: dict) -> Iterator[Group]:
     """Each problem's traces rendered in the configured style, identical renderings dropped, one problem at a time."""
-    stats["duplicates"] = stats["empty"] = 0
+    stats["duplicates"] = stats["empty"] = stats["demos_missing"] = 0
     for problem, traces in groups:
         seen: set[str] = set()
         kept = []
         for trace in traces:
+            if config.style == "turns" and _demos_not_recorded(trace):
+                stats["demos_missing"] += 1
             prompt, completion = render(trace, problem.question, config.style, nudges=config.nudges,
                                         system=config.system)
             item = Rendered(trace, prompt, completion)

@@ -117,6 +117,9 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
         counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
+        if missing := stats.pop("demos_missing"):
+            logger.warning("{} trace(s) were harvested before worked demos were recorded: their prompts lack the "
+                           "demos the program sent (harvest again to export them as sent)", missing)
         counts["rows"] = rows
         files["README.md"] = dataset_card(config, meta, counts, stats, str(store.path), store.meta_json("versions_json"))
         files["export.yaml"] = export_yaml(config, str(store.path))

@@ -101,3 +101,26 @@ def test_the_demos_survive_the_store_into_a_dpo_export(tmp_path):
     assert [m["content"] for m in row["prompt"][1:3]] == ["Problem: Calculate 6 + -2.\n\nTake the first minuscule "
                                                           "step.", "Adding -2 is subtracting 2."]
     assert row["prompt"][-1]["content"].startswith(f"Problem: {problem.question}")
+
+
+def test_an_older_store_without_the_demo_chat_exports_with_a_warning(tmp_path, capsys):
+    import sqlite3
+
+    from strawberry_dspy.cli import main
+
+    problem = benchmark_problems("train", 1)[0]
+    builder = StoreBuilder()
+    pid = builder.problem("p1", problem.question, problem.answer)
+    builder.add(pid, ["a"], problem.answer, demos=[DEMO])
+    builder.add(pid, ["a", "b", "c"], "wrong", demos=[DEMO])
+    builder.write(tmp_path / "h")
+    with sqlite3.connect(tmp_path / "h" / "traces.sqlite") as db:  # as a harvest before demo_chat was recorded
+        db.execute("""UPDATE turns SET meta_json = '{"demo_turns": 6}' WHERE kind = 'system'""")
+    assert main(["export", str(tmp_path / "h"), "--format", "dpo", "--style", "turns", "--band", "0", "1",
+                 "--out", str(tmp_path / "dpo")]) == 0
+    assert "2 trace(s) were harvested before worked demos were recorded" in capsys.readouterr().err
+    row = json.loads((tmp_path / "dpo" / "train.jsonl").read_text().splitlines()[0])
+    assert [m["role"] for m in row["prompt"]] == ["system", "user"]  # exported as stored, nothing invented
+    assert main(["export", str(tmp_path / "h"), "--format", "dpo", "--style", "flat", "--band", "0", "1",
+                 "--out", str(tmp_path / "flat")]) == 0
+    assert "worked demos" not in capsys.readouterr().err  # flat prompts never carry them
