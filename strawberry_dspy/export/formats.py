@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.pairs import make_pairs
-from strawberry_dspy.export.render import Message, render, step_texts
+from strawberry_dspy.export.render import Message, demos_not_recorded, render, step_texts
 from strawberry_dspy.export.weighting import pair_weights, resample_counts
 from strawberry_dspy.store import ProblemRow, StoredTrace
 
@@ -38,12 +38,6 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
-def _demos_not_recorded(trace: StoredTrace) -> bool:
-    """A trace whose program sent worked demos that its store did not keep (harvested before they were recorded)."""
-    system = trace.turns[0] if trace.turns and trace.turns[0].kind == "system" else None
-    return system is not None and bool(system.meta.get("demo_turns")) and not system.meta.get("demo_chat")
-
-
 def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], config: ExportConfig,
                     stats: dict) -> Iterator[Group]:
     """Each problem's traces rendered in the configured style, identical renderings dropped, one problem at a time."""
@@ -52,7 +46,7 @@ def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], conf
         seen: set[str] = set()
         kept = []
         for trace in traces:
-            if config.style == "turns" and _demos_not_recorded(trace):
+            if config.style == "turns" and demos_not_recorded(trace.turns):
                 stats["demos_missing"] += 1
             prompt, completion = render(trace, problem.question, config.style, nudges=config.nudges,
                                         system=config.system)

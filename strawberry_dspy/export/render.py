@@ -31,9 +31,20 @@ def render(trace: StoredTrace, question: str, style: str, *, nudges: str = "inli
     return with_demos(prompt, trace.turns), completion
 
 
+def _system_meta(turns: list[StoredTurn]) -> dict:
+    """The system turn's meta: where the worked demos the program sent are recorded."""
+    return next((t.meta for t in turns if t.kind == "system"), {})
+
+
+def demos_not_recorded(turns: list[StoredTurn]) -> bool:
+    """The program sent worked demos that the store did not keep (harvested before they were recorded)."""
+    meta = _system_meta(turns)
+    return bool(meta.get("demo_turns")) and not meta.get("demo_chat")
+
+
 def with_demos(prompt: list[Message], turns: list[StoredTurn]) -> list[Message]:
     """The prompt with the worked demos the program sent after its system prompt (none recorded: as it is)."""
-    demos = next((t.meta.get("demo_chat") for t in turns if t.kind == "system"), None)
+    demos = _system_meta(turns).get("demo_chat")
     if not demos or not prompt or prompt[0]["role"] != "system":
         return prompt
     return [prompt[0], *({"role": m["role"], "content": m["content"]} for m in demos), *prompt[1:]]
