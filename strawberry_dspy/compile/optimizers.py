@@ -12,8 +12,9 @@ import dspy
 from dspy.teleprompt.gepa.instruction_proposal import InstructionProposer
 from dspy.utils.exceptions import AdapterParseError
 
+from strawberry_dspy.attempt import program_context
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.adapter import MAX_DEMOS, TextAdapter
+from strawberry_dspy.program.adapter import MAX_DEMOS, MAX_REPLY_CHARS
 
 BUDGET_MEANING = {
     "search": "optuna trials (each a full dev evaluation) besides the recipe's own",
@@ -26,14 +27,15 @@ GEPA_MAX_INSTRUCTION_CHARS = 1000
 
 
 class UnderTextAdapter(dspy.Module):
-    """Runs the wrapped program with the TextAdapter, whatever adapter the optimizer's own calls use."""
+    """Runs the wrapped program under the recipe's TextAdapter (`attempt.program_context`), whatever adapter the
+    optimizer's own calls use; the LM stays the optimizer's (the task model, or a teacher)."""
 
-    def __init__(self, program: dspy.Module):
+    def __init__(self, program: dspy.Module, max_reply_chars: int):
         super().__init__()
-        self.program = program
+        self.program, self.max_reply_chars = program, max_reply_chars
 
     def forward(self, **inputs):
-        with dspy.context(adapter=TextAdapter()):
+        with program_context(None, self.max_reply_chars):
             return self.program(**inputs)
 
 
@@ -109,9 +111,13 @@ RUNNERS = {"bootstrap": bootstrap, "mipro": mipro, "gepa": gepa}
 
 
 def optimize(name: str, program: dspy.Module, trainset: list, valset: list, metric, feedback_metric, budget: int,
-             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, threads: int, seed: int) -> dspy.Module:
-    """Run one DSPy optimizer on the program; returns the optimized program with compact demos."""
-    student = UnderTextAdapter(program.deepcopy())
+             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, threads: int, seed: int,
+             max_reply_chars: int = MAX_REPLY_CHARS) -> dspy.Module:
+    """Run one DSPy optimizer on the program; returns the optimized program with compact demos.
+
+    The task model's replies are cut at `max_reply_chars` (the recipe's bound), as in `run` and `harvest`.
+    """
+    student = UnderTextAdapter(program.deepcopy(), max_reply_chars)
     try:
         with dspy.context(lm=task_lm):
             compiled = RUNNERS[name](student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm,

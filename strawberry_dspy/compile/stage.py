@@ -157,7 +157,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         with dspy.context(callbacks=[*dspy.settings.get("callbacks", []), counter]):
             compiled_program = optimize(options.optimizer, base_program, to_examples(train, config.seed),
                                         to_examples(dev, config.seed), metric, feedback, options.budget, task_lm,
-                                        prompt_lm, config.concurrency, config.seed)
+                                        prompt_lm, config.concurrency, config.seed, config.max_reply_chars)
         compiled_config, optimize_calls, chosen_trial = config, counter.calls, None
     before["test"] = score(base_program, test, "the recipe on test")
     evaluate_calls = before["dev"].lm_calls + before["test"].lm_calls

@@ -25,7 +25,7 @@ from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, 
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
-from strawberry_dspy.program.trace import Trace, Turn
+from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.stage_output import log_to
 from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore, stated_rows
 
@@ -71,15 +71,8 @@ def sample_trace(worker: Worker, unit: tuple[Problem, int]) -> tuple[dict, list[
     """Sample and score one (problem, sample) pair on a worker: its score row and turns (runs anywhere, stores nothing)."""
     problem, sample = unit
     seed = sample_seed(worker.config.seed, problem.id, sample)
-    start = time.perf_counter()
-    try:
-        trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
-        if not isinstance(trace, Trace):
-            trace = Trace(stop_reason="error", error=f"{type(worker.program).__name__} returned no trace")
-    except Exception as exc:  # the program should record its own failures; any that escape are data too
-        trace = Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000])
-    wall = time.perf_counter() - start
-    score = None if trace.stop_reason == "error" else worker.benchmark.score(problem, trace.final_answer)
+    attempt = worker.attempt(problem, seed)
+    trace, score, wall = attempt.trace, attempt.score, attempt.wall_s
     row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
            "extracted": score and score.extracted, "rule": score and score.rule, "correct": int(bool(score and score.correct)),
            "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,

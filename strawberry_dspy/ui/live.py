@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from pathlib import Path
 
 import dspy
 from loguru import logger
 
+from strawberry_dspy.attempt import Attempt, attempt
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import problem_result
 from strawberry_dspy.models import lm_for
-from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
@@ -110,22 +109,20 @@ class LiveRun:
         return not self.running
 
     def _work(self) -> None:
-        start = time.perf_counter()
+        call = self.session.run if self.session is not None else None  # the session keeps its chat to continue
         try:
-            with dspy.context(lm=self.lm, adapter=TextAdapter()):
-                if self.session is not None:
-                    prediction = self.session.run()
-                else:
-                    prediction = self.program(question=self.problem.question, seed=self.seed)
-                    self.turns.extend(prediction.trace.turns)
-            self.trace = prediction.trace
-            self.score = score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
-        except Exception as exc:  # shown in the page, never lost in a thread
-            logger.exception("playground run failed")
-            self.trace = self.trace or Trace(turns=list(self.turns))
-            self.trace.stop_reason, self.trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
-        finally:
-            self.wall_s += time.perf_counter() - start
+            result = attempt(self.program, self.problem.question, self.seed, self.lm, self.config.max_reply_chars,
+                             lambda answer: score_answer(self.config, self.problem, answer, self.benchmark), call)
+        except Exception as exc:  # the scorer failed: shown in the page, never lost in a thread
+            result = Attempt(Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000]), None, 0.0)
+        if self.session is None:
+            self.turns.extend(result.trace.turns)
+        elif result.failed and not result.trace.turns:  # it failed: keep the turns it took
+            result.trace.turns = list(self.turns)
+        if result.failed:
+            logger.warning("playground run failed: {}", result.trace.error)
+        self.trace, self.score = result.trace, result.score
+        self.wall_s += result.wall_s
 
     def save(self, out: str | Path) -> Path:
         """Write the trace as a one-problem run directory (the layout `strawberry run` writes)."""
