@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # tests.loopback_openai, from the checkout
 
-from strawberry_dspy.models.retry import RetrySettings  # noqa: E402
+from strawberry_dspy.retry_settings import RetrySettings  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from tests.harvest.scripted import write_problems  # noqa: E402
 from tests.loopback_openai import FAULTS, LoopbackOpenAI  # noqa: E402

@@ -33,7 +33,7 @@ from loguru import logger  # noqa: E402
 
 from strawberry_dspy.config import config_from_dict  # noqa: E402
 from strawberry_dspy.harvest import harvest  # noqa: E402
-from strawberry_dspy.harvest.cost import cost_of, litellm_price  # noqa: E402
+from strawberry_dspy.cost import cost_of, litellm_price  # noqa: E402
 from strawberry_dspy.models import lm_for  # noqa: E402
 from strawberry_dspy.program.adapter import TextAdapter  # noqa: E402
 from strawberry_dspy.program.build import build_program  # noqa: E402

@@ -15,9 +15,9 @@ import yaml
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.models.retry_settings import RetrySettings
+from strawberry_dspy.knobs import BaselineKnobs, StrawberryKnobs
+from strawberry_dspy.retry_settings import RetrySettings
 from strawberry_dspy.text_input import read_text
-from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
 PROMPT_CACHE = ("auto", "on", "off")

@@ -17,7 +17,7 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
-from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
+from strawberry_dspy.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
 from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,

@@ -37,7 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     """The bootstrap settings a command line describes."""
     from strawberry_dspy.bootstrap import BootstrapSettings
-    from strawberry_dspy.config import load_config
     from strawberry_dspy.errors import UserError
     from strawberry_dspy.program_file import load_program_file
     from strawberry_dspy.train.recipe import load_recipe
@@ -52,8 +51,7 @@ def settings_from_args(args: argparse.Namespace):
         options["compile_budget"] = 0
     if args.concurrency is not None:
         overrides["concurrency"] = args.concurrency
-    config = (load_program_file(args.program, overrides)[0] if args.program.endswith(".json")
-              else load_config(args.program, overrides))  # bad knobs fail here, before any work
+    config = load_program_file(args.program, overrides)[0]  # bad knobs fail here, before any work
     recipe_path = args.train_recipe or (DEFAULT_RECIPE if Path(DEFAULT_RECIPE).is_file() else None)
     fixed = {"program": args.program, "benchmark": config.benchmark, "model": config.model,
              "recipe": load_recipe(recipe_path, train_overrides), "overrides": overrides}

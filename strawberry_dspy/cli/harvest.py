@@ -7,7 +7,7 @@ import argparse
 from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestOptions, harvest
-from strawberry_dspy.harvest.cost import describe
+from strawberry_dspy.cost import describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options

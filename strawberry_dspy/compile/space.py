@@ -27,7 +27,7 @@ import optuna
 
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.knobs import DEFAULT_NUDGES, StrawberryKnobs
+from strawberry_dspy.knobs import DEFAULT_NUDGES, StrawberryKnobs
 
 NUDGE_SETS = {
     "default": list(DEFAULT_NUDGES),

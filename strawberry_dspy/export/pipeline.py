@@ -86,7 +86,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     problems = {p.id: p for p in store.problems()}
     demo_qhashes = set(json.loads(meta.get(DEMO_LEAKS_META) or "[]"))
     if config.demos:  # imported here: loading a program imports dspy, which an export otherwise never needs
-        from strawberry_dspy.leaks import leaked_by_files
+        from strawberry_dspy.program_file import leaked_by_files
 
         demo_qhashes |= leaked_by_files(config.demos, list(problems.values()))
     clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold, demo_qhashes)

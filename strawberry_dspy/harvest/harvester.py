@@ -19,7 +19,7 @@ from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, quest
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
-from strawberry_dspy.harvest.cost import Cost, store_cost
+from strawberry_dspy.cost import Cost, store_cost
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.options import HarvestOptions

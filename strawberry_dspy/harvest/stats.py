@@ -10,7 +10,7 @@ from loguru import logger
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
-from strawberry_dspy.harvest.cost import Cost, describe, store_cost
+from strawberry_dspy.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table

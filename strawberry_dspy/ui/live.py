@@ -18,21 +18,13 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import problem_result
 from strawberry_dspy.models import lm_for
-from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
 from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, is_number
 from strawberry_dspy.stage_output import staged
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
-
-
-def load_setup(program_path: str, overrides: dict) -> tuple[RunConfig, dspy.Module]:
-    """The config and program a recipe or compiled file names, with overrides; a UserError when they do not load."""
-    config, program = load_program_file(program_path, overrides)
-    return config, program or build_program(config)
 
 
 def make_lm(config: RunConfig) -> dspy.BaseLM:

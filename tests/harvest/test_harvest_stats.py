@@ -5,7 +5,7 @@ import pytest
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.cli import main
 from strawberry_dspy.harvest import harvest
-from strawberry_dspy.harvest.cost import cost_usd
+from strawberry_dspy.cost import cost_usd
 from strawberry_dspy.harvest.signals import auroc, nudge_effects, stated_answer, verifier_agreement
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
 from strawberry_dspy.program.trace import Turn

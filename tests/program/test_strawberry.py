@@ -3,7 +3,8 @@
 import pytest
 from dspy.clients.engines.dummy_engine import DummyEngine
 
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 from tests.conftest import all_prompt_text
 
 QUESTION = "What is 17 + 25?"

@@ -1,4 +1,4 @@
-"""The recipe's `retry:` section, in a module without dspy: `config` (read by every command) imports it."""
+"""The recipe's `retry:` section (read by models/retry.py), below config and models, in a module without dspy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The strawberry program's knobs: everything a YAML recipe or an optimizer may set."""
+"""A recipe's program knobs (`strawberry:`, `baseline:`): below config and program, which both read them."""
 
 from __future__ import annotations
 
