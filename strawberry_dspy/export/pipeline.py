@@ -9,14 +9,14 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from loguru import logger
 from tqdm import tqdm
 
-from strawberry_dspy.band import Band, pass_rate
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.card import dataset_card, export_yaml
 from strawberry_dspy.export.config import ExportConfig
@@ -50,17 +50,10 @@ def default_out(store_file: Path, config: ExportConfig) -> Path:
     return store_file.parent / "exports" / f"{config.format}-{config.style}"
 
 
-def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str],
-           band: Band) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-    """The kept problems in the band, with their finished traces.
-
-    Read problem by problem: a problem out of the band never holds more than its own traces in memory.
-    """
-    for problem, traces in groups:
-        if problem.id not in kept:
-            continue
-        if band.contains(pass_rate(sum(t.correct for t in traces), len(traces))):
-            yield problem, traces
+def select(store: TraceStore, kept: set[str], band: Band | None) -> list[str]:
+    """Ids of the kept problems in the band (None: the one the harvest used), from the pass rates alone: an
+    export reads the turns of these problems only."""
+    return [pid for pid in store.in_band(band) if pid in kept]
 
 
 def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
@@ -72,6 +65,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
 
 
 def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
+    config = replace(config, band=store.selection_band(config.band))  # the card names the band used
     meta = store.meta()
     out = Path(out) if out else default_out(store.path, config)
     check_destination(out, overwrite, store.path.parent)
@@ -99,19 +93,17 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         "decontaminated": clean.counts(), "problems_in_band": 0,
     }
     stats: dict = {}
-    # the band from the pass rates alone (no turn read), so that only the chosen problems' turns are read
-    rates = {pid: pass_rate(correct, total) for pid, (correct, total) in store.tallies().items()
-             if total and pid in clean.kept}
-    chosen = [pid for pid, rate in rates.items() if config.band.contains(rate)]
+    chosen = select(store, clean.kept, config.band)
     groups = tqdm(store.by_problem(meta_kinds(config), chosen), desc="export", unit="problem", disable=None,
                   leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in select(groups, clean.kept, config.band):
+        for group in groups:
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            seen = (f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}" if rates
+            rates = [r for pid, r in store.pass_rates().items() if r is not None and pid in clean.kept]
+            seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
                     else "no problems left after decontamination")
             raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
 

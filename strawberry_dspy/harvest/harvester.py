@@ -199,8 +199,8 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         finally:
             bar.close()
         wall = time.perf_counter() - start
-        rates = refresh_selection(store, band)
-        summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
+        refresh_selection(store, band)
+        summary = _summarize(store, out, problems, samples, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
         summary.rerun, summary.left_out, summary.model = stats.lost, left_out, config.model
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
@@ -224,12 +224,12 @@ def record_demo_leaks(store: TraceStore, leaked: list[Problem]) -> None:
     store.set_meta({DEMO_LEAKS_META: json.dumps(sorted(known | {question_hash(p.question) for p in leaked}))})
 
 
-def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: int, rates: dict, band: Band,
+def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: int, band: Band,
                bar: HarvestProgress, wall: float, interrupted: bool) -> HarvestSummary:
     traces, failed, correct = store.outcomes()
     valid = traces - failed
     ids = {p.id for p in problems}
-    in_band = sum(1 for pid, r in rates.items() if pid in ids and band.contains(r))
+    in_band = sum(1 for pid in store.in_band(band) if pid in ids)
     return HarvestSummary(out=out, problems=len(problems), samples=samples, traces=traces,
                           failed=failed, new=bar.new, new_failed=bar.failed,
                           skipped=bar.skipped, pass_rate=correct / valid if valid else None, in_band=in_band, band=band,

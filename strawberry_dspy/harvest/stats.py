@@ -8,7 +8,7 @@ from typing import Callable
 
 from loguru import logger
 
-from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
@@ -44,6 +44,7 @@ class HarvestStats:
     failed: int
     correct: int
     rates: dict[str, float | None]  # problem id -> pass rate
+    in_band: list[str]  # ids of the problems whose pass rate lies in the band (TraceStore.in_band)
     stop_reasons: list[tuple[str, int, int]]
     prompt_tokens: int
     cached_tokens: int
@@ -52,11 +53,6 @@ class HarvestStats:
     verifier: VerifierAgreement
     nudges: dict[str, NudgeEffect]
     cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache
-
-    @property
-    def in_band(self) -> list[str]:
-        """Ids of the problems whose pass rate lies in the band."""
-        return [pid for pid, r in self.rates.items() if self.band.contains(r)]
 
     def count_rate(self, value: float) -> int:
         """How many problems have exactly this pass rate."""
@@ -95,14 +91,14 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
 def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     """Gather the statistics of a store (band: the store's own unless given)."""
     meta = store.meta()
-    band = band or store.band() or DEFAULT_BAND
+    band = store.selection_band(band)
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
     cache_write = store.cache_write_total()
     verifier, nudges = trace_signals(store, answer_checker(store))
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
-        rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
+        rates=store.pass_rates(), in_band=list(store.in_band(band)), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
         cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
         verifier=verifier, nudges=nudges)
