@@ -14,7 +14,7 @@ from strawberry_dspy.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, cached_number, scorer_named
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -60,7 +60,7 @@ class HarvestStats:
 
 
 def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
-    """is_correct(problem_id, answer) by the harvest's own scorer (numeric/exact when its benchmark cannot load).
+    """is_correct(problem_id, answer) by the harvest's own scorer (`scorer_named` when its benchmark cannot load).
 
     Two plain numbers are compared as numbers without the scorer: every scorer agrees on them, and math_verify
     would parse each of the many distinct answers a large store holds as LaTeX.
@@ -72,10 +72,11 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
         benchmark = load_benchmark(meta["benchmark"], None if scorer in (None, "default") else scorer)
         score = benchmark.score
     except Exception as exc:  # a file moved, a dataset offline: the fallback scorer is good enough for this table
-        logger.info("scoring stated answers with numeric/exact: the benchmark does not load here ({})", exc)
+        logger.info("scoring stated answers with the recipe's plain scorer or the fallback rule: the benchmark does "
+                    "not load here ({})", exc)
 
         def score(problem, answer):
-            return SCORERS["numeric" if is_number(problem.answer) else "exact"](problem.answer, answer)
+            return scorer_named(scorer)(problem.answer, answer, problem.question)
 
     @lru_cache(maxsize=100_000)
     def is_correct(problem_id: str, answer: str) -> bool:

@@ -21,7 +21,7 @@ from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
-from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, is_number
+from strawberry_dspy.scoring import Score, scorer_named
 from strawberry_dspy.stage_output import staged
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
@@ -43,13 +43,12 @@ def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem
 def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
     """The answer graded as `strawberry run` grades it: by the scorer of the benchmark the problem came from.
 
-    A typed problem (benchmark None) has none of a benchmark's metadata, so a task scorer falls back
-    to numeric comparison for a numeric gold answer and math_verify otherwise.
+    A typed problem (benchmark None) has none of a benchmark's metadata: the config's plain scorer grades it, and a
+    task scorer falls back to `fallback_score`.
     """
     if benchmark:
         return load_benchmark(benchmark, config.scorer).score(problem, answer)
-    name = config.scorer if config.scorer and config.scorer != TASK_SCORER else None
-    return SCORERS[name or ("numeric" if is_number(problem.answer) else "math_verify")](problem.answer, answer)
+    return scorer_named(config.scorer)(problem.answer, answer, problem.question)
 
 
 class LiveRun:
