@@ -20,13 +20,12 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
 from strawberry_dspy.cost import Cost, store_cost
-from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
-                                                 write_provenance)
+from strawberry_dspy.harvest.harvest_dir import default_harvest_dir, lock_dir, open_store, program_hash, remove_store
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.stage_output import log_to
+from strawberry_dspy.stage_output import log_to, write_provenance
 from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore, stated_rows
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
@@ -161,7 +160,7 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
             remove_store(out)
         store = open_store(out, config, phash, options.samples)
         with log_to(out / "run.log"):
-            write_provenance(out, config)
+            write_provenance(out, config.to_dict())
             record_demo_leaks(store, admission.demo_leaks)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
                                  options.band, options.early_stop, options.keep_failed, options.progress, executor,
