@@ -17,6 +17,7 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
+from strawberry_dspy.provenance import check_versions
 from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
                                           STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
@@ -63,6 +64,7 @@ class TraceStore(StoreViews):
             store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
             store.legacy = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stated_answers'").fetchone() is None
+            check_versions(store.meta_json("versions_json"), f"trace store {path}")
         except BaseException:
             conn.close()
             raise
