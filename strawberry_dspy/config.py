@@ -41,21 +41,27 @@ class Prices:
                            if value is not None and value < 0]
 
 
+def _flag(default, help: str):
+    """A recipe setting that commands also take as a flag (`options.add_recipe_flags`), its default the recipe's."""
+    return field(default=default, metadata={"help": help, "shown": "the recipe's"})
+
+
 @dataclass
 class RunConfig:
     """One reproducible run: which program, model and benchmark, and the program's knobs."""
 
     program: str = "strawberry"  # zero_shot | cot | strawberry
-    model: str = "local"  # model spec: local, local:/path.gguf, ollama_chat/…, openai/…, anthropic/…
-    api_base: str | None = None  # OpenAI-compatible server URL for openai/… specs (vLLM, llama.cpp, …)
+    model: str = _flag("local", "model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, anthropic/NAME, ...")
+    api_base: str | None = _flag(None, "OpenAI-compatible server URL for openai/... models (vLLM, llama.cpp, ...)")
     api_key_env: str | None = None  # environment variable holding api_base's key (no provider key is ever sent there)
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
-    benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
+    benchmark: str = _flag("reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1",
+                           "benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
     scorer: str | None = None  # exact | numeric | math_verify | task (None = the benchmark's default)
-    split: str = "test"  # train | dev | test
-    limit: int = 10  # number of problems
-    concurrency: int = 2  # problems in flight at once
+    split: str = _flag("test", "train, dev or test")
+    limit: int = _flag(10, "number of problems")
+    concurrency: int = _flag(2, "problems (harvest: traces) in flight at once; the embedded engine gets as many slots")
     seed: int = 0  # seeds nudges and sampling
     # auto | on | off: mark the chat's stable prefix for the provider's prompt cache (auto: on for anthropic/,
     # whose cache needs marks; OpenAI, vLLM and Gemini cache prefixes by themselves). YAML's on/off (true/false) work.

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
+                                     recipe_overrides, split_options)
 
 DEFAULT_RECIPE = "programs/train_dpo.yaml"
 # finished stages kept their markers
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-compile", action="store_true", help="skip the compile stage (--compile-budget 0)")
     parser.add_argument("--train-recipe", help=f"YAML with a train: section (default {DEFAULT_RECIPE}); its method "
                                                "(dpo, kto, sft) chooses the export format")
-    parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
+    add_recipe_flags(parser, ("concurrency",))
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_executor_flags(parser)
@@ -49,8 +50,7 @@ def settings_from_args(args: argparse.Namespace):
         if hasattr(args, "compile_budget"):
             raise UserError(f"--no-compile and --compile-budget {args.compile_budget} contradict each other: pass one")
         options["compile_budget"] = 0
-    if args.concurrency is not None:
-        overrides["concurrency"] = args.concurrency
+    overrides = recipe_overrides(args, overrides)
     config = load_program_file(args.program, overrides)[0]  # bad knobs fail here, before any work
     recipe_path = args.train_recipe or (DEFAULT_RECIPE if Path(DEFAULT_RECIPE).is_file() else None)
     fixed = {"program": args.program, "benchmark": config.benchmark, "model": config.model,

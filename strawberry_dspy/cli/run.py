@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.options import add_executor_flags
-from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.options import add_executor_flags, add_recipe_flags, recipe_overrides
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import run, summary_table
@@ -15,12 +14,7 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
-    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
-    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
-    parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    parser.add_argument("--split", help="train, dev or test")
-    parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--concurrency", type=int, help="problems in flight at once")
+    add_recipe_flags(parser)
     parser.add_argument("--samples", type=int, default=1, help="seeded samples per problem: accuracy becomes the mean "
                                                                "per-problem pass rate with a 95%% interval (default 1)")
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
@@ -28,18 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
 
 
-def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
-    """The recipe's --flags and --key=value overrides (default: all of the command's), as one nested dict."""
-    overrides = parse_overrides(args.overrides) if overrides is None else overrides
-    for flag in ("model", "api_base", "benchmark", "split", "limit", "concurrency"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[flag] = value
-    return overrides
-
-
 def main(args: argparse.Namespace) -> int:
-    config, program = load_program_file(args.program, cli_overrides(args))
+    config, program = load_program_file(args.program, recipe_overrides(args))
     with use_executor(args.executor, args.ray_address):
         out, summary, _ = run(config, args.out, program, samples=args.samples)
     print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
