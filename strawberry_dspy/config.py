@@ -33,12 +33,14 @@ class Prices:
     cache_read: float | None = None
     cache_write: float | None = None
 
-    def problems(self) -> list[str]:
-        """What is wrong with the prices (empty when nothing)."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = [f"prices.{name} is required (dollars per million tokens), e.g. prices: {{input: 3, output: 15}}"
                     for name in ("input", "output") if getattr(self, name) is None]
-        return problems + [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
-                           if value is not None and value < 0]
+        problems += [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
+                     if value is not None and value < 0]
+        if problems:
+            raise UserError(problems[0])
 
 
 def _flag(default, help: str):
@@ -79,30 +81,27 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raise a UserError naming the first broken rule."""
-        problems = []
         if self.program not in PROGRAMS:
-            problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
+            raise UserError(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
         for name in ("limit", "concurrency", "slots", "max_question_chars", "max_reply_chars"):
             if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise UserError(f"{name} must be >= 1, got {getattr(self, name)}")
         if str(self.prompt_cache_mode) not in PROMPT_CACHE:
-            problems.append(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
+            raise UserError(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
         for name in ("max_requests_per_minute", "max_tokens_per_minute"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
+                raise UserError(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
         if self.prices is not None:
-            problems += self.prices.problems()
+            self.prices.validate()
         for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),
                             ("baseline.temperature", self.baseline.temperature)):
             if value is not None and value < 0:
-                problems.append(f"{name} must be >= 0, got {value}")
+                raise UserError(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
-            problems.append(f"unknown split {self.split!r}: expected train, dev or test")
+            raise UserError(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
-            problems += self.strawberry.problems()
-        problems += self.retry.problems()
-        if problems:
-            raise UserError(problems[0])
+            self.strawberry.validate()
+        self.retry.validate()
 
     @property
     def prompt_cache_mode(self) -> str:
