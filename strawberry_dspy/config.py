@@ -43,6 +43,12 @@ class Prices:
             raise UserError(problems[0])
 
 
+def check_temperature(temperature: float | None) -> None:
+    """The --temperature rule of every command that takes one (None: the recipe's)."""
+    if temperature is not None and temperature < 0:
+        raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
+
+
 def _flag(default, help: str):
     """A recipe setting that commands also take as a flag (`options.add_recipe_flags`), its default the recipe's."""
     return field(default=default, metadata={"help": help, "shown": "the recipe's"})
@@ -115,8 +121,7 @@ class RunConfig:
 
         Programs hold no copy (they read their knobs, which are this config's), so every call samples at it.
         """
-        if temperature < 0:
-            raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
+        check_temperature(temperature)
         self.temperature = temperature
         for knobs in (self.strawberry, self.baseline):
             if knobs.temperature is not None:
