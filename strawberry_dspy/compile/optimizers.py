@@ -77,7 +77,7 @@ def _demo_limits(program: dspy.Module) -> dict:
     return {"max_bootstrapped_demos": MAX_DEMOS, "max_labeled_demos": 0 if turns else MAX_DEMOS}
 
 
-def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """BootstrapFewShot: demos from the traces (of the teacher, when a prompt model is given) that got the gold answer."""
     limits = _demo_limits(student)
     limits["max_bootstrapped_demos"] = min(limits["max_bootstrapped_demos"], budget)
@@ -87,22 +87,22 @@ def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_l
     return optimizer.compile(student, trainset=trainset[:budget])
 
 
-def mipro(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def mipro(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """MIPROv2: proposed instructions x bootstrapped demo sets, chosen by a Bayesian search on the dev split."""
     optimizer = dspy.MIPROv2(metric=metric, prompt_model=prompt_lm or task_lm, task_model=task_lm, auto=None,
-                             num_candidates=max(2, min(budget, 6)), num_threads=threads, seed=seed,
+                             num_candidates=max(2, min(budget, 6)), num_threads=concurrency, seed=seed,
                              max_errors=len(trainset) + len(valset) + 1, **_demo_limits(student))
     return optimizer.compile(student, trainset=trainset, valset=valset, num_trials=budget,
                              minibatch=len(valset) > 35, minibatch_size=min(35, len(valset)))
 
 
-def gepa(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def gepa(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """GEPA: the reflection (prompt) model rewrites instructions from textual feedback on the gold answer."""
     proposer = InstructionProposer(
         max_chars=GEPA_MAX_INSTRUCTION_CHARS,
         additional_instructions="The instruction is sent to a small model on every turn of a long chat: keep it short and plain.")
     optimizer = dspy.GEPA(metric=feedback_metric, max_metric_calls=budget * len(valset), reflection_lm=prompt_lm or task_lm,
-                          instruction_proposer=proposer, component_selector="all", num_threads=threads, seed=seed,
+                          instruction_proposer=proposer, component_selector="all", num_threads=concurrency, seed=seed,
                           reflection_minibatch_size=min(3, len(trainset)), track_stats=False, use_merge=False)
     return optimizer.compile(student, trainset=trainset, valset=valset)
 
@@ -111,7 +111,7 @@ RUNNERS = {"bootstrap": bootstrap, "mipro": mipro, "gepa": gepa}
 
 
 def optimize(name: str, program: dspy.Module, trainset: list, valset: list, metric, feedback_metric, budget: int,
-             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, threads: int, seed: int,
+             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, concurrency: int, seed: int,
              max_reply_chars: int = MAX_REPLY_CHARS) -> dspy.Module:
     """Run one DSPy optimizer on the program; returns the optimized program with compact demos.
 
@@ -121,7 +121,7 @@ def optimize(name: str, program: dspy.Module, trainset: list, valset: list, metr
     try:
         with dspy.context(lm=task_lm):
             compiled = RUNNERS[name](student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm,
-                                     threads, seed)
+                                     concurrency, seed)
     except AdapterParseError as exc:  # the task model runs under our TextAdapter: only the prompt model's calls parse
         raise UserError(unparsable_prompt_model(name, prompt_lm or task_lm, exc)) from None
     return compact_demos(compiled.program)
