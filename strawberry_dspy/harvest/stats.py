@@ -52,6 +52,7 @@ class HarvestStats:
     verifier: VerifierAgreement
     nudges: dict[str, NudgeEffect]
     cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache
+    flagged: tuple[int, int] = (0, 0)  # (problems, traces) a reviewer flagged: left out of exports
 
     @property
     def in_band(self) -> list[str]:
@@ -100,12 +101,13 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     prompt, cached, completion = store.token_totals()
     cache_write = store.cache_write_total()
     verifier, nudges = trace_signals(store, answer_checker(store))
+    flagged_problems, flagged_traces = store.flagged()
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
         cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
-        verifier=verifier, nudges=nudges)
+        verifier=verifier, nudges=nudges, flagged=(len(flagged_problems), len(flagged_traces)))
 
 
 def _share(part: int, whole: int) -> str:
@@ -126,6 +128,8 @@ def format_stats(s: HarvestStats) -> str:
         ("pass rate", f"{_share(s.correct, valid)} of non-failed traces"),
         ("in band", f"{len(s.in_band)} problems with pass rate in [{lo:g}, {hi:g}]"),
         ("always / never", f"{s.count_rate(1.0)} always solved, {s.count_rate(0.0)} never solved"),
+        ("flagged", f"{s.flagged[0]} problems, {s.flagged[1]} traces (left out of exports; `strawberry review "
+                    "DIR --list`)"),
     ], "harvest")]
     sections.append("traces by stop reason\n" + format_grid(
         ["stop reason", "traces", "share", "correct"],

@@ -84,3 +84,13 @@ class StoredTrace:
     stop_reason: str
     final_answer: str | None
     turns: list[StoredTurn]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A reviewer's flag: one trace (trace_id) or a whole problem (trace_id None), kept out of exports."""
+
+    problem_id: str
+    trace_id: int | None
+    note: str
+    created_at: str

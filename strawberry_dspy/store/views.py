@@ -13,8 +13,8 @@ from typing import Iterable, Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
-from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
+from strawberry_dspy.store.rows import Flag, ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
+from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS, WHOLE_PROBLEM
 
 VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `signal_events`
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
@@ -54,6 +54,21 @@ class StoreViews:
         """One problem by id, or None."""
         row = self.conn.execute(f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id = ?", (problem_id,)).fetchone()
         return None if row is None else _problem(row)
+
+    # -- review flags ------------------------------------------------------------------------------------------
+    def flags(self) -> list[Flag]:
+        """Every review flag (problem flags and trace flags), oldest first; none in a store of a version before 4."""
+        if not self.has_flags:
+            return []
+        rows = self.conn.execute("SELECT problem_id, trace_id, note, created_at FROM flags ORDER BY created_at, "
+                                 "problem_id, trace_id").fetchall()
+        return [Flag(pid, None if tid == WHOLE_PROBLEM else tid, note, at) for pid, tid, note, at in rows]
+
+    def flagged(self) -> tuple[set[str], set[int]]:
+        """(ids of flagged problems, ids of flagged traces): what an export leaves out."""
+        flags = self.flags()
+        return ({f.problem_id for f in flags if f.trace_id is None},
+                {f.trace_id for f in flags if f.trace_id is not None})
 
     # -- traces and turns --------------------------------------------------------------------------------------
     def traces(self, problem_id: str | None = None, include_failed: bool = True) -> Iterator[TraceRow]:
