@@ -14,7 +14,7 @@ from strawberry_dspy.harvest.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number, is_plugin
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -82,11 +82,13 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
         def score(problem, answer):
             return SCORERS["numeric" if is_number(problem.answer) else "exact"](problem.answer, answer)
 
+    own = is_plugin(meta.get("scorer"))  # the user's scorer: it alone says what is right, even for two numbers
+
     @lru_cache(maxsize=100_000)
     def is_correct(problem_id: str, answer: str) -> bool:
         problem = problems[problem_id]
         gold, stated = cached_number(problem.answer), cached_number(answer)
-        if gold is not None and stated is not None:
+        if gold is not None and stated is not None and not own:
             return abs(gold - stated) <= NUMERIC_TOLERANCE
         return bool(score(problem, answer).correct)
 
