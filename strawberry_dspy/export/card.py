@@ -90,6 +90,7 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"| harvested | {meta.get('created_at', '?')} |",
         f"| pass-rate band | [{lo}, {hi}] |",
         f"| style | {config.style} |",
+        f"| thinking | {'left out' if config.thinking == 'off' else f'in each assistant message as `{config.thinking}`'} |",
         "",
         "## Counts",
         "",

@@ -121,7 +121,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     in_band_ids = [pid for pid, rate in rates.items() if config.band.contains(rate)]
     chosen = [pid for pid in in_band_ids if pid not in flagged_problems]
     counts["flagged"] = flagged = {"problems": len(in_band_ids) - len(chosen), "traces": 0}
-    groups = tqdm(store.by_problem(meta_kinds(config), chosen), desc="export", unit="problem", disable=None,
+    groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export", unit="problem", disable=None,
                   leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:

@@ -53,6 +53,7 @@ class HarvestStats:
     nudges: dict[str, NudgeEffect]
     cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache
     flagged: tuple[int, int] = (0, 0)  # (problems, traces) a reviewer flagged: left out of exports
+    thinking: tuple[int, int] = (0, 0)  # (turns whose thinking was kept, completion tokens reported as reasoning)
 
     @property
     def in_band(self) -> list[str]:
@@ -109,7 +110,8 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
         cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
-        verifier=verifier, nudges=nudges, flagged=(len(flagged_problems), len(flagged_traces)))
+        verifier=verifier, nudges=nudges, flagged=(len(flagged_problems), len(flagged_traces)),
+        thinking=store.thinking_totals())
 
 
 def _share(part: int, whole: int) -> str:
@@ -141,7 +143,11 @@ def format_stats(s: HarvestStats) -> str:
     if s.cache_write_tokens:
         rows.append(("cache writes", f"{s.cache_write_tokens}  ({_share(s.cache_write_tokens, s.prompt_tokens)} "
                                      "of prompt tokens written to the prompt cache)"))
-    rows += [("completion tokens", f"{s.completion_tokens}{per_trace}"), ("cost", describe(s.cost, s.meta.get("model", "")))]
+    rows.append(("completion tokens", f"{s.completion_tokens}{per_trace}"))
+    if any(s.thinking):
+        reported = f", {s.thinking[1]} of the completion tokens reported as reasoning" if s.thinking[1] else ""
+        rows.append(("thinking", f"kept for {s.thinking[0]} turns{reported} (export --thinking KEY includes it)"))
+    rows.append(("cost", describe(s.cost, s.meta.get("model", ""))))
     if s.cost and s.traces:
         rows.append(("cost per trace", f"${s.cost.usd / s.traces:.5f}"))
         rows.append(("saved by cache", f"${s.cost.saved_usd:.4f}"))

@@ -17,8 +17,9 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
-                                          STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, WHOLE_PROBLEM, now)
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA,
+                                          SCHEMA_VERSION, STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS,
+                                          WHOLE_PROBLEM, now)
 from strawberry_dspy.store.rows import Flag
 from strawberry_dspy.store.views import StoreViews
 
@@ -38,6 +39,7 @@ class TraceStore(StoreViews):
         self.trace_columns = TRACE_COLUMNS  # those this store has (an older store read as it is lacks the newer ones)
         self.legacy = False  # no stated_answers table: a read-only store of a version before 3, read as it is
         self.has_flags = True  # False: a read-only store of a version before 4 (no review flags table)
+        self.has_thinking = True  # False: a read-only store of a version before 5 (no thinking table)
         # readers compute a turn's stated answer where the store has none (NULL)
         conn.create_function("stated_answer", 2, lambda text, gold: stated_answer(text or "", gold or ""),
                              deterministic=True)
@@ -66,6 +68,7 @@ class TraceStore(StoreViews):
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             store.legacy = "stated_answers" not in tables
             store.has_flags = "flags" in tables
+            store.has_thinking = "thinking" in tables
         except BaseException:
             conn.close()
             raise
@@ -175,6 +178,8 @@ class TraceStore(StoreViews):
                          for i, t in enumerate(turns)])
                     self.conn.executemany("INSERT INTO stated_answers VALUES (?, ?, ?)",
                                           [(trace_id, i, answer) for i, answer in stated])
+                    self.conn.executemany("INSERT INTO thinking VALUES (?, ?, ?)",
+                                          [(trace_id, i, t.thinking) for i, t in enumerate(turns) if t.thinking])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
@@ -229,7 +234,7 @@ class TraceStore(StoreViews):
     def delete_failed(self) -> int:
         """Remove failed traces (and their turns) so they are sampled again; returns how many."""
         with self.lock, self.conn:
-            for table in ("turns", "stated_answers", "flags"):  # flags: none can exist, but a trace id may be reused
+            for table in ("turns", "stated_answers", "thinking", "flags"):  # flags: none can exist, but a trace id may be reused
                 self.conn.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
 
@@ -241,8 +246,11 @@ def stated_rows(turns: list[Turn], gold: str) -> list[tuple[int, str]]:
 
 
 def _stored_meta(turn: Turn) -> dict:
-    """A turn's meta as stored: cache writes ride in it (schema 1 has no column for them; readers pop them back)."""
-    return {**turn.meta, CACHE_WRITE_KEY: turn.cache_write_tokens} if turn.cache_write_tokens else turn.meta
+    """A turn's meta as stored: cache writes and reasoning tokens ride in it (schema 1 has no column for them;
+    readers pop them back)."""
+    extra = {key: value for key, value in ((CACHE_WRITE_KEY, turn.cache_write_tokens),
+                                          (REASONING_TOKENS_KEY, turn.reasoning_tokens)) if value}
+    return {**turn.meta, **extra} if extra else turn.meta
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

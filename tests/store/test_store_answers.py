@@ -37,11 +37,11 @@ def test_the_stated_answer_is_stored_with_the_trace(tmp_path):
 
 
 def _as_version_2(path) -> None:
-    """Rewrite a store as schema version 2 wrote it: no stated_answers table (nor the later flags table)."""
+    """Rewrite a store as schema version 2 wrote it: no stated_answers table (nor the later flags, thinking)."""
     conn = sqlite3.connect(path / "traces.sqlite")
     with conn:
-        conn.execute("DROP TABLE stated_answers")
-        conn.execute("DROP TABLE IF EXISTS flags")
+        for table in ("stated_answers", "flags", "thinking"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
 
