@@ -61,6 +61,8 @@ def flag_lines(directory: str | Path) -> list[str]:
 def trace_lines(directory: str | Path, problem_id: str | None = None) -> list[str]:
     """Every trace (or one problem's), tab-separated, for a script to choose what to flag; answers as JSON."""
     with TraceStore.open(directory, readonly=True) as store:
+        if problem_id is not None:
+            store.flag_problem_check(problem_id)  # an unknown id is an error, not an empty list
         flagged_problems, flagged_traces = store.flagged()
         rows = list(store.traces(problem_id))
     lines = ["trace\tproblem\tsample\tcorrect\tstop_reason\tfinal_answer\tflagged"]

@@ -26,6 +26,14 @@ def traces(capsys, harvest) -> list[dict]:
     return [dict(zip(header.split("\t"), row.split("\t"))) for row in rows]
 
 
+def test_traces_of_one_problem(capsys, harvest):
+    listed = traces(capsys, harvest)
+    problem = listed[0]["problem"]
+    code, out, _ = cli(capsys, "review", str(harvest), "--traces", problem)
+    rows = out.strip().splitlines()[1:]
+    assert code == 0 and len(rows) == 4 and all(row.split("\t")[1] == problem for row in rows)
+
+
 def export_rows(capsys, harvest, out, *extra: str) -> tuple[list[dict], str]:
     code, _, err = cli(capsys, "export", str(harvest), "--format", "sft", "--out", str(out), "--overwrite", *extra)
     assert code == 0, err
@@ -100,6 +108,7 @@ def test_dpo_pairs_lose_the_flagged_chosen_trace(capsys, harvest, tmp_path):
     ([], "nothing to do: pass --flag TRACE_ID"),
     (["--note", "why", "--list"], "--note 'why' belongs to a flag"),
     (["--flag", "two"], "argument --flag: invalid int value: 'two'"),
+    (["--traces", "nope"], "no problem with id 'nope'"),
 ])
 def test_bad_review_input_is_one_line_and_changes_nothing(capsys, harvest, args, message):
     before = (harvest / "traces.sqlite").read_bytes()

@@ -14,7 +14,7 @@ import importlib
 import importlib.util
 import inspect
 import re
-import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,7 @@ def is_plugin(name: str | None) -> bool:
     return bool(name) and ":" in name
 
 
+@lru_cache(maxsize=None)  # once per process (a failed load is not cached: it raises)
 def _load(spec: str) -> Callable:
     where, _, attribute = spec.rpartition(":")
     if not where or not _DOTTED.match(attribute):
