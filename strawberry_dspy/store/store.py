@@ -214,22 +214,27 @@ class TraceStore(StoreViews):
 
     def _flag(self, problem_id: str, trace_id: int, note: str) -> Flag:
         flag = Flag(problem_id, trace_id or None, note, now())
-        with self.lock, self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO flags (problem_id, trace_id, note, created_at) VALUES (?, ?, ?, ?)",
-                              (problem_id, trace_id, note, flag.created_at))
+        self._review_write("INSERT OR REPLACE INTO flags (problem_id, trace_id, note, created_at) VALUES (?, ?, ?, ?)",
+                           (problem_id, trace_id, note, flag.created_at))
         return flag
 
     def unflag_trace(self, trace_id: int) -> bool:
         """Remove a trace's flag; False when it had none."""
-        with self.lock, self.conn:
-            return self.conn.execute("DELETE FROM flags WHERE trace_id = ? AND trace_id != ?",
-                                     (trace_id, WHOLE_PROBLEM)).rowcount > 0
+        return self._review_write("DELETE FROM flags WHERE trace_id = ? AND trace_id != ?", (trace_id, WHOLE_PROBLEM)) > 0
 
     def unflag_problem(self, problem_id: str) -> bool:
         """Remove a problem's own flag (its traces' flags stay); False when it had none."""
-        with self.lock, self.conn:
-            return self.conn.execute("DELETE FROM flags WHERE problem_id = ? AND trace_id = ?",
-                                     (problem_id, WHOLE_PROBLEM)).rowcount > 0
+        return self._review_write("DELETE FROM flags WHERE problem_id = ? AND trace_id = ?",
+                                  (problem_id, WHOLE_PROBLEM)) > 0
+
+    def _review_write(self, statement: str, args: tuple) -> int:
+        """One flag write (a transaction); a store that cannot be written is a UserError, not a traceback."""
+        try:
+            with self.lock, self.conn:
+                return self.conn.execute(statement, args).rowcount
+        except sqlite3.OperationalError as exc:
+            raise UserError(f"cannot write the review flag to {self.path} ({exc}): check that the file is "
+                            "writable, or retry in a moment") from None
 
     def delete_failed(self) -> int:
         """Remove failed traces (and their turns) so they are sampled again; returns how many."""

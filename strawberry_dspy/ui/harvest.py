@@ -82,7 +82,7 @@ def _default_problem(problems: list[data.ProblemSummary]) -> int:
     return next((i for i, p in enumerate(problems) if p.pass_rate is not None and 0 < p.pass_rate < 1), 0)
 
 
-def _changed(path: str) -> None:
+def _changed() -> None:
     """After a flag is written: drop the cached reads (a quick second write may leave the file's size and time as
     they were) and draw the page again."""
     for cached in (_view, _traces, _pairs):
@@ -95,14 +95,22 @@ def _flag_controls(path: str, key: str, flag, what: str, **target) -> None:
     if flag is not None:
         st.text(f"flagged {flag.created_at}" + (f": {flag.note}" if flag.note else "") + " (left out of exports)")
         if st.button(f"Unflag {what}", key=f"unflag_{key}"):
-            data.unflag(path, **target)
-            _changed(path)
+            _write(lambda: data.unflag(path, **target))
         return
     note = st.text_input(f"note on the {what} (optional)", key=f"note_{key}",
                          placeholder="e.g. right answer, wrong reasoning")
     if st.button(f"Flag {what}", key=f"flag_{key}", help="keep it out of exports (strawberry review, export)"):
-        data.flag(path, note, **target)
-        _changed(path)
+        _write(lambda: data.flag(path, note, **target))
+
+
+def _write(change) -> None:
+    """Write a flag change; its error is shown on the page, then the page is drawn again from the store."""
+    try:
+        change()
+    except UserError as exc:
+        st.error(f"error: {exc}")
+        return
+    _changed()
 
 
 def _trace_column(path: str, title: str, traces: list, flags: dict) -> None:
