@@ -66,7 +66,8 @@ class RunConfig:
     slots: int = 2  # parallel slots of the embedded engine
     benchmark: str = _flag("reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1",
                            "benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    scorer: str | None = None  # exact | numeric | math_verify | task (None = the benchmark's default)
+    # exact | numeric | math_verify | task, or your own DSPy metric as module:function (scoring/plugin.py)
+    scorer: str | None = None  # None = the benchmark's default
     split: str = _flag("test", "train, dev or test")
     limit: int = _flag(10, "number of problems")
     concurrency: int = _flag(2, "problems (harvest: traces) in flight at once; the embedded engine gets as many slots")

@@ -11,7 +11,7 @@ LAYERS = [
     "errors", "lazy", "text_input", "provenance", "extras", "cache_dir", "band", "stats", "report", "stage_output",
     "scoring", "benchmarks", "trivial", "retry_settings", "knobs", "config", "models", "program", "leaks", "admission",
     "store", "cost", "attempt", "executors", "options", "evaluate", "compile", "program_file", "harvest", "run",
-    "compare", "export", "train", "bootstrap", "ui", "cli", "__init__",
+    "compare", "review", "export", "train", "bootstrap", "ui", "cli", "__init__",
 ]
 
 

@@ -52,6 +52,13 @@ def _front_matter(config: ExportConfig) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
 
 
+def _review_line(flagged: dict) -> str:
+    problems, traces = flagged.get("problems", 0), flagged.get("traces", 0)
+    return (f"Review: {problems} problem(s) of the band and {traces} trace(s) that a reviewer flagged (`strawberry "
+            "review`, the Harvest browser) were left out (`flagged`); pass rates, and so the band, still count every "
+            "finished trace.")
+
+
 def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats: dict, store: str,
                  harvest_versions: dict) -> str:
     """README.md: what the data is, where it came from, what was removed, and how to load it."""
@@ -83,6 +90,7 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"| harvested | {meta.get('created_at', '?')} |",
         f"| pass-rate band | [{lo}, {hi}] |",
         f"| style | {config.style} |",
+        f"| thinking | {'left out' if config.thinking == 'off' else f'in each assistant message as `{config.thinking}`'} |",
         "",
         "## Counts",
         "",
@@ -96,6 +104,8 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Problems whose question was in the compiled "
         "program's demos (their answer was in the prompt) are removed too (`demo`). Identical renderings of a "
         "problem's traces are kept once.",
+        "",
+        _review_line(counts.get("flagged") or {}),
         "",
         "## Trace style and loss",
         "",

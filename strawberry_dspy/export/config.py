@@ -15,6 +15,9 @@ DESTINATIONS = ("jsonl", "parquet", "disk")
 WEIGHTINGS = ("steps", "tokens", "none")
 SFT_FORMS = ("prompt-completion", "messages")
 NUDGE_MODES = ("inline", "drop")
+# where a reasoning model's thinking goes in an assistant message: off (left out), or the key TRL's chat templates read
+# (`reasoning_content`: Qwen3, DeepSeek-R1 and most; `thinking`: gpt-oss, LFM2)
+THINKING_KEYS = ("off", "reasoning_content", "thinking")
 EVAL_SPLITS = ("test", "dev")
 
 
@@ -31,6 +34,8 @@ class ExportConfig:
     nudges: str = option("inline", "flat style: keep nudges inline (the model's own self-questions) or drop them",
                          choices=NUDGE_MODES)
     system: str | None = option(None, "flat style: a system message for every prompt (default none)")
+    thinking: str = option("off", "a reasoning model's own thinking in the assistant messages, under this key as "
+                           "TRL's chat templates read it (off: left out)", choices=THINKING_KEYS)
     max_pairs: int = option(4, "DPO: at most this many (correct, incorrect) pairs per problem")
     weighting: str = option("steps", "DPO: weight pairs by trace length in steps or completion tokens, or none",
                             choices=WEIGHTINGS)
@@ -53,7 +58,8 @@ class ExportConfig:
     def validate(self) -> None:
         """Raise a UserError naming the first bad setting."""
         for name, allowed in (("format", FORMATS), ("style", STYLES), ("to", DESTINATIONS),
-                              ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES)):
+                              ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES),
+                              ("thinking", THINKING_KEYS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         self.band = None if self.band is None else Band.of(self.band)

@@ -49,7 +49,7 @@ def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], conf
             if config.style == "turns" and demos_not_recorded(trace.turns):
                 stats["demos_missing"] += 1
             prompt, completion = render(trace, problem.question, config.style, nudges=config.nudges,
-                                        system=config.system)
+                                        system=config.system, thinking=config.thinking)
             item = Rendered(trace, prompt, completion)
             key = item.key() if completion else ""
             if not completion or key in seen:

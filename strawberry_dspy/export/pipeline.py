@@ -11,7 +11,7 @@ import json
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from loguru import logger
 from tqdm import tqdm
@@ -56,6 +56,20 @@ def select(store: TraceStore, kept: set[str], band: Band | None) -> list[str]:
     return [pid for pid in store.in_band(band) if pid in kept]
 
 
+def unflagged(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], flagged_traces: set[int],
+              counts: dict | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    """Each problem without its traces a reviewer flagged (`strawberry review`); a problem left with none is skipped.
+
+    counts: its "traces" entry counts the traces left out.
+    """
+    for problem, traces in groups:
+        kept = [t for t in traces if t.id not in flagged_traces]
+        if counts is not None:
+            counts["traces"] += len(traces) - len(kept)
+        if kept:
+            yield problem, kept
+
+
 def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
            overwrite: bool = False) -> ExportReport:
     """Export a harvest store's traces as a TRL-ready dataset with its card; nothing is written on error."""
@@ -93,18 +107,24 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         "decontaminated": clean.counts(), "problems_in_band": 0,
     }
     stats: dict = {}
-    chosen = select(store, clean.kept, config.band)
-    groups = tqdm(store.by_problem(meta_kinds(config), chosen), desc="export", unit="problem", disable=None,
-                  leave=False, total=len(chosen))
+    # a reviewer's flags: the band still reads every trace (how hard the problem was), the rows leave flagged ones out
+    flagged_problems, flagged_traces = store.flagged()
+    in_band_ids = select(store, clean.kept, config.band)
+    chosen = [pid for pid in in_band_ids if pid not in flagged_problems]
+    counts["flagged"] = flagged = {"problems": len(in_band_ids) - len(chosen), "traces": 0}
+    groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export",
+                  unit="problem", disable=None, leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in groups:
+        for group in unflagged(groups, flagged_traces, flagged):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
             rates = [r for pid, r in store.pass_rates().items() if r is not None and pid in clean.kept]
             seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
                     else "no problems left after decontamination")
+            if flagged["problems"] or flagged["traces"]:
+                seen += f"; {flagged['problems']} problem(s) and {flagged['traces']} trace(s) in it are flagged"
             raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final

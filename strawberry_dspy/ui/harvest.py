@@ -39,11 +39,14 @@ def _pairs(path: str, version: tuple, band: tuple, max_pairs: int, weighting: st
 
 
 def problems_frame(view: data.HarvestView) -> pd.DataFrame:
-    """The problems table: pass rate, samples, band membership, tokens."""
+    """The problems table: pass rate, samples, band membership, tokens, a reviewer's flags."""
+    traces = Counter(f.problem_id for f in view.flags if f.trace_id is not None)
+    problems = {f.problem_id for f in view.flags if f.trace_id is None}
     return pd.DataFrame([{
         "problem": p.id, "question": p.question, "gold": p.answer, "split": p.split, "samples": p.samples,
         "failed": p.failed, "correct": p.correct, "pass rate": p.pass_rate, "in band": p.in_band,
         "completion tokens": p.completion_tokens, "cached": share(p.cached_tokens, p.prompt_tokens),
+        "flagged": "problem" if p.id in problems else f"{traces[p.id]} traces" if traces[p.id] else "",
     } for p in view.problems])
 
 
@@ -79,15 +82,49 @@ def _default_problem(problems: list[data.ProblemSummary]) -> int:
     return next((i for i, p in enumerate(problems) if p.pass_rate is not None and 0 < p.pass_rate < 1), 0)
 
 
-def _trace_column(title: str, traces: list) -> None:
+def _changed() -> None:
+    """After a flag is written: drop the cached reads (a quick second write may leave the file's size and time as
+    they were) and draw the page again."""
+    for cached in (_view, _traces, _pairs):
+        cached.clear()
+    st.rerun()
+
+
+def _flag_controls(path: str, key: str, flag, what: str, **target) -> None:
+    """A flag's note and a button to flag (or unflag) a trace or a whole problem."""
+    if flag is not None:
+        st.text(f"flagged {flag.created_at}" + (f": {flag.note}" if flag.note else "") + " (left out of exports)")
+        if st.button(f"Unflag {what}", key=f"unflag_{key}"):
+            _write(lambda: data.unflag(path, **target))
+        return
+    note = st.text_input(f"note on the {what} (optional)", key=f"note_{key}",
+                         placeholder="e.g. right answer, wrong reasoning")
+    if st.button(f"Flag {what}", key=f"flag_{key}", help="keep it out of exports (strawberry review, export)"):
+        _write(lambda: data.flag(path, note, **target))
+
+
+def _write(change) -> None:
+    """Write a flag change; its error is shown on the page, then the page is drawn again from the store."""
+    try:
+        change()
+    except UserError as exc:
+        st.error(f"error: {exc}")
+        return
+    _changed()
+
+
+def _trace_column(path: str, title: str, traces: list, flags: dict) -> None:
     st.markdown(f"**{title} ({len(traces)})**")
     for number, (row, turns) in enumerate(traces):
         rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
+        flagged = " · flagged" if row.id in flags else ""
         label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
-                 f"{row.completion_tokens} tokens")
+                 f"{row.completion_tokens} tokens · trace {row.id}{flagged}")
         with st.expander(label, expanded=number == 0):
             if row.error:
                 st.error(row.error)
+            elif not row.failed:  # a failed trace is never exported: nothing to flag
+                _flag_controls(path, f"trace_{row.id}", flags.get(row.id), "trace", trace_id=row.id)
             show_turns(turns)
 
 
@@ -96,12 +133,14 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
     st.markdown(f"**{problem.id}** — {problem.question}")
     st.caption(f"gold {problem.answer!r} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
                f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {problem.split}")
+    with st.expander("review: flag this problem" + (" · flagged" if view.problem_flag(problem.id) else "")):
+        _flag_controls(path, f"problem_{problem.id}", view.problem_flag(problem.id), "problem", problem_id=problem.id)
     traces = _traces(path, problem.id, version)
     right, wrong = st.columns(2)
     with right:
-        _trace_column("correct", [t for t in traces if t[0].correct])
+        _trace_column(path, "correct", [t for t in traces if t[0].correct], view.trace_flags())
     with wrong:
-        _trace_column("incorrect", [t for t in traces if not t[0].correct])
+        _trace_column(path, "incorrect", [t for t in traces if not t[0].correct], view.trace_flags())
     st.subheader(f"DPO pairs `strawberry export --format dpo --band {view.band.lo:g} {view.band.hi:g}` would build")
     a, b, c = st.columns(3)
     max_pairs = a.number_input("max pairs per problem", 1, 64, 4, key="max_pairs")
@@ -166,7 +205,7 @@ def _browse(path: str) -> None:
         if rated:
             st.altair_chart(histogram(view), width="stretch")
         shown = _filtered(view)
-        st.dataframe(problems_frame(data.HarvestView(view.path, meta, view.band, shown)), hide_index=True,
+        st.dataframe(problems_frame(data.HarvestView(view.path, meta, view.band, shown, view.flags)), hide_index=True,
                      column_config={"pass rate": st.column_config.NumberColumn(format="%.2f")})
         if shown:
             by_id = {p.id: p for p in shown}

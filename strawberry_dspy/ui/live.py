@@ -21,7 +21,7 @@ from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
-from strawberry_dspy.scoring import Score, scorer_named
+from strawberry_dspy.scoring import PluginScorer, Score, is_plugin, scorer_named
 from strawberry_dspy.stage_output import staged
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
@@ -48,6 +48,8 @@ def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchm
     """
     if benchmark:
         return load_benchmark(benchmark, config.scorer).score(problem, answer)
+    if is_plugin(config.scorer):  # the user's own scorer grades a typed problem too
+        return PluginScorer(config.scorer)(problem.id, problem.question, problem.answer, problem.metadata, answer)
     return scorer_named(config.scorer)(problem.answer, answer, problem.question)
 
 

@@ -27,7 +27,8 @@ def turn_caption(turn: Turn) -> str:
         parts.append(f"⚠ {meta['parse_error']}")
     if turn.prompt_tokens or turn.completion_tokens:
         cached = f" ({turn.cached_tokens / turn.prompt_tokens:.0%} cached)" if turn.prompt_tokens else ""
-        parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens")
+        reasoning = f" ({turn.reasoning_tokens} reasoning)" if turn.reasoning_tokens else ""
+        parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens{reasoning}")
     if turn.latency_s:
         parts.append(f"{turn.latency_s:.2f} s")
     return " · ".join(parts)
@@ -45,6 +46,9 @@ def show_turn(turn: Turn) -> None:
         return
     with st.chat_message(turn.role if turn.role in ("user", "assistant") else "ai", avatar=AVATARS.get(turn.role)):
         st.caption(turn_caption(turn))
+        if turn.thinking:  # a reasoning model's own thinking, folded away (it can be long)
+            with st.expander(f"thinking ({len(turn.thinking.split())} words)"):
+                st.text(turn.thinking)
         st.text(turn.content or "(empty reply)")
 
 

@@ -202,3 +202,27 @@ def test_playground_stop_then_continue(monkeypatch):
     at.run()
     assert any(c.value.startswith("stop reason: max_turns") for c in at.caption)
     assert [t.value for t in at.text if t.value.startswith("step ")] == ["step 0", "step 1", "step 2"]
+
+
+def test_harvest_page_flags_and_unflags_a_trace_and_a_problem(harvest_dir):
+    at = AppTest.from_function(harvest_page, default_timeout=60).run()
+    with TraceStore.open(harvest_dir) as store:
+        problem = at.selectbox(key="problem").value
+        first = next(row for row in store.traces(problem) if row.correct)
+    at.text_input(key=f"note_trace_{first.id}").set_value("right answer, wrong steps")
+    at.button(key=f"flag_trace_{first.id}").click().run()
+    assert not at.exception
+    with TraceStore.open(harvest_dir) as store:
+        assert [(f.trace_id, f.note) for f in store.flags()] == [(first.id, "right answer, wrong steps")]
+    assert any(label.endswith(f"trace {first.id} · flagged") for label in (e.label for e in at.expander))
+    assert any("right answer, wrong steps (left out of exports)" in t.value for t in at.text)
+    assert "1 traces" in list(at.dataframe[0].value["flagged"])
+    assert at.dataframe[1].value.empty if len(at.dataframe) > 1 else True  # its only correct trace: no pair left
+    at.button(key=f"unflag_trace_{first.id}").click().run()
+    at.button(key=f"flag_problem_{problem}").click().run()
+    with TraceStore.open(harvest_dir) as store:
+        assert [(f.problem_id, f.trace_id) for f in store.flags()] == [(problem, None)]
+    assert "problem" in list(at.dataframe[0].value["flagged"])
+    at.button(key=f"unflag_problem_{problem}").click().run()
+    with TraceStore.open(harvest_dir) as store:
+        assert store.flags() == []
