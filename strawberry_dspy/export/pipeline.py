@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.card import dataset_card, export_yaml
+from strawberry_dspy.export.card import dataset_card, export_yaml, public_store
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
@@ -130,9 +130,13 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats),
                             config.to, provenance, overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", rows, config.format, out)
-    if config.push_to_hub:
-        push_to_hub(config.push_to_hub, out, config.to, files["README.md"])
-        logger.info("pushed to the Hub dataset {}", config.push_to_hub)
+    if repo := config.push_to_hub:
+        store_name = str(store.path)
+        texts = {"README.md": dataset_card(config, meta, counts, stats, store_name, store.meta_json("versions_json"),
+                                           repo=repo),
+                 "export.yaml": export_yaml(config, public_store(store_name))}
+        url = push_to_hub(repo, out, config.to, texts, private=config.private)
+        logger.info("pushed to the Hub dataset {} ({})", repo, url)
     return ExportReport(out, rows, counts, stats)
 
 
