@@ -11,7 +11,7 @@ import streamlit as st
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
-from strawberry_dspy.harvest.signals import verdict_names
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
 from strawberry_dspy.ui import data, dirs
 from strawberry_dspy.ui.widgets import share, show_turns
 
@@ -137,9 +137,13 @@ def _stats_tables(path: str, version: tuple) -> None:
         st.caption(f"AUROC of 'incorrect' verdicts for an incorrect trace: "
                    f"{'n/a' if v.auroc is None else f'{v.auroc:.3f}'} (0.5 = chance), {v.traces} traces")
     st.markdown("**User prompts that preceded a change of the stated answer**")
-    st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
-                                "wrong→right": e.corrections, "right→wrong": e.regressions}
-                               for label, e in stats.nudges.items()]), hide_index=True)
+    if not stats.nudges:
+        st.caption(NO_NUDGE_EFFECTS)
+    else:
+        st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
+                                    "wrong→right": e.corrections, "right→wrong": e.regressions}
+                                   for label, e in stats.nudges.items()]), hide_index=True)
+        st.caption("#i: the recipe's nudge i, as the recipe words it (without the re-anchored problem)")
     st.dataframe(pd.DataFrame(stats.stop_reasons, columns=["stop reason", "traces", "correct"]), hide_index=True)
 
 
