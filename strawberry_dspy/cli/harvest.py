@@ -46,8 +46,10 @@ def summary_table(s: HarvestSummary) -> str:
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
+        ("429s and retries", f"{s.rate_limited} call(s) refused for the provider's rate (429), {s.retries} call(s) "
+                             "tried again"),
         ("cost", describe(s.cost, s.model)),
-        ("time", f"{s.wall_s:.1f} s"),
+        ("time", f"{s.wall_s:.1f} s  ({s.traces_per_s:.2f} traces/s)"),
         *_node_rows(s),
         *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
           if any(s.left_out.values()) else []),

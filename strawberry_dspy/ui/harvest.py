@@ -11,6 +11,7 @@ import streamlit as st
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
+from strawberry_dspy.harvest.following import FINISHED, RUNNING, describe_progress, is_writing, progress_of
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
 from strawberry_dspy.ui import data, dirs
 from strawberry_dspy.ui.widgets import share, show_turns
@@ -147,6 +148,18 @@ def _stats_tables(path: str, version: tuple) -> None:
     st.dataframe(pd.DataFrame(stats.stop_reasons, columns=["stop reason", "traces", "correct"]), hide_index=True)
 
 
+def _following(view: data.HarvestView) -> None:
+    """The harvest run's state: running or finished, done / total, traces/s, ETA, failures, 429s and retries."""
+    record = progress_of(view.meta, is_writing(view.path))
+    if record is None:
+        st.caption("no progress record (harvested before this version kept one)")
+        return
+    show = {RUNNING: st.info, FINISHED: st.success}.get(record["state"], st.warning)
+    show(describe_progress(record), icon=None)
+    if record["state"] == RUNNING and record.get("total"):
+        st.progress(min(record["done"] / record["total"], 1.0))
+
+
 def _browse(path: str) -> None:
     version = data.store_version(path)
     try:
@@ -157,6 +170,7 @@ def _browse(path: str) -> None:
     meta = view.meta
     st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
                f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    _following(view)
     rated = [p for p in view.problems if p.pass_rate is not None]
     cols = st.columns(5)
     cols[0].metric("problems", len(view.problems))

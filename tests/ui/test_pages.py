@@ -10,6 +10,8 @@ pytest.importorskip("streamlit", reason="the UI needs the [ui] extra: pip instal
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from strawberry_dspy.benchmarks import load_benchmark  # noqa: E402
+from strawberry_dspy.harvest.following import PROGRESS_META  # noqa: E402
+from strawberry_dspy.harvest.harvest_dir import lock_dir  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from strawberry_dspy.ui import dirs, live  # noqa: E402
 from tests.conftest import scripted_lm  # noqa: E402
@@ -79,6 +81,31 @@ def test_harvest_page_follows_a_growing_harvest(tmp_path, monkeypatch):
         at.run()  # what the page's timed refresh does
         assert at.metric[1].value == "3"
     assert not list(out.glob("*-wal")) and not list(out.glob("*-shm"))
+
+
+def test_harvest_page_says_running_finished_or_stopped_with_done_total_rate_eta(tmp_path, monkeypatch):
+    out = make_harvest(tmp_path, problems=2, samples=2)
+    monkeypatch.setenv(dirs.ENV, str(out))
+    at = AppTest.from_function(harvest_page, default_timeout=60).run()
+    line = at.success[0].value
+    assert line.startswith("finished · 4 / 4 samples this run · in ") and "0 failed · 0 x 429, 0 retries" in line
+    lock = lock_dir(out)  # a harvest process writing the directory holds its lock
+    try:
+        record = {"state": "running", "done": 10, "total": 40, "planned": 40, "stored": 9, "failed": 1,
+                  "stopped_early": 1, "rate_limited": 7, "retries": 9, "throttle": "rate limited: 2 of 8 calls in flight",
+                  "elapsed_s": 5.0, "started_at": time.time() - 5, "updated_at": time.time()}
+        with TraceStore.open(out, readonly=False) as writer:
+            writer.set_meta({PROGRESS_META: json.dumps(record)})
+        at.run()
+        line = at.info[0].value
+        assert line.startswith("running · 10 / 40 samples this run · ") and " traces/s · ETA " in line
+        assert "1 failed · 7 x 429, 9 retries · rate limited: 2 of 8 calls in flight" in line
+        assert at.progress[0].value == 25
+    finally:
+        lock.close()
+    at.run()  # the process died without writing "finished": nobody holds the lock
+    assert at.warning[0].value.startswith("stopped · 10 / 40 samples this run")
+    assert "rerun the same command to resume" in at.warning[0].value
 
 
 def test_harvest_page_stats_tab_and_a_broken_store(harvest_dir, monkeypatch):
