@@ -62,7 +62,9 @@ def summarize(results: list[ProblemResult], wall_s: float, price: Price | None =
 def summary_table(summary: dict, title: str) -> str:
     s = summary
     reasons = ", ".join(f"{k} {v}" for k, v in s["stop_reasons"].items())
-    cached_share = f" ({s['cached_tokens'] / s['prompt_tokens']:.0%} cached)" if s["prompt_tokens"] else ""
+    written = s.get("cache_write_tokens", 0)
+    cached_share = (f" ({s['cached_tokens'] / s['prompt_tokens']:.0%} cache reads: {s['cached_tokens']} read, "
+                    f"{written} written to the cache)" if s["prompt_tokens"] else "")
     traces = s.get("traces", s["problems"])
     low, high = s.get("accuracy_ci", (None, None))
     interval = f" [{low:.1%}, {high:.1%}]" if low is not None else ""
