@@ -17,6 +17,7 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
+from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
@@ -82,6 +83,7 @@ def summary_table(summary: dict, title: str) -> str:
         ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]),
                           s.get("model", ""))),
         ("time", f"{s['wall_s']:.1f} s"),
+        *([("per node", per_node_line(s["per_node"]))] if s.get("per_node") else []),
         *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
 
@@ -139,9 +141,11 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
+            per_node: dict[str, float] = {}
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
-                                  config=config, samples=samples)
+                                  config=config, samples=samples, per_node=per_node)
             summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
+                       "per_node": {node: round(rate, 3) for node, rate in sorted(per_node.items())},
                        "model": config.model, "split": config.split, "samples": samples,
                        "test_reads": int(config.split == "test"),
                        "trivial": trivial_baselines(problems, benchmark), "left_out": admission.counts()}

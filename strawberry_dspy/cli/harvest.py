@@ -9,6 +9,7 @@ from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestOptions, harvest
 from strawberry_dspy.harvest.cost import describe
 from strawberry_dspy.executors import use_executor
+from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
 from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
@@ -58,7 +59,7 @@ def summary_table(s: HarvestSummary) -> str:
 
 def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
     """Throughput of each node that sampled traces, and units run again after a worker died."""
-    rows = [("per node", ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(s.per_node.items())))]
+    rows = [("per node", per_node_line(s.per_node))]
     if s.rerun:
         rows.append(("workers lost", f"{s.rerun} unit(s) sampled again, none stored twice"))
     return rows if s.per_node else rows[1:]
