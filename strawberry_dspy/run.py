@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dspy
@@ -19,6 +19,7 @@ from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
 from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
+from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
 from strawberry_dspy.stats import accuracy_of_rows
@@ -29,6 +30,23 @@ from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir
 RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
                      frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
 
+
+
+@dataclass
+class RunOptions:
+    """What `strawberry run` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
+
+    samples: int = option(1, "seeded samples per problem: accuracy becomes the mean per-problem pass rate with a 95% "
+                          "interval", metavar="K")
+    temperature: float | None = option(None, "sampling temperature", metavar="T", shown="the recipe's")
+    progress: bool = option(True, "no progress bar")
+
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
+        if not isinstance(self.samples, int) or self.samples < 1:
+            raise UserError(f"--samples must be a whole number >= 1, got {self.samples!r}; e.g. --samples 4")
+        if self.temperature is not None and self.temperature < 0:
+            raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
 
 
 def summarize(results: list[ProblemResult], wall_s: float, price: Price | None = None) -> dict:

@@ -11,7 +11,7 @@ from strawberry_dspy.harvest.cost import describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
-from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -26,8 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
     parser.add_argument("--limit", type=int, help="number of problems")
     parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
-    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
-    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
+    add_model_flags(parser)
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
     add_options(parser, HarvestOptions)

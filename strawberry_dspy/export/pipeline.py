@@ -111,9 +111,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            seen = (f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}" if rates
-                    else "no problems left after decontamination")
-            raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
+            raise _nothing_selected(config, rates, clean.counts(), len(problems), len(clean.kept))
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
         counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
@@ -138,6 +136,22 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         url = push_to_hub(repo, out, config.to, texts, private=config.private)
         logger.info("pushed to the Hub dataset {} ({})", repo, url)
     return ExportReport(out, rows, counts, stats)
+
+
+def _nothing_selected(config: ExportConfig, rates: dict, removed: dict[str, int], problems: int,
+                      kept: int) -> UserError:
+    """Why no problem reached the export, with the fix that fits: decontamination, failures, or the band."""
+    lo, hi = config.band
+    if not kept:
+        reasons = ", ".join(f"{n} by {reason}" for reason, n in removed.items() if n)
+        return UserError(f"decontamination removed all {problems} problem(s) of the store ({reasons}): nothing is "
+                         "left to export; harvest problems of the train split (the test split never reaches a "
+                         "training export), or check --decontam-benchmark")
+    if not rates:
+        return UserError(f"none of the {kept} problem(s) left after decontamination has a finished trace: rerun "
+                         "the harvest (it samples failed traces again)")
+    seen = f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}"
+    return UserError(f"--band {lo:g} {hi:g} selects no problem ({seen}): widen the band to include them")
 
 
 @contextmanager
