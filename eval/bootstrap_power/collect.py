@@ -1,6 +1,7 @@
 """Collect a bootstrap run's per-problem rows and stage records into this study's committed files.
 
     python eval/bootstrap_power/collect.py OUT [--study eval/bootstrap_power]
+    python eval/bootstrap_power/collect.py --family WORD_OUT/zero_shot WORD_OUT/cot WORD_OUT/strawberry
 
 writes STUDY/rows.jsonl.gz — one JSON line per trace: arm, round, problem_id, split (test for held-out, dev,
 train for the harvest), sample, correct, and for harvest traces steps_check (True / False / None: whether
@@ -65,15 +66,29 @@ def collect(out: Path) -> tuple[list[dict], dict]:
     return rows, stages
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="the bootstrap directory")
-    parser.add_argument("--study", type=Path, default=Path(__file__).parent)
-    args = parser.parse_args()
-    rows, stages = collect(args.out)
-    with gzip.open(args.study / "rows.jsonl.gz", "wt", encoding="utf-8") as f:
+def write_rows(path: Path, rows: list[dict]) -> None:
+    with gzip.open(path, "wt", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, nargs="?", help="the bootstrap directory")
+    parser.add_argument("--study", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--family", type=Path, nargs="+", metavar="RUN",
+                        help="run directories of word_family.sh instead: rows into STUDY/family_rows.jsonl.gz")
+    args = parser.parse_args()
+    if args.family:
+        rows = []
+        for run in args.family:
+            summary = json.loads((run / "summary.json").read_text())
+            rows += [{**r, "arm": run.name, "split": summary.get("split", "test")} for r in eval_rows(run, run.name, 0)]
+        write_rows(args.study / "family_rows.jsonl.gz", rows)
+        print(f"{len(rows)} rows of {len(args.family)} runs -> {args.study / 'family_rows.jsonl.gz'}")
+        return
+    rows, stages = collect(args.out)
+    write_rows(args.study / "rows.jsonl.gz", rows)
     identity = json.loads((args.out / "bootstrap.json").read_text())
     (args.study / "stages.json").write_text(json.dumps({"bootstrap": identity, "stages": stages}, indent=1, default=str))
     print(f"{len(rows)} rows, {len(stages)} finished stages -> {args.study}")

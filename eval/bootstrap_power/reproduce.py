@@ -112,11 +112,32 @@ def trivial_lines(stages: dict) -> list[str]:
     return lines
 
 
+def family_table(study: Path) -> list[str]:
+    """The shipped programs on the task family nothing was tuned on, each against chain-of-thought (if collected)."""
+    path = study / "family_rows.jsonl.gz"
+    if not path.is_file():
+        return []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    by_program: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_program[row["arm"]].append(row)
+    reference = "cot" if "cot" in by_program else next(iter(by_program))
+    ref_rates = pass_rates(by_program[reference])[0]
+    body = []
+    for program, group in by_program.items():
+        acc, rates = _acc(group)
+        body.append([program, acc.cell(), "reference" if program == reference else paired(ref_rates, rates).cell()])
+    return ["## A task family nothing was tuned on", "", "```",
+            format_grid(["program", "held-out accuracy (95% CI)", f"minus {reference} (95% CI), p, detectable"], body),
+            "```", ""]
+
+
 def report(study: Path) -> str:
     """The study's tables as markdown."""
     rows, record = load(study)
     stages = record["stages"]
-    return "\n".join([
+    return "\n".join([*family_table(study),
         "## Held-out accuracy per round and arm", "", "```", heldout_table(rows, stages), "```", "",
         "Trivial baselines on the same held-out problems:", *trivial_lines(stages), "",
         "## Harvests", "", "```", harvest_table(rows, stages), "```", "",

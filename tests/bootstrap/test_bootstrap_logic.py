@@ -231,3 +231,31 @@ def test_a_second_bootstrap_into_the_same_directory_is_refused(tmp_path, monkeyp
     finally:
         held.close()
     assert loop.bootstrap(settings, tmp_path / "out", progress=False).model == "hf:model-2-dpo"  # free again
+
+
+@pytest.mark.parametrize("factor", [0.0, 4.0])
+def test_the_step_weights_reach_what_dpo_trains_on(tmp_path, factor):
+    """The bootstrap's DPO data repeats each pair in proportion to the seed's step weight (shorter correct and longer
+    incorrect traces weigh more), so the weights change what the trainer reads; --resample 0 trains each pair once."""
+    from strawberry_dspy.train.data import load_export
+    from tests.export.store_fixture import build_mixed_store
+
+    build_mixed_store(tmp_path / "h")
+    settings = _settings(tmp_path, band=(0.0, 1.0), resample=factor, eval_limit=50, dev_limit=50)
+    settings.validate()
+    ctx = stages.RoundContext(settings, 1, tmp_path / "round-1", "local", settings.benchmark, None, progress=False,
+                              done={"harvest": {"dir": str(tmp_path / "h")}}, arms=["dpo"])
+    marker = stages.export_stage(ctx, "dpo")
+    rows = load_export(marker["data"], "dpo").to_list()
+    counts: dict = {}
+    for row in rows:
+        key = (row["chosen_trace_id"], row["rejected_trace_id"])
+        counts[key] = counts.get(key, 0) + 1
+    weights = {(r["chosen_trace_id"], r["rejected_trace_id"]): r["weight"] for r in rows}
+    assert len(set(weights.values())) > 1  # the pairs really weigh differently
+    if factor:
+        assert all(abs(n - factor * weights[key]) < 1 for key, n in counts.items())
+        heavy, light = max(weights, key=weights.get), min(weights, key=weights.get)
+        assert counts[heavy] > counts[light]
+    else:
+        assert set(counts.values()) == {1}
