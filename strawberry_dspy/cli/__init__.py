@@ -63,7 +63,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
             continue
         module = COMMANDS[name]
-        module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
+        text = (module.__doc__ or "").replace("%", "%%")  # argparse formats help with %
+        module.add_arguments(sub.add_parser(name, help=text, description=text))
     return parser
 
 
