@@ -120,6 +120,24 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
                                 "rejected steps": r["rejected_steps"], "weight": r["weight"]} for r in rows]),
                  hide_index=True)
     st.caption("weights are scaled to average 1 over the whole export (every problem in the band)")
+    for i, r in enumerate(rows, 1):  # the texts a trainer sees: chosen against rejected
+        with st.expander(f"pair {i} · weight {r['weight']:.3f} · chosen sample {sample_of.get(r['chosen_trace_id'])} "
+                         f"({r['chosen_steps']} steps) vs rejected sample {sample_of.get(r['rejected_trace_id'])} "
+                         f"({r['rejected_steps']} steps)", expanded=i == 1):
+            chosen, rejected = st.columns(2)
+            chosen.markdown("**chosen**")
+            chosen.text(_completion_text(r["chosen"]))
+            rejected.markdown("**rejected**")
+            rejected.text(_completion_text(r["rejected"]))
+
+
+def _completion_text(messages: list[dict] | str) -> str:
+    """A DPO completion as text: one message's content, or each message of a multi-turn one under its role."""
+    if isinstance(messages, str):
+        return messages
+    if len(messages) == 1:
+        return messages[0].get("content", "")
+    return "\n\n".join(f"[{m.get('role')}] {m.get('content', '')}" for m in messages)
 
 
 def _stats_tables(path: str, version: tuple) -> None:

@@ -62,6 +62,10 @@ def test_harvest_page_shows_problems_traces_and_pairs(harvest_dir):
     pairs = at.dataframe[1].value
     assert list(pairs.columns) == ["chosen sample", "rejected sample", "chosen steps", "rejected steps", "weight"]
     assert len(pairs) == 1
+    pair = next(e for e in at.expander if e.label.startswith("pair 1 · weight "))
+    assert f"weight {pairs['weight'][0]:.3f}" in pair.label and "vs rejected sample" in pair.label
+    chosen, rejected = [t.value for t in pair.text]
+    assert chosen.endswith("<final_answer>15</final_answer>") and rejected.endswith("<final_answer>151</final_answer>")
     at.segmented_control(key="band_filter").set_value("outside").run()
     assert list(at.dataframe[0].value["pass rate"]) == [0.0]
     at.segmented_control(key="band_filter").set_value("all").run()
@@ -143,6 +147,9 @@ def test_runs_page_accuracy_intervals_and_agreement(tmp_path, monkeypatch):
     assert (pair["both right"], pair["only A"], pair["only B"], pair["both wrong"]) == (1, 1, 1, 1)
     grid = at.dataframe[3].value
     assert list(grid["run_a"]) == ["✓", "✓", "✗", "✗"] and list(grid["run_b"]) == ["✓", "✗", "✓", "✗"]
+    questions = [p.question for p in load_benchmark(f"jsonl:{problems_file}").problems("train", 4)]
+    assert list(grid.index) == questions and grid.index.name == "question"  # keyed by the question, not a hash
+    assert at.selectbox[0].options == questions  # the values stay ids; the choices read as questions
     assert sum("✓ correct" in c.value for c in at.caption) == 2  # the first problem's trace, in both runs
     at.multiselect[0].set_value([str(a), str(tmp_path / "missing")]).run()
     assert at.error[0].value.startswith("error: ") and "is not a readable run directory" in at.error[0].value
