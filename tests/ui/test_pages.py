@@ -38,6 +38,13 @@ def playground_page():
     playground.render()
 
 
+def walk(node):
+    """The page's elements in the order they are drawn (depth first)."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from walk(child)
+
+
 def frame_text(at) -> str:
     return "\n".join(json.dumps(df.value.astype(str).values.tolist()) for df in at.dataframe)
 
@@ -176,6 +183,8 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
     assert not at.exception and not at.error
     assert "17 plus 25" in [t.value for t in at.text]
     assert at.success[0].value == "✓ correct: final answer '42', gold '42'"
+    order = [node.type for node in walk(at.main)]
+    assert order.index("success") < order.index("chat_message")  # the verdict above the chat, not below it
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["steps"] == "2" and metrics["turns"] == "7"
     assert any(c.value.startswith("stop reason: final_answer") for c in at.caption)
@@ -236,3 +245,27 @@ def test_playground_stop_then_continue(monkeypatch):
     at.run()
     assert any(c.value.startswith("stop reason: max_turns") for c in at.caption)
     assert [t.value for t in at.text if t.value.startswith("step ")] == ["step 0", "step 1", "step 2"]
+
+
+def titled_trace_page():
+    from strawberry_dspy.program.trace import Turn
+    from strawberry_dspy.ui.widgets import show_turns
+
+    show_turns([Turn("system", "system", "Be brief."), Turn("user", "problem", "What is 17 + 25?"),
+                Turn("assistant", "step", "7 plus 5 is 12", meta={"step": 1}),
+                Turn("user", "nudge", "Go on.", meta={"nudge": None}),
+                Turn("assistant", "step", "carry the 1", meta={"step": 2}),
+                Turn("assistant", "title", "Adding the *units* [link](http://x)", meta={"step": 2}),
+                Turn("user", "nudge", "Go on.", meta={"nudge": None}),
+                Turn("assistant", "step", "1 plus 2 plus 1 is 4", meta={"step": 3})])
+
+
+def test_steps_fold_under_their_titles_and_a_title_stays_text():
+    at = AppTest.from_function(titled_trace_page, default_timeout=60).run()
+    assert not at.exception
+    folded = next(e for e in at.expander if "units" in e.label)
+    assert folded.label == r"Adding the \*units\* \[link\]\(http\://x\) · steps 1–2"  # markup stays text
+    assert [t.value for t in folded.text] == ["7 plus 5 is 12", "Go on.", "carry the 1"]
+    inside = {id(node) for node in walk(folded)}
+    outside = [node.value for node in at.text if id(node) not in inside and node.value != "Be brief."]
+    assert outside == ["What is 17 + 25?", "Go on.", "1 plus 2 plus 1 is 4"]  # the steps no title names yet stay open
