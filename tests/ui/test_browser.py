@@ -183,7 +183,7 @@ def test_harvest_browser_shows_the_problems_and_a_trace(page, server, outputs, t
 
 def test_runs_page_compares_the_runs(page, server, tmp_path):
     page.goto(f"{server}/runs")
-    page.get_by_text("Accuracy (95% Wilson interval)").wait_for(timeout=60_000)
+    page.get_by_text("Accuracy (mean per-problem pass rate, 95% interval)").wait_for(timeout=60_000)
     page.get_by_text("one problem's traces").wait_for(timeout=30_000)
     content = content_with(page, ["zero_shot", "strawberry", "McNemar p"])
     assert "zero_shot" in content and "strawberry" in content and "McNemar p" in content
