@@ -49,9 +49,9 @@ def check_temperature(temperature: float | None) -> None:
         raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
 
 
-def _flag(default, help: str):
+def _flag(default, help: str, **metadata):
     """A recipe setting that commands also take as a flag (`options.add_recipe_flags`), its default the recipe's."""
-    return field(default=default, metadata={"help": help, "shown": "the recipe's"})
+    return field(default=default, metadata={"help": help, "shown": "the recipe's", **metadata})
 
 
 @dataclass
@@ -59,8 +59,11 @@ class RunConfig:
     """One reproducible run: which program, model and benchmark, and the program's knobs."""
 
     program: str = "strawberry"  # zero_shot | cot | strawberry
-    model: str = _flag("local", "model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, anthropic/NAME, ...")
-    api_base: str | None = _flag(None, "OpenAI-compatible server URL for openai/... models (vLLM, llama.cpp, ...)")
+    model: str = _flag("local", "model spec: local, local:/path.gguf, hf:DIR, ollama_chat/NAME, openai/NAME, "
+                                "anthropic/NAME, ...")
+    api_base: str | None = _flag(None, "base URL of the model's server: an OpenAI-compatible server for openai/NAME "
+                                       "(vLLM, llama.cpp), a proxy or gateway for anthropic/NAME and the other "
+                                       "providers, ollama's host", metavar="URL")
     api_key_env: str | None = None  # environment variable holding api_base's key (no provider key is ever sent there)
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine

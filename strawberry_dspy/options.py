@@ -130,7 +130,8 @@ def _add_flags(parser: argparse.ArgumentParser, fields: Iterable[tuple[str, Fiel
         names = [_flag(f), *f.metadata.get("aliases", ())]
         help = (f"{f.metadata['help']} (default {defaults[path]}, whatever the recipe says)" if path in defaults
                 else _help(f, hint))
-        kwargs: dict[str, Any] = {"dest": dest + path, "default": defaults.get(path, argparse.SUPPRESS), "help": help}
+        kwargs: dict[str, Any] = {"dest": dest + path, "default": defaults.get(path, argparse.SUPPRESS),
+                                  "help": help.replace("%", "%%")}  # argparse formats help with %
         if hint is bool:
             kwargs["action"] = "store_false" if f.default is True else "store_true"
         elif hint is Band:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.options import add_executor_flags, add_recipe_flags, recipe_overrides
+from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
+                                     recipe_overrides, split_options)
+from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
-from strawberry_dspy.run import run, summary_table
+from strawberry_dspy.run import RunOptions, run, summary_table
 
 INTERRUPTED = "interrupted: nothing was written (a run directory appears only when the run has finished)"
 
@@ -15,17 +17,21 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
     add_recipe_flags(parser)
-    parser.add_argument("--samples", type=int, default=1, help="seeded samples per problem: accuracy becomes the mean "
-                                                               "per-problem pass rate with a 95%% interval (default 1)")
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
+    add_options(parser, RunOptions)
     add_executor_flags(parser)
-    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
+    parser.epilog = ("A --key=value naming a run option sets it (e.g. --samples=4); any other is a knob of the "
+                     "recipe, e.g. --strawberry.check_every=2 --seed=1")
 
 
 def main(args: argparse.Namespace) -> int:
-    config, program = load_program_file(args.program, recipe_overrides(args))
+    options, recipe_settings = split_options(RunOptions, parse_overrides(args.overrides))
+    options = options_from_args(RunOptions, args, options)
+    config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
+    if options.temperature is not None:
+        config.set_temperature(options.temperature)  # a compiled program reads the same knobs
     with use_executor(args.executor, args.ray_address):
-        out, summary, _ = run(config, args.out, program, samples=args.samples)
+        out, summary, _ = run(config, args.out, program, progress=options.progress, samples=options.samples)
     print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
     print(f"\nrun directory: {out}")
     return 0

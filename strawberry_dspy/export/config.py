@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,11 @@ class ExportConfig:
     ngram_threshold: float = option(0.5, "overlap (shared n-grams / the shorter question's) that counts as "
                                     "contamination")
     to: str = option("jsonl", "file format (disk: datasets.save_to_disk)", choices=DESTINATIONS)
-    push_to_hub: str | None = option(None, "also push the dataset to this Hub dataset repo", metavar="REPO")
+    push_to_hub: str | None = option(None, "also publish the export to this Hub dataset repo (OWNER/NAME): its data "
+                                     "file, card and export.yaml in one commit; needs HF_HUB_OFFLINE=0 and HF_TOKEN",
+                                     metavar="REPO")
+    private: bool = option(False, "with --push-to-hub: create the repo private (an existing repo keeps its "
+                           "visibility)")
 
     def validate(self) -> None:
         """Raise a UserError naming the first bad setting."""
@@ -78,6 +83,10 @@ class ExportConfig:
         if missing:
             raise UserError(f"--demos {missing[0]!r} is not a file: pass the compiled.json (or recipe) that harvested "
                             "or will be evaluated with these problems")
+        if self.private and not self.push_to_hub:
+            raise UserError("--private applies to --push-to-hub only: add --push-to-hub OWNER/NAME or drop --private")
+        if self.push_to_hub is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.push_to_hub):
+            raise UserError(f"--push-to-hub must name a dataset repo as OWNER/NAME, got {self.push_to_hub!r}")
         if self.decontam_limit < 1:
             raise UserError(f"--decontam-limit must be >= 1, got {self.decontam_limit}")
 

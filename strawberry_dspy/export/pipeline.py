@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.card import dataset_card, export_yaml
+from strawberry_dspy.export.card import dataset_card, export_yaml, public_store
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
@@ -120,12 +120,12 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            rates = [r for pid, r in store.pass_rates().items() if r is not None and pid in clean.kept]
-            seen = (f"pass rates from {min(rates):.2f} to {max(rates):.2f}" if rates
-                    else "no problems left after decontamination")
+            rates = {pid: r for pid, r in store.pass_rates().items() if r is not None and pid in clean.kept}
+            error = _nothing_selected(config, rates, clean.counts(), len(problems), len(clean.kept))
             if flagged["problems"] or flagged["traces"]:
-                seen += f"; {flagged['problems']} problem(s) and {flagged['traces']} trace(s) in it are flagged"
-            raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
+                error = UserError(f"{error} ({flagged['problems']} problem(s) and {flagged['traces']} trace(s) are "
+                                  "flagged: strawberry review DIR --list)")
+            raise error
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
         counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
@@ -142,10 +142,30 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats),
                             config.to, provenance, overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", rows, config.format, out)
-    if config.push_to_hub:
-        push_to_hub(config.push_to_hub, out, config.to, files["README.md"])
-        logger.info("pushed to the Hub dataset {}", config.push_to_hub)
+    if repo := config.push_to_hub:
+        store_name = str(store.path)
+        texts = {"README.md": dataset_card(config, meta, counts, stats, store_name, store.meta_json("versions_json"),
+                                           repo=repo),
+                 "export.yaml": export_yaml(config, public_store(store_name))}
+        url = push_to_hub(repo, out, config.to, texts, private=config.private)
+        logger.info("pushed to the Hub dataset {} ({})", repo, url)
     return ExportReport(out, rows, counts, stats)
+
+
+def _nothing_selected(config: ExportConfig, rates: dict, removed: dict[str, int], problems: int,
+                      kept: int) -> UserError:
+    """Why no problem reached the export, with the fix that fits: decontamination, failures, or the band."""
+    lo, hi = config.band
+    if not kept:
+        reasons = ", ".join(f"{n} by {reason}" for reason, n in removed.items() if n)
+        return UserError(f"decontamination removed all {problems} problem(s) of the store ({reasons}): nothing is "
+                         "left to export; harvest problems of the train split (the test split never reaches a "
+                         "training export), or check --decontam-benchmark")
+    if not rates:
+        return UserError(f"none of the {kept} problem(s) left after decontamination has a finished trace: rerun "
+                         "the harvest (it samples failed traces again)")
+    seen = f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}"
+    return UserError(f"--band {lo:g} {hi:g} selects no problem ({seen}): widen the band to include them")
 
 
 @contextmanager

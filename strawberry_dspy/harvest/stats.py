@@ -11,7 +11,7 @@ from loguru import logger
 from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.cost import Cost, describe, store_cost
-from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
 from strawberry_dspy.scoring import NUMERIC_TOLERANCE, cached_number, is_plugin, scorer_named
@@ -167,9 +167,10 @@ def _verifier_section(v: VerifierAgreement) -> str:
 def _nudge_section(nudges: dict[str, NudgeEffect]) -> str:
     title = "user prompts that preceded a change of the stated answer"
     if not nudges:
-        return f"{title}\nnone: no trace stated an answer and was then prompted again"
-    rows = [[label if len(label) <= 48 else label[:45] + "...", str(e.sent), str(e.changed), str(e.corrections),
+        return f"{title}\n{NO_NUDGE_EFFECTS}"
+    rows = [[label if len(label) <= 60 else label[:57] + "...", str(e.sent), str(e.changed), str(e.corrections),
              str(e.regressions)] for label, e in list(nudges.items())[:MAX_NUDGE_ROWS]]
     return (f"{title}\n" + format_grid(["prompt", "sent after an answer", "answer changed", "wrong->right",
                                         "right->wrong"], rows)
-            + "\n(a stated answer: a <final_answer>, or for numeric problems the last number of a turn)")
+            + "\n(#i: the recipe's nudge i, as the recipe words it; a stated answer: a <final_answer>, or for numeric "
+              "problems the last number of a turn)")

@@ -260,7 +260,8 @@ class StoreViews:
         rows in turn order, for the verifier and nudge analyses (`harvest/signals.py`).
 
         The turns `answer_stream` reads, in a form cheaper to read (millions of rows in a large store, three values
-        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its text), CHECK
+        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its recipe index, 'c'
+        for the continue prompt or '' when not recorded, char 31, then its text), CHECK
         (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None.
         """
         stored, join = self._stated_answer()
@@ -270,7 +271,9 @@ class StoreViews:
                  f"WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END WHEN {answering} THEN {ANSWER} END")
         # the problem's gold answer is looked up only where a stated answer must be computed (COALESCE stops early)
         value = ("CASE WHEN u.kind = 'verify' THEN json_extract(NULLIF(u.meta_json, ''), '$.verdict') "
-                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN u.content "
+                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN "
+                 "CASE json_type(NULLIF(u.meta_json, ''), '$.nudge') WHEN 'integer' THEN "
+                 "json_extract(u.meta_json, '$.nudge') WHEN 'null' THEN 'c' ELSE '' END || char(31) || u.content "
                  "ELSE json_extract(u.meta_json, '$.forced') END "
                  f"WHEN {answering} THEN COALESCE({stored}, stated_answer(u.content, "
                  "(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END")

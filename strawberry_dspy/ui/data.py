@@ -142,6 +142,7 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
+        config = ExportConfig(**{**config.__dict__, "band": store.selection_band(config.band)})  # as export does
         flagged_problems, flagged_traces = store.flagged()
         kept -= flagged_problems
         chosen = select(store, kept, config.band)

@@ -11,7 +11,8 @@ import streamlit as st
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
-from strawberry_dspy.harvest.signals import verdict_names
+from strawberry_dspy.harvest.following import FINISHED, RUNNING, describe_progress, is_writing, progress_of
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
 from strawberry_dspy.ui import data, dirs
 from strawberry_dspy.ui.widgets import share, show_turns
 
@@ -158,6 +159,24 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
                                 "rejected steps": r["rejected_steps"], "weight": r["weight"]} for r in rows]),
                  hide_index=True)
     st.caption("weights are scaled to average 1 over the whole export (every problem in the band)")
+    for i, r in enumerate(rows, 1):  # the texts a trainer sees: chosen against rejected
+        with st.expander(f"pair {i} · weight {r['weight']:.3f} · chosen sample {sample_of.get(r['chosen_trace_id'])} "
+                         f"({r['chosen_steps']} steps) vs rejected sample {sample_of.get(r['rejected_trace_id'])} "
+                         f"({r['rejected_steps']} steps)", expanded=i == 1):
+            chosen, rejected = st.columns(2)
+            chosen.markdown("**chosen**")
+            chosen.text(_completion_text(r["chosen"]))
+            rejected.markdown("**rejected**")
+            rejected.text(_completion_text(r["rejected"]))
+
+
+def _completion_text(messages: list[dict] | str) -> str:
+    """A DPO completion as text: one message's content, or each message of a multi-turn one under its role."""
+    if isinstance(messages, str):
+        return messages
+    if len(messages) == 1:
+        return messages[0].get("content", "")
+    return "\n\n".join(f"[{m.get('role')}] {m.get('content', '')}" for m in messages)
 
 
 def _stats_tables(path: str, version: tuple) -> None:
@@ -176,10 +195,26 @@ def _stats_tables(path: str, version: tuple) -> None:
         st.caption(f"AUROC of 'incorrect' verdicts for an incorrect trace: "
                    f"{'n/a' if v.auroc is None else f'{v.auroc:.3f}'} (0.5 = chance), {v.traces} traces")
     st.markdown("**User prompts that preceded a change of the stated answer**")
-    st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
-                                "wrong→right": e.corrections, "right→wrong": e.regressions}
-                               for label, e in stats.nudges.items()]), hide_index=True)
+    if not stats.nudges:
+        st.caption(NO_NUDGE_EFFECTS)
+    else:
+        st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
+                                    "wrong→right": e.corrections, "right→wrong": e.regressions}
+                                   for label, e in stats.nudges.items()]), hide_index=True)
+        st.caption("#i: the recipe's nudge i, as the recipe words it (without the re-anchored problem)")
     st.dataframe(pd.DataFrame(stats.stop_reasons, columns=["stop reason", "traces", "correct"]), hide_index=True)
+
+
+def _following(view: data.HarvestView) -> None:
+    """The harvest run's state: running or finished, done / total, traces/s, ETA, failures, 429s and retries."""
+    record = progress_of(view.meta, is_writing(view.path))
+    if record is None:
+        st.caption("no progress record (harvested before this version kept one)")
+        return
+    show = {RUNNING: st.info, FINISHED: st.success}.get(record["state"], st.warning)
+    show(describe_progress(record), icon=None)
+    if record["state"] == RUNNING and record.get("total"):
+        st.progress(min(record["done"] / record["total"], 1.0))
 
 
 def _browse(path: str) -> None:
@@ -192,6 +227,7 @@ def _browse(path: str) -> None:
     meta = view.meta
     st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
                f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    _following(view)
     rated = [p for p in view.problems if p.pass_rate is not None]
     cols = st.columns(5)
     cols[0].metric("problems", len(view.problems))

@@ -41,7 +41,7 @@ def show_turn(turn: Turn) -> None:
             st.text(turn.content)
         return
     if turn.kind == "title":
-        st.markdown(f"**{turn.content.strip() or '(empty title)'}**")
+        st.markdown(f"**{plain(turn.content.strip() or '(empty title)')}**")
         st.caption(turn_caption(turn))
         return
     with st.chat_message(turn.role if turn.role in ("user", "assistant") else "ai", avatar=AVATARS.get(turn.role)):
@@ -53,9 +53,31 @@ def show_turn(turn: Turn) -> None:
 
 
 def show_turns(turns: list[Turn]) -> None:
-    """Every turn of a trace, in order."""
+    """Every turn of a trace, in order; as g1 shows its reasoning, the steps a title sums up folded under it."""
+    pending: list[Turn] = []
     for turn in turns:
+        if turn.role == "system" or turn.kind == "problem":  # the prompt and the problem stay in view
+            show_turn(turn)
+        elif turn.kind != "title":
+            pending.append(turn)
+        else:  # a title is asked after the steps it names
+            steps = [t.meta["step"] for t in pending if t.kind == "step" and t.meta.get("step")]
+            span = f" · steps {steps[0]}–{steps[-1]}" if len(steps) > 1 else f" · step {steps[0]}" if steps else ""
+            with st.expander(f"{plain(turn.content.strip() or '(empty title)')}{span}"):
+                st.caption(turn_caption(turn))
+                for folded in pending:
+                    show_turn(folded)
+            pending = []
+    for turn in pending:  # the steps no title names yet
         show_turn(turn)
+
+
+def plain(text: str) -> str:
+    """Model text for a place Streamlit reads as Markdown (a label, a heading): every markup character escaped."""
+    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(text.split()))
+
+
+MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^")
 
 
 def share(part: float, whole: float) -> str:
