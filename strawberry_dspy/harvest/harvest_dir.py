@@ -43,13 +43,24 @@ def default_harvest_dir(config: RunConfig, phash: str) -> Path:
 
 
 def lock_dir(out: Path):
-    """Claim the harvest dir (new, empty or a harvest's) and hold its lock (released by the OS even on SIGKILL)."""
+    """Claim the harvest dir (new, empty or a harvest's) and hold its lock (released by the OS even on SIGKILL).
+
+    A store there that strawberry did not create (another program's SQLite file, a corrupt one) is refused before
+    anything is written into the directory.
+    """
+    if (out / STORE_FILE).exists():
+        TraceStore.created_here(out)
     claim_dir(out, HARVEST_DIR)
     return lock_output(out, HARVEST_DIR, f"another harvest is writing {out}; wait for it to finish or pass another --out")
 
 
 def remove_store(out: Path) -> None:
-    """--fresh: delete the store and its WAL files (the harvest's own files; the rest of the directory stays)."""
+    """--fresh: delete the store and its WAL files (the harvest's own files; the rest of the directory stays).
+
+    Only a store strawberry created (checked again here, under the lock): anything else is refused, untouched.
+    """
+    if (out / STORE_FILE).exists():
+        TraceStore.created_here(out)
     remove_created(out, [f"{STORE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")])
 
 

@@ -39,6 +39,7 @@ TABLES = ("meta", "problems", "traces", "turns")
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
                  "program_hash", "error", "created_at", "rule")
+CREATED_BY_KEY, CREATED_BY = "created_by", "strawberry"  # meta: who created the store (--fresh deletes only these)
 DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
 # A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
 # stores of this version stay readable by every reader as they are.

@@ -17,7 +17,7 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, CREATED_BY, CREATED_BY_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
                                           STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
@@ -78,8 +78,27 @@ class TraceStore(StoreViews):
         with conn:
             conn.executescript("BEGIN;" + SCHEMA + INDEXES + "COMMIT;")
         store = cls(conn, path, readonly=False)
-        store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), **meta})
+        store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), CREATED_BY_KEY: CREATED_BY, **meta})
         return store
+
+    @classmethod
+    def created_here(cls, path: str | Path) -> None:
+        """Check that the store at `path` is one strawberry created (its meta says so); a UserError naming it if not.
+
+        A harvest resumes, and `--fresh` deletes, only such a store: another program's SQLite file, or a store too corrupt to read, stays.
+        """
+        path = store_path(path)
+        with cls.open(path, readonly=True) as store:  # not a store, or corrupt: open's one-line UserError
+            try:
+                meta = store.meta()
+            except sqlite3.DatabaseError as exc:
+                raise UserError(f"{path} is corrupt ({exc}): strawberry deletes only a store it can read as its own; "
+                                "move that file away yourself, or pass another --out") from None
+        # stores written before CREATED_BY_KEY existed carry the harvest's identity (program_hash) instead
+        if meta.get(CREATED_BY_KEY) != CREATED_BY and not ("program_hash" in meta and "created_at" in meta):
+            raise UserError(f"{path} was not created by strawberry harvest (its meta has no {CREATED_BY_KEY!r} row): "
+                            "a harvest resumes or deletes only a store strawberry created; pass another --out, "
+                            "or move that file away yourself")
 
     def _check(self) -> int:
         """The store's schema version; a UserError if the file is not a trace store this strawberry can read."""
@@ -88,11 +107,11 @@ class TraceStore(StoreViews):
             version = self.meta().get("schema_version") if "meta" in tables else None
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path} is corrupt or not a harvest store ({exc}): pass the {STORE_FILE} written by "
-                            "`strawberry harvest`, or move it away (a harvest can replace it with --fresh)") from None
+                            "`strawberry harvest`, or move that file away yourself") from None
         missing = [t for t in TABLES if t not in tables]
         if missing:
-            raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
-                            "pass another --out or --fresh")
+            raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table): strawberry "
+                            "never reads or deletes it; pass another --out, or move that file away yourself")
         if version not in {str(v) for v in range(1, int(SCHEMA_VERSION) + 1)}:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
                             f"1 to {SCHEMA_VERSION!r}; harvest into another --out")

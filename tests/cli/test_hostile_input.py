@@ -5,6 +5,7 @@ stays fast; test_cli.py covers the same contract through a real subprocess.
 """
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,19 @@ def files(tmp_path_factory) -> Path:
     builder.problem("p1", "What is 97 + 1?", "98")
     builder.add("p1", ["97 and 1 make 98"], "98")
     builder.write(d / "store")
+    (d / "foreign").mkdir()
+    conn = sqlite3.connect(d / "foreign" / "traces.sqlite")  # another program's database where a store would be
+    with conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    (d / "corrupt").mkdir()
+    (d / "corrupt" / "traces.sqlite").write_bytes(b"not a database" * 100)
     return d
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every path under `folder` with its bytes (None for a folder)."""
+    return {str(p.relative_to(folder)): None if p.is_dir() else p.read_bytes() for p in sorted(folder.rglob("*"))}
 
 
 CASES = [
@@ -87,13 +100,20 @@ CASES = [
     (["train", "--data", "mixed.jsonl"], "mixed.jsonl:2: not a JSON object"),
     (["train", "--data", "not.parquet"], "not a readable parquet file"),
     (["ui", "--port", "99999"], "--port must be between 1 and 65535"),
+    # stores strawberry did not create: never deleted, and --fresh never advised for them
+    (["harvest", "good.yaml", "--out", "foreign", "--fresh"], "foreign/traces.sqlite is not a strawberry trace store"),
+    (["harvest", "good.yaml", "--out", "foreign"], "foreign/traces.sqlite is not a strawberry trace store"),
+    (["harvest", "good.yaml", "--out", "corrupt", "--fresh"], "corrupt/traces.sqlite is corrupt"),
+    (["harvest", "good.yaml", "--out", "corrupt"], "corrupt/traces.sqlite is corrupt"),
+    (["stats", "foreign"], "is not a strawberry trace store"),
+    (["export", "corrupt"], "is corrupt"),
 ]
 
 
 @pytest.mark.parametrize("argv, expected", CASES, ids=[" ".join(a) for a, _ in CASES])
 def test_hostile_input_is_one_line_and_exit_2(files, monkeypatch, capsys, argv, expected):
     monkeypatch.chdir(files)
-    before = sorted(str(p.relative_to(files)) for p in files.rglob("*"))
+    before = snapshot(files)
     try:
         code = main(argv)
     except SystemExit as exit_:
@@ -102,4 +122,6 @@ def test_hostile_input_is_one_line_and_exit_2(files, monkeypatch, capsys, argv, 
     lines = err.strip().splitlines()
     assert code == 2, err
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], err
-    assert sorted(str(p.relative_to(files)) for p in files.rglob("*")) == before  # nothing made or removed
+    if "foreign" in argv or "corrupt" in argv:
+        assert "--fresh" not in err  # never advised for a file strawberry would not delete
+    assert snapshot(files) == before  # nothing made, changed or removed
