@@ -131,10 +131,7 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
                                         "--strawberry.step_format=plain")
     at.run()
     at.button(key="run").click().run()
-    for _ in range(50):
-        if not at.session_state["live"].running:
-            break
-        time.sleep(0.1)
+    assert at.session_state["live"].wait(60)  # the run's own event, not a sleep long enough
     at.run()
     assert not at.exception and not at.error
     assert "17 plus 25" in [t.value for t in at.text]
