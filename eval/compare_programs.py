@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from strawberry_dspy.bootstrap.report import wilson
+from strawberry_dspy.stats import wilson
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.report import format_grid

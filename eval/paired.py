@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from strawberry_dspy.bootstrap.report import mcnemar_p
+from strawberry_dspy.stats import mcnemar_p
 
 
 def correct_by_problem(path: str) -> dict[str, bool]:

@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from strawberry_dspy.bootstrap.report import wilson  # noqa: E402
+from strawberry_dspy.stats import wilson  # noqa: E402
 
 
 def main() -> None:

@@ -39,17 +39,22 @@ class ProblemResult:
     latency_s: float
     error: str | None
     trace: dict
+    sample: int = 0  # which of the problem's seeded samples (run --samples K)
 
 
-def problem_seed(seed: int, problem_id: str) -> int:
-    """A per-problem seed that does not change when --limit does."""
-    return int(hashlib.sha1(f"{seed}:{problem_id}".encode()).hexdigest()[:8], 16)
+def problem_seed(seed: int, problem_id: str, sample: int = 0) -> int:
+    """A per-problem (and per-sample) seed that does not change when --limit or --samples does."""
+    key = f"{seed}:{problem_id}" if sample == 0 else f"{seed}:{problem_id}:{sample}"
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16)
 
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM | None,
                 concurrency: int, seed: int = 0, progress: bool | str = True, config: RunConfig | None = None,
-                executor: Executor | None = None) -> list[ProblemResult]:
+                executor: Executor | None = None, samples: int = 1) -> list[ProblemResult]:
     """Run a program over problems, `concurrency` at a time, and score each answer (results in problem order).
+
+    With `samples` K > 1 each problem runs K times with K seeds (sample 0 keeps the one-sample seed), and the
+    results hold K rows per problem, problem by problem.
 
     `progress` shows one bar for the whole run (a string labels it). Runs on `executor` (default: the current one). Ray workers rebuild the program from `config` (the config
     it was built from) and its saved state, and connect their own LM; threads use `program` and `lm` as given.
@@ -59,19 +64,20 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
         if executor.kind != "thread":
             raise ValueError("run_program on a remote executor needs the program's config")
         config = RunConfig()  # threads use program and lm as given; the config only names the workload
-    results: list[ProblemResult | None] = [None] * len(problems)
-    label = progress if isinstance(progress, str) else "problems"
-    bar = tqdm(total=len(problems), desc=label, unit="problem", dynamic_ncols=True, disable=not progress)
+    results: list[ProblemResult | None] = [None] * (len(problems) * samples)
+    label = progress if isinstance(progress, str) else ("problems" if samples == 1 else "traces")
+    bar = tqdm(total=len(results), desc=label, unit="trace" if samples > 1 else "problem", dynamic_ncols=True,
+               disable=not progress)
     correct = 0
 
-    def collect(unit: tuple[int, Problem, int], result: ProblemResult, node: str) -> None:
+    def collect(unit: tuple[int, Problem, int, int], result: ProblemResult, node: str) -> None:
         nonlocal correct
         results[unit[0]] = result
         correct += result.correct
         bar.set_postfix_str(f"accuracy {correct}/{bar.n + 1}", refresh=False)
         bar.update()
 
-    units = [(i, p, problem_seed(seed, p.id)) for i, p in enumerate(problems)]
+    units = [(i * samples + k, p, problem_seed(seed, p.id, k), k) for i, p in enumerate(problems) for k in range(samples)]
     try:
         executor.run(Workload(config, benchmark, program, lm), solve_problem, units, collect, concurrency, drain=False)
     finally:
@@ -81,7 +87,7 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
 
 def solve_problem(worker: Worker, unit: tuple[int, Problem, int]) -> ProblemResult:
     """One problem through the worker's program, scored against its gold answer (runs on any executor)."""
-    _, problem, seed = unit
+    _, problem, seed, sample = unit
     try:
         trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
     except Exception as exc:  # the program should record its own failures; one that raises is a failed problem
@@ -89,12 +95,12 @@ def solve_problem(worker: Worker, unit: tuple[int, Problem, int]) -> ProblemResu
         trace = None
     if not isinstance(trace, Trace):
         trace = Trace(stop_reason="error", error="the program raised; see run.log")
-    return problem_result(problem, trace, worker.benchmark.score(problem, trace.final_answer))
+    return problem_result(problem, trace, worker.benchmark.score(problem, trace.final_answer), sample)
 
 
-def problem_result(problem: Problem, trace: Trace, score: Score) -> ProblemResult:
+def problem_result(problem: Problem, trace: Trace, score: Score, sample: int = 0) -> ProblemResult:
     """One problem's row of results.jsonl: its trace and the score of the trace's final answer."""
     return ProblemResult(
         problem.id, problem.question, problem.answer, trace.final_answer, score.extracted, score.rule, score.correct,
         score.value, trace.stop_reason, trace.steps, trace.total("prompt_tokens"), trace.total("completion_tokens"),
-        trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict())
+        trace.total("cached_tokens"), round(trace.latency_s, 3), trace.error, trace.to_dict(), sample)

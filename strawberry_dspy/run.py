@@ -20,6 +20,8 @@ from strawberry_dspy.executors import current_executor
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
+from strawberry_dspy.stats import accuracy_of_rows
+from strawberry_dspy.trivial import trivial_baselines
 from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir, log_to, staged, task_slug,
                                          write_provenance)
 
@@ -31,15 +33,18 @@ RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
 def summarize(results: list[ProblemResult], wall_s: float, price: Price | None = None) -> dict:
     """Accuracy, mean steps, stop reasons, tokens, cost (with `price`) and time of a run."""
     n = len(results) or 1
+    score = accuracy_of_rows([{"problem_id": r.problem_id, "correct": r.correct} for r in results])
     prompt = sum(r.prompt_tokens for r in results)
     cached = sum(r.cached_tokens for r in results)
     completion = sum(r.completion_tokens for r in results)
     written = sum(t.get("cache_write_tokens", 0) for r in results for t in r.trace.get("turns", []))
     cost = cost_of(price, prompt, completion, cached, written)
     return {
-        "problems": len(results),
+        "problems": score.problems,
+        "traces": len(results),
         "correct": sum(r.correct for r in results),
         "accuracy": sum(r.correct for r in results) / n,
+        "accuracy_ci": [round(score.low, 4), round(score.high, 4)],
         "mean_steps": sum(r.steps for r in results) / n,
         "stop_reasons": dict(Counter(r.stop_reason for r in results).most_common()),
         "answered": sum(r.answer is not None for r in results),
@@ -58,9 +63,16 @@ def summary_table(summary: dict, title: str) -> str:
     s = summary
     reasons = ", ".join(f"{k} {v}" for k, v in s["stop_reasons"].items())
     cached_share = f" ({s['cached_tokens'] / s['prompt_tokens']:.0%} cached)" if s["prompt_tokens"] else ""
+    traces = s.get("traces", s["problems"])
+    low, high = s.get("accuracy_ci", (None, None))
+    interval = f" [{low:.1%}, {high:.1%}]" if low is not None else ""
+    shape = f"{s['correct']}/{traces}" + (f" traces, {s['problems']} problems x {traces // s['problems']}"
+                                          if traces != s["problems"] and s["problems"] else "")
+    trivial = [(f"  {name}", f"{value:.1%}") for name, value in s.get("trivial", {}).items()]
     return format_table([
-        ("accuracy", f"{s['accuracy']:.1%}  ({s['correct']}/{s['problems']})"),
-        ("answered", f"{s['answered']}/{s['problems']}"),
+        ("accuracy", f"{s['accuracy']:.1%}{interval}  ({shape})"),
+        *([("trivial baselines", "")] + trivial if trivial else []),
+        ("answered", f"{s['answered']}/{traces}"),
         ("mean steps", f"{s['mean_steps']:.1f}"),
         ("stop reasons", reasons),
         ("prompt tokens", f"{s['prompt_tokens']}{cached_share}"),
@@ -78,10 +90,12 @@ def _left_out(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {names.get(k, k)}" for k, n in counts.items() if n) or "none left out"
 
 
-def default_out_dir(config: RunConfig) -> Path:
+def default_out_dir(config: RunConfig, samples: int = 1) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
     # retry settings change how long a run waits on a provider, not what it computes
     identity = {k: v for k, v in config.to_dict().items() if k != "retry"}
+    if samples != 1:
+        identity["samples"] = samples
     return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", identity)
 
 
@@ -96,12 +110,17 @@ def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult],
 
 
 def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
-        progress: bool = True) -> tuple[Path, dict, list[ProblemResult]]:
+        progress: bool = True, samples: int = 1) -> tuple[Path, dict, list[ProblemResult]]:
     """Run a config end to end and write its run directory; returns (dir, summary, results).
+
+    `samples` K runs every problem K times with K seeds: accuracy is the mean per-problem pass rate, with a
+    95% interval over problems.
 
     Raises ProviderFailure (exit 1) after writing the directory when most problems failed for infrastructure reasons.
     """
-    out = Path(out) if out else default_out_dir(config)
+    if not isinstance(samples, int) or samples < 1:
+        raise UserError(f"--samples must be a whole number >= 1, got {samples!r}; e.g. --samples 4")
+    out = Path(out) if out else default_out_dir(config, samples)
     check_replace(out, RUN_DIR)  # refused before the model starts
     benchmark = load_benchmark(config.benchmark, config.scorer)
     admission = admit(benchmark.problems(config.split, config.limit), config.max_question_chars, program,
@@ -119,9 +138,11 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
                         len(problems), config.model)
             start = time.perf_counter()
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
-                                  config=config)
+                                  config=config, samples=samples)
             summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
-                       "model": config.model, "left_out": admission.counts()}
+                       "model": config.model, "split": config.split, "samples": samples,
+                       "test_reads": int(config.split == "test"),
+                       "trivial": trivial_baselines(problems, benchmark), "left_out": admission.counts()}
             logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     failed = [r for r in results if r.stop_reason == "error"]

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from strawberry_dspy.report import format_grid
+from strawberry_dspy.stats import mcnemar_p, wilson
 
 HEADER = ["round", "level", "before (95% CI)", "after (95% CI)", "paired", "in band", "pairs", "steps", "tokens",
           "time", "next round"]
-
-
-def wilson(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The Wilson score interval of a proportion (95% by default)."""
-    if n == 0:
-        return 0.0, 1.0
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def mcnemar_p(only_before: int, only_after: int) -> float:
-    """Exact two-sided McNemar p-value: are the problems only one model solves split evenly?"""
-    n, k = only_before + only_after, min(only_before, only_after)
-    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n) if n else 1.0
 
 
 def _correct_ids(evaluation: dict) -> dict[str, bool] | None:

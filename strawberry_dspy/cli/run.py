@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", help="train, dev or test")
     parser.add_argument("--limit", type=int, help="number of problems")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
+    parser.add_argument("--samples", type=int, default=1, help="seeded samples per problem: accuracy becomes the mean "
+                                                               "per-problem pass rate with a 95%% interval (default 1)")
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
     add_executor_flags(parser)
     parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
@@ -39,7 +41,7 @@ def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> di
 def main(args: argparse.Namespace) -> int:
     config, program = load_program_file(args.program, cli_overrides(args))
     with use_executor(args.executor, args.ray_address):
-        out, summary, _ = run(config, args.out, program)
+        out, summary, _ = run(config, args.out, program, samples=args.samples)
     print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
     print(f"\nrun directory: {out}")
     return 0

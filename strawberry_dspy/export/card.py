@@ -91,7 +91,7 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         "```",
         "",
         f"Decontamination: problems of the {', '.join(config.eval_splits)} split(s) never reach this export: by stored "
-        f"split and hash split, by normalized question hash, and by {config.ngram}-gram overlap >= "
+        f"split and hash split, by normalized question hash, by the canonical form of the question's expression (`expression`: the same expression with other spacing, brackets or unary signs), and by {config.ngram}-gram overlap >= "
         f"{config.ngram_threshold} against {counts.get('eval_questions_checked', 0)} evaluation questions of "
         f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Problems whose question was in the compiled "
         "program's demos (their answer was in the prompt) are removed too (`demo`). Identical renderings of a "

@@ -1,9 +1,11 @@
 """Decontamination: no problem of an evaluation split, nor one a compiled program's demos gave away, reaches an export.
 
-Four checks, each problem counted under the first that removes it:
+Five checks, each problem counted under the first that removes it:
   demo  - its question hash is among those the harvest recorded as in the compiled program's demos (see leaks.py);
   split - its stored split, or the split its question hashes to, is an evaluation split;
   hash  - its normalized question hash equals that of an evaluation problem of the benchmark;
+  expression - it asks for an evaluation question's expression written differently (spacing, brackets, unary
+          signs: export/expression.py);
   ngram - it shares n-grams with an evaluation question: shared / (the shorter question's n-gram
           count) >= threshold, where n shrinks to the evaluation question's length when it is short.
 """
@@ -18,9 +20,10 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import load_benchmark, question_hash, split_of
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.export.expression import expression_key
 from strawberry_dspy.store import ProblemRow
 
-REASONS = ("demo", "split", "hash", "ngram")
+REASONS = ("demo", "split", "hash", "expression", "ngram")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_PUNCTUATION = set(".,;:!?'\"`")
 _ONLY_FOUND = re.compile(r"only (\d+) distinct")
@@ -105,6 +108,7 @@ def decontaminate(problems: dict[str, ProblemRow], eval_splits: list[str], refer
                   n: int = 8, threshold: float = 0.5, demo_qhashes: set[str] = frozenset()) -> Decontamination:
     """Split the problems into kept and removed-by-reason, checking each against the demos and evaluation questions."""
     hashes = {question_hash(q) for q in reference}
+    expressions = {key for key in map(expression_key, reference) if key}
     index = NgramIndex(reference, n)
     result = Decontamination(kept=set(), reference=len(reference))
     for pid, problem in problems.items():
@@ -114,6 +118,8 @@ def decontaminate(problems: dict[str, ProblemRow], eval_splits: list[str], refer
             result.removed["split"].append(pid)
         elif question_hash(problem.question) in hashes or problem.qhash in hashes:
             result.removed["hash"].append(pid)
+        elif expression_key(problem.question) in expressions:
+            result.removed["expression"].append(pid)
         elif index.overlap(problem.question) >= threshold:
             result.removed["ngram"].append(pid)
         else:

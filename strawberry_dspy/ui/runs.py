@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from strawberry_dspy.bootstrap.report import mcnemar_p, wilson
+from strawberry_dspy.stats import mcnemar_p, wilson
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.ui import dirs

@@ -8,7 +8,8 @@ import pytest
 
 from strawberry_dspy.bootstrap import BootstrapSettings, loop, stages
 from strawberry_dspy.bootstrap.curriculum import curriculum_of, level_of, next_level, with_level
-from strawberry_dspy.bootstrap.report import format_rounds, plot_rounds, wilson
+from strawberry_dspy.bootstrap.report import format_rounds, plot_rounds
+from strawberry_dspy.stats import wilson
 from strawberry_dspy.cli import main as cli_main
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.train.recipe import TrainRecipe

@@ -7,6 +7,7 @@ import pytest
 from strawberry_dspy.benchmarks import question_hash, split_of
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.export.decontam import NgramIndex, decontaminate, eval_questions, tokens
+from strawberry_dspy.export.expression import expression_key
 from strawberry_dspy.store import ProblemRow
 from tests.export.store_fixture import BENCHMARK, benchmark_problems, build_mixed_store
 
@@ -25,7 +26,7 @@ def train_question(text):
 
 def test_each_reason_is_checked_and_counted():
     reference = ["If Ann has 12 apples and gives 5 of them to Bob, how many apples does Ann have left over now?",
-                 train_question("What is the capital city of France")]
+                 train_question("What is the capital city of France"), "Calculate ( 3 + -3 )."]
     problems = {
         "stored_test": problem("stored_test", train_question("Some question"), split="test"),
         "stored_dev": problem("stored_dev", train_question("Another question"), split="dev"),
@@ -33,15 +34,45 @@ def test_each_reason_is_checked_and_counted():
         "ngram": problem("ngram", train_question("Story time: if Ann has 12 apples and gives 5 of them to Bob, "
                                                  "how many apples does Ann have left over now? Think.")),
         "clean": problem("clean", train_question("If Carl has 3 pears, how many pears does Carl have")),
+        "expression": problem("expression", train_question("Work out 3 - 3")),
     }
     result = decontaminate(problems, ["test"], reference, n=8, threshold=0.5)
     assert result.kept == {"stored_dev", "clean"}
-    assert result.removed == {"demo": [], "split": ["stored_test"], "hash": ["hash"], "ngram": ["ngram"]}
-    assert result.counts() == {"demo": 0, "split": 1, "hash": 1, "ngram": 1} and result.reference == 2
+    assert result.removed == {"demo": [], "split": ["stored_test"], "hash": ["hash"], "expression": ["expression"],
+                              "ngram": ["ngram"]}
+    assert result.counts() == {"demo": 0, "split": 1, "hash": 1, "expression": 1, "ngram": 1} and result.reference == 3
     with_dev = decontaminate(problems, ["test", "dev"], reference)
     assert "stored_dev" in with_dev.removed["split"]
     leaked = decontaminate(problems, ["test"], reference, demo_qhashes={problems["clean"].qhash})
     assert leaked.removed["demo"] == ["clean"] and leaked.kept == {"stored_dev"}
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Calculate ( 3 + -3 ).", "Calculate 3 - 3."),
+    ("Calculate 9 - -3.", "What is 9 + 3?"),
+    ("Calculate -( 6 + -7 ).", "Calculate -(6-7)"),
+    ("Calculate +4 * ((2)).", "Calculate 4*2."),
+    ("Solve 2*x + 3 = 7 for x.", "Solve: 2 * x+3=7"),
+    ("Calculate 12 − 5.", "Calculate 12 - 5."),
+    ("Calculate 1,000 + 2.", "Calculate 1000 + 2."),
+])
+def test_the_same_expression_written_differently_has_one_key(a, b):
+    assert expression_key(a) is not None and expression_key(a) == expression_key(b)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Calculate 3 + -4.", "Calculate 3 - 3."),
+    ("Calculate -(6 - 7).", "Calculate 7 - 6."),  # equal in value, but another expression: not the same problem
+    ("Calculate 1,000 + 2.", "Calculate 0 + 2."),
+])
+def test_different_expressions_have_different_keys(a, b):
+    assert expression_key(a) != expression_key(b)
+
+
+@pytest.mark.parametrize("question", ["How many apples does Ann have if she has 3?", "What is the capital of France?",
+                                      "Calculate 7.", "import os; os.system('x') + 1"])
+def test_questions_without_an_arithmetic_expression_have_no_key(question):
+    assert expression_key(question) is None
 
 
 def test_split_is_also_recomputed_from_the_question():
@@ -75,11 +106,12 @@ def test_eval_questions_unloadable_benchmark_is_a_user_error():
 def test_planted_test_problems_never_reach_an_export(tmp_path, fmt):
     ids = build_mixed_store(tmp_path / "run")
     report = export(tmp_path / "run", ExportConfig(format=fmt, decontam_limit=50), tmp_path / "out")
-    assert report.counts["decontaminated"] == {"demo": 0, "split": 2, "hash": 0, "ngram": 1}
+    # the near copy rewrites the test expression's spacing: the expression check catches it before the n-grams do
+    assert report.counts["decontaminated"] == {"demo": 0, "split": 2, "hash": 0, "expression": 1, "ngram": 0}
     text = (tmp_path / "out" / "train.jsonl").read_text()
     rows = [json.loads(line) for line in text.splitlines()]
     exported = {r["problem_id"] for r in rows}
     assert not exported & {ids["planted"], ids["relabelled"], ids["near"]}
     assert "leak" not in text and all(ids["questions"][ids[p]] not in text for p in ("planted", "relabelled", "near"))
     card = (tmp_path / "out" / "README.md").read_text()
-    assert '"split": 2' in card and '"ngram": 1' in card
+    assert '"split": 2' in card and '"expression": 1' in card
