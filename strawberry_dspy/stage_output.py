@@ -104,6 +104,20 @@ def _refuse_input_or_file(out: Path, kind: OutputKind, sources: Iterable[str | P
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a {kind.kind}: {kind.command} never replaces a file; "
                         "pass a directory path that does not exist yet")
+    check_creatable(out.parent)
+
+
+def check_creatable(folder: Path) -> None:
+    """Refuse (the make_dir message) a folder that cannot be created, before any work: a file in the way, or
+    a nearest existing folder this user cannot write into."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise UserError(f"cannot create folder {folder}: it, or a folder above it, is a file; pass another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"cannot create folder {folder} (no permission to write in {existing}); "
+                        "pass a path you can write")
 
 
 def _foreign(out: Path, kind: OutputKind, replaced: bool) -> str | None:

@@ -118,8 +118,10 @@ def check_base_program(path: Path, meta: dict) -> None:
 def _same_data(text: str, compiled_from: str | None) -> bool:
     import yaml
 
+    from strawberry_dspy import safe_yaml
+
     try:
-        return compiled_from is not None and yaml.safe_load(text) == yaml.safe_load(compiled_from)
+        return compiled_from is not None and safe_yaml.load(text) == safe_yaml.load(compiled_from)
     except yaml.YAMLError:
         return False
 

@@ -36,6 +36,16 @@ SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
+# The columns every reader relies on (version 1's): a table missing one is not a store this strawberry can read.
+CORE_COLUMNS = {
+    "meta": ("key", "value"),
+    "problems": ("id", "question", "answer", "split", "qhash", "metadata_json", "pass_rate", "in_band"),
+    "traces": ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
+               "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
+               "program_hash", "error", "created_at"),
+    "turns": ("trace_id", "idx", "role", "kind", "content", "prompt_tokens", "completion_tokens", "cached_tokens",
+              "latency_s", "meta_json"),
+}
 TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
                  "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
                  "program_hash", "error", "created_at", "rule")

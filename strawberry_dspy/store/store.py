@@ -17,7 +17,7 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, CREATED_BY, CREATED_BY_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, CORE_COLUMNS, CREATED_BY, CREATED_BY_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
                                           STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
 from strawberry_dspy.store.views import StoreViews
 
@@ -63,6 +63,10 @@ class TraceStore(StoreViews):
             store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
             store.legacy = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stated_answers'").fetchone() is None
+        except sqlite3.DatabaseError as exc:  # damage found past the first page
+            conn.close()
+            raise UserError(f"{path} is corrupt ({exc}): pass the {STORE_FILE} written by `strawberry harvest`, "
+                            "or move that file away yourself") from None
         except BaseException:
             conn.close()
             raise
@@ -115,6 +119,17 @@ class TraceStore(StoreViews):
         if version not in {str(v) for v in range(1, int(SCHEMA_VERSION) + 1)}:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
                             f"1 to {SCHEMA_VERSION!r}; harvest into another --out")
+        for table, columns in CORE_COLUMNS.items():
+            present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in columns if c not in present]
+            if missing:
+                raise UserError(f"{self.path} is not a readable trace store: its {table} table lacks the column(s) "
+                                f"{', '.join(missing)}; pass a {STORE_FILE} written by `strawberry harvest`")
+        bad = self.conn.execute("SELECT id, correct FROM traces WHERE typeof(correct) != 'integer' "
+                                "OR correct NOT IN (0, 1) LIMIT 1").fetchone()
+        if bad is not None:
+            raise UserError(f"{self.path} is not a readable trace store: trace {bad[0]} has correct = {bad[1]!r} "
+                            "(a store holds 0 or 1); pass a store written by `strawberry harvest`")
         return int(version)
 
     def _migrate(self, version: int) -> None:

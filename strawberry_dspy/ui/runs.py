@@ -13,6 +13,7 @@ import streamlit as st
 import yaml
 
 from strawberry_dspy.stats import mcnemar_p, wilson
+from strawberry_dspy import safe_yaml
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.ui import dirs
@@ -40,7 +41,7 @@ def load_run(path: str | Path) -> Run:
     try:
         results = [json.loads(line) for line in (path / dirs.RESULTS_FILE).read_text().splitlines() if line.strip()]
         summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
-        config = yaml.safe_load((path / "config.yaml").read_text()) if (path / "config.yaml").is_file() else {}
+        config = safe_yaml.load((path / "config.yaml").read_text()) if (path / "config.yaml").is_file() else {}
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise UserError(f"{path} is not a readable run directory ({exc}): pass one written by `strawberry run`") from None
     return Run(path, path.name, summary, config or {}, results)
