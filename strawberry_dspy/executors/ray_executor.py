@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -124,6 +125,27 @@ class _NoEngine(RuntimeError):
     """A worker restarted on a node without an engine yet: the driver starts one and runs the unit again."""
 
 
+PROBE_S = 5.0  # how long an explicit --ray-address may take to accept a connection
+
+
+def check_answers(address: str | None) -> None:
+    """Refuse (one line, within PROBE_S) a HOST:PORT or ray://HOST:PORT address where nothing accepts a connection."""
+    if address is None or address in ("auto", "local"):
+        return
+    hostport = address.removeprefix("ray://")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError(f"--ray-address {address!r} is not auto, HOST:PORT or ray://HOST:PORT; e.g. --ray-address "
+                        "auto (the cluster `ray start --head` runs here) or --ray-address 10.0.0.5:6379")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S):
+            return
+    except OSError as error:
+        reason = "no answer" if isinstance(error, TimeoutError) else (error.strerror or str(error))
+    raise UserError(f"cannot reach a Ray cluster at --ray-address {address!r} ({reason} within {PROBE_S:g} s); "
+                    "start one with `ray start --head`, or leave --ray-address out for a local instance")
+
+
 class RayExecutor(Executor):
     """A pool of Ray worker actors (grown to the largest concurrency asked for) and an engine actor per node."""
 
@@ -135,6 +157,7 @@ class RayExecutor(Executor):
 
         self.started = False
         if not ray.is_initialized():
+            check_answers(address)  # ray.init would retry a silent address for minutes
             try:  # address None: a local instance (or RAY_ADDRESS); "auto": the cluster `ray start` runs here
                 with _terminal_ctrl_c_ignored():
                     ray.init(address=address, include_dashboard=False, log_to_driver=False,
