@@ -98,7 +98,7 @@ class RunConfig:
         if self.api_base is not None and not is_url(self.api_base):
             problems.append(f"api_base must be an http(s) URL with a host, got {self.api_base!r}; "
                             "e.g. --api-base http://127.0.0.1:8000/v1")
-        problems += self.strawberry.problems() if self.program == "strawberry" else self.baseline.problems()
+        problems += (self.strawberry.problems() if self.program == "strawberry" else []) + self.baseline.problems()
         problems += self.retry.problems()
         if problems:
             raise UserError(problems[0])

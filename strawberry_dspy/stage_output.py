@@ -157,8 +157,8 @@ def check_replace(out: Path, kind: OutputKind, *, overwrite: bool = True, source
                         "pass another --out")
 
 
-def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> Path:
-    """Create or reopen a resumable output directory (marked as `kind`); refuse one holding anything else."""
+def check_claim(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> None:
+    """Refuse (UserError, one line) an `out` that claim_dir would refuse; nothing is created or touched."""
     out = Path(out)
     _refuse_input_or_file(out, kind, sources)
     if out.is_dir():
@@ -166,6 +166,12 @@ def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -
         if why:
             raise UserError(f"--out {out} holds {why}: {kind.command} writes only into a new or empty directory "
                             f"or a {kind.kind} of its own; pass another --out")
+
+
+def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> Path:
+    """Create or reopen a resumable output directory (marked as `kind`); refuse one holding anything else."""
+    out = Path(out)
+    check_claim(out, kind, sources)
     make_dir(out)
     if read_marker(out) is None:
         write_json(out / MARKER, kind.marker())

@@ -12,8 +12,8 @@ import streamlit as st
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
 from strawberry_dspy.harvest.signals import verdict_names
-from strawberry_dspy.ui import data, dirs
-from strawberry_dspy.ui.widgets import share, show_turns
+from strawberry_dspy.ui import access, data, dirs
+from strawberry_dspy.ui.widgets import plain, share, show_turns
 
 REFRESH_S = 2.0
 
@@ -82,20 +82,20 @@ def _default_problem(problems: list[data.ProblemSummary]) -> int:
 def _trace_column(title: str, traces: list) -> None:
     st.markdown(f"**{title} ({len(traces)})**")
     for number, (row, turns) in enumerate(traces):
-        rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
-        label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
-                 f"{row.completion_tokens} tokens")
+        rule = f" (read as {plain(repr(row.extracted))}, rule {plain(row.rule)})" if row.rule else ""
+        label = (f"sample {row.sample} · answer {plain(repr(row.final_answer))}{rule} · {plain(row.stop_reason)} · "
+                 f"{row.steps} steps · {row.completion_tokens} tokens")
         with st.expander(label, expanded=number == 0):
             if row.error:
-                st.error(row.error)
+                st.error(plain(row.error))
             show_turns(turns)
 
 
 def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.ProblemSummary) -> None:
     rate = "no sample yet" if problem.pass_rate is None else f"pass rate {problem.pass_rate:.2f}"
-    st.markdown(f"**{problem.id}** — {problem.question}")
-    st.caption(f"gold {problem.answer!r} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
-               f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {problem.split}")
+    st.markdown(f"**{plain(problem.id)}** — {plain(problem.question)}")
+    st.caption(f"gold {plain(repr(problem.answer))} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
+               f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {plain(problem.split)}")
     traces = _traces(path, problem.id, version)
     right, wrong = st.columns(2)
     with right:
@@ -148,11 +148,11 @@ def _browse(path: str) -> None:
     try:
         view = _view(path, version)
     except UserError as exc:
-        st.error(f"error: {exc}")
+        st.error(f"error: {plain(exc)}")
         return
     meta = view.meta
-    st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
-               f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    st.caption(plain(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
+                     f"{meta.get('model')} · temperature {meta.get('temperature')}"))
     rated = [p for p in view.problems if p.pass_rate is not None]
     cols = st.columns(5)
     cols[0].metric("problems", len(view.problems))
@@ -187,7 +187,13 @@ def render() -> None:
     if not path:
         st.info("No harvest chosen: start `strawberry ui DIR` on a harvest directory or type its path above.")
         return
+    try:
+        access.readable(path, "harvest directory")
+    except UserError as exc:
+        st.error(f"error: {plain(exc)}")
+        return
     if not data.is_harvest_dir(Path(path)) and not Path(path).is_file():
-        st.error(f"error: no trace store at {path!r}: pass a directory written by `strawberry harvest --out DIR`")
+        st.error(f"error: no trace store at {plain(repr(path))}: pass a directory written by "
+                 "`strawberry harvest --out DIR`")
         return
     st.fragment(run_every=REFRESH_S if follow else None)(_browse)(path)

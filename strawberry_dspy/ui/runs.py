@@ -16,8 +16,8 @@ from strawberry_dspy.stats import mcnemar_p, wilson
 from strawberry_dspy import safe_yaml
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace
-from strawberry_dspy.ui import dirs
-from strawberry_dspy.ui.widgets import show_turns
+from strawberry_dspy.ui import access, dirs
+from strawberry_dspy.ui.widgets import plain, show_turns
 
 
 @dataclass
@@ -93,9 +93,9 @@ def _pick_runs() -> list[Run]:
     runs = []
     for path in chosen:
         try:
-            runs.append(load_run(path))
+            runs.append(load_run(access.readable(path, "run directory")))
         except UserError as exc:
-            st.error(f"error: {exc}")
+            st.error(f"error: {plain(exc)}")
     return runs
 
 
@@ -123,11 +123,11 @@ def render() -> None:
     for column, run in zip(st.columns(len(runs)), runs):
         result = next((r for r in run.results if r["problem_id"] == problem), None)
         with column:
-            st.markdown(f"**{run.name}**")
+            st.markdown(f"**{plain(run.name)}**")
             if result is None:
                 st.caption("not in this run")
                 continue
             mark = "✓ correct" if result["correct"] else "✗ incorrect"
-            st.caption(f"{mark} · answer {result['answer']!r} (gold {result['gold']!r}) · {result['stop_reason']} · "
-                       f"{result['steps']} steps · {result['completion_tokens']} completion tokens")
+            st.caption(plain(f"{mark} · answer {result['answer']!r} (gold {result['gold']!r}) · {result['stop_reason']} "
+                             f"· {result['steps']} steps · {result['completion_tokens']} completion tokens"))
             show_turns(Trace.from_dict(result["trace"]).turns)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from strawberry_dspy.program.trace import Turn
 
 # Material icons ship inside Streamlit (emoji would need a system font the browser may lack)
 AVATARS = {"user": ":material/person:", "assistant": ":material/psychology:", "verifier": ":material/fact_check:"}
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def plain(text: object) -> str:
+    """Text for a markdown-rendering element (caption, error, success, markdown) shown as written: every markdown
+    character escaped, so a model reply or a benchmark question never becomes an image, a link or markup."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def turn_caption(turn: Turn) -> str:
@@ -30,7 +41,7 @@ def turn_caption(turn: Turn) -> str:
         parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens")
     if turn.latency_s:
         parts.append(f"{turn.latency_s:.2f} s")
-    return " · ".join(parts)
+    return plain(" · ".join(parts))
 
 
 def show_turn(turn: Turn) -> None:
@@ -40,7 +51,7 @@ def show_turn(turn: Turn) -> None:
             st.text(turn.content)
         return
     if turn.kind == "title":
-        st.markdown(f"**{turn.content.strip() or '(empty title)'}**")
+        st.markdown(f"**{plain(turn.content.strip() or '(empty title)')}**")
         st.caption(turn_caption(turn))
         return
     with st.chat_message(turn.role if turn.role in ("user", "assistant") else "ai", avatar=AVATARS.get(turn.role)):

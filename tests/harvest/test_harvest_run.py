@@ -9,7 +9,7 @@ from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.errors import ProviderFailure, UserError
 from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.store import TraceStore
+from strawberry_dspy.store import SCHEMA, SCHEMA_VERSION, TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 
@@ -179,9 +179,7 @@ def _store_lookalike(path):
     """A database with the store's tables but no meta saying strawberry created it."""
     conn = sqlite3.connect(path)
     with conn:
-        conn.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); CREATE TABLE problems (id TEXT);"
-                           "CREATE TABLE traces (id INTEGER); CREATE TABLE turns (trace_id INTEGER);"
-                           "INSERT INTO meta VALUES ('schema_version', '3');")
+        conn.executescript(SCHEMA + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');")
     conn.close()
     return path.read_bytes()
 
