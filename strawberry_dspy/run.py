@@ -143,7 +143,7 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
                        "model": config.model, "split": config.split, "samples": samples,
                        "test_reads": int(config.split == "test"),
                        "trivial": trivial_baselines(problems, benchmark), "left_out": admission.counts()}
-            logger.info("accuracy {:.3f} on {} problems in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
+            logger.info("accuracy {:.3f} on {} traces in {:.1f} s", summary["accuracy"], len(results), summary["wall_s"])
         write_run_dir(folder, config, results, summary)
     failed = [r for r in results if r.stop_reason == "error"]
     check_failures("run", len(failed), len(results), failed[0].error if failed else None,

@@ -66,3 +66,39 @@ def test_problem_seed_is_stable_and_distinct():
     assert problem_seed(0, "a") == problem_seed(0, "a")
     assert len({problem_seed(0, str(i)) for i in range(100)}) == 100
     assert problem_seed(0, "a") != problem_seed(1, "a")
+
+
+class _SeedCoin(__import__("dspy").Module):
+    """A program whose answer depends only on its seed: right when the seed is even (no LM call)."""
+
+    def __init__(self, gold_of):
+        super().__init__()
+        self.gold_of = gold_of
+
+    def forward(self, question, seed):
+        from strawberry_dspy.program.trace import Trace
+
+        trace = Trace(stop_reason="final_answer")
+        trace.final_answer = self.gold_of[question] if seed % 2 == 0 else "wrong"
+        trace.seed = seed
+        return __import__("dspy").Prediction(trace=trace)
+
+
+def test_samples_run_each_problem_k_times_with_k_seeds(benchmark):
+    problems = benchmark.problems("train", None)
+    gold_of = {p.question: p.answer for p in problems}
+    one = run_program(_SeedCoin(gold_of), problems, benchmark, None, concurrency=2, progress=False)
+    four = run_program(_SeedCoin(gold_of), problems, benchmark, None, concurrency=2, progress=False, samples=4)
+    assert len(four) == 4 * len(problems)
+    assert [r.problem_id for r in four] == [p.id for p in problems for _ in range(4)]  # problem by problem
+    assert [r.sample for r in four[:4]] == [0, 1, 2, 3]
+    # sample 0 is the one-sample run exactly (same seed), the others draw new seeds
+    assert [r.correct for r in four if r.sample == 0] == [r.correct for r in one]
+    seeds = {(r.problem_id, r.sample): problem_seed(0, r.problem_id, r.sample) for r in four}
+    assert len(set(seeds.values())) == len(four) and seeds[(four[0].problem_id, 0)] == problem_seed(0, four[0].problem_id)
+    for r in four:
+        assert r.correct == (seeds[(r.problem_id, r.sample)] % 2 == 0)
+    summary = summarize(four, wall_s=1.0)
+    assert summary["problems"] == len(problems) and summary["traces"] == len(four)
+    low, high = summary["accuracy_ci"]
+    assert low <= summary["accuracy"] <= high

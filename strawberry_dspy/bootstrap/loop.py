@@ -2,8 +2,9 @@
 
 OUT/
   bootstrap.json          the loop's identity (a rerun must match it) and the command that made it
-  round-N/round.json      the round's starting model and benchmark (level)
-  round-N/<stage>/        the stage's artifacts and done.json, the marker that it finished (what it produced)
+  round-N/round.json      the round's starting model, benchmark (level) and arms
+  round-N/<stage>/        the stage's artifacts and done.json, the marker that it finished (what it produced, its
+                          wall and CPU seconds, how often it read the test split)
   rounds.md, rounds.png   the round table and plot, rewritten after every round
 A rerun skips every stage whose marker exists and resumes at the first unfinished one.
 """
@@ -11,6 +12,7 @@ A rerun skips every stage whose marker exists and resumes at the first unfinishe
 from __future__ import annotations
 
 import json
+import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,16 +100,23 @@ def start_model(spec: str) -> str:
     return spec
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all its threads: the embedded engine, training) and its finished children."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def run_round(ctx: stages.RoundContext, ran: list[tuple[int, str]]) -> dict[str, dict]:
     """Run the round's unfinished stages in order; return every stage's marker."""
-    for name in stages.STAGES:
+    for name, stage in stages.stage_plan(ctx):
         marker = read_marker(ctx.stage_dir(name))
         if marker is None:
             logger.info("round {}: {} ...", ctx.number, name)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), cpu_seconds()
             ctx.stage_dir(name).mkdir(parents=True, exist_ok=True)
-            marker = stages.STAGES[name](ctx)
+            marker = stage(ctx)
             marker["wall_s"] = round(time.perf_counter() - started, 1)
+            marker["cpu_s"] = round(cpu_seconds() - cpu, 1)
             write_json(ctx.stage_dir(name) / MARKER, marker)
             ran.append((ctx.number, name))
         else:
@@ -127,6 +136,7 @@ def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fre
     benchmark = load_benchmark(settings.benchmark)  # a bad spec or too few problems fail before any work
     benchmark.problems("train", settings.limit)
     benchmark.problems("test", settings.eval_limit)
+    benchmark.problems("dev", settings.dev_limit)
     out = Path(out) if out else default_out(settings)
     claim_dir(out, BOOTSTRAP_DIR, sources=[settings.program])
     lock = lock_out(out)
@@ -144,11 +154,13 @@ def _run_rounds(out: Path, settings: BootstrapSettings, progress: bool) -> Boots
     model, spec = start_model(settings.model), settings.benchmark
     previous: dict[str, dict] = {}
     for number in range(1, settings.rounds + 1):
+        arms = settings.arm_list() if number == 1 else [previous["advance"]["arm"]]
         ctx = stages.RoundContext(settings, number, out / f"round-{number}", model, spec, level_of(spec),
-                                  progress, previous=previous)
+                                  progress, previous=previous, arms=arms)
         _check_round(ctx)
         done = run_round(ctx, result.ran)
-        result.rounds.append({"round": number, "model": model, "benchmark": spec, "level": ctx.level, **done})
+        result.rounds.append({"round": number, "model": model, "benchmark": spec, "level": ctx.level, "arms": arms,
+                              **done})
         write_report(out, result.rounds, settings)
         model, spec, previous = done["advance"]["model"], done["advance"]["benchmark"], done
     result.model = model
@@ -158,7 +170,7 @@ def _run_rounds(out: Path, settings: BootstrapSettings, progress: bool) -> Boots
 def _check_round(ctx: stages.RoundContext) -> None:
     """A round directory must hold the round these inputs describe (else: one line, and nothing is touched)."""
     path, wanted = ctx.dir / ROUND_FILE, {"round": ctx.number, "model": ctx.model, "benchmark": ctx.benchmark,
-                                          "level": ctx.level}
+                                          "level": ctx.level, "arms": ctx.arms}
     if path.is_file():
         stored = json.loads(path.read_text())
         if stored != wanted:

@@ -6,52 +6,56 @@ import json
 from pathlib import Path
 
 from strawberry_dspy.report import format_grid
-from strawberry_dspy.stats import mcnemar_p, wilson
+from strawberry_dspy.stats import paired, wilson
 
-HEADER = ["round", "level", "before (95% CI)", "after (95% CI)", "paired", "in band", "pairs", "steps", "tokens",
-          "time", "next round"]
-
-
-def _correct_ids(evaluation: dict) -> dict[str, bool] | None:
-    path = Path(evaluation.get("run", "")) / "results.jsonl"
-    if not evaluation.get("run") or not path.is_file():
-        return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["problem_id"]: bool(row["correct"]) for row in rows}
+HEADER = ["round", "level", "arm", "before (95% CI)", "after (95% CI)", "after - before (95% CI), p, detectable",
+          "dev", "in band", "rows", "steps", "CPU", "next round"]
 
 
-def paired_cell(before: dict, after: dict) -> str:
-    """'+17 -11 p=0.35': problems only the new model solves, only the old one solves, and McNemar's p."""
-    if after.get("reused"):
-        return "same model"
-    old, new = _correct_ids(before), _correct_ids(after)
-    if old is None or new is None or old.keys() != new.keys():
-        return "-"
-    gained = sum(new[k] and not old[k] for k in old)
-    lost = sum(old[k] and not new[k] for k in old)
-    return f"+{gained} -{lost} p={mcnemar_p(lost, gained):.2f}"
+def _evaluation(marker: dict, name: str):
+    """The per-problem pass rates of an evaluation marker's run directory (None when it has none)."""
+    from strawberry_dspy.compare import read_run
+
+    run = marker.get("run")
+    return read_run(run) if run and (Path(run) / "results.jsonl").is_file() else None
 
 
 def accuracy_cell(evaluation: dict) -> str:
-    """'31.0% [22.8, 40.6] 31/100'."""
-    correct, n = evaluation["correct"], evaluation["problems"]
+    """'21.3% [17.0%, 25.9%] (n=300 x 4)' from the run's rows, else from the marker's counts."""
+    read = _evaluation(evaluation, "")
+    if read is not None:
+        return read.accuracy.cell()
+    correct, n = evaluation["correct"], evaluation.get("traces", evaluation["problems"])
     lo, hi = wilson(correct, n)
     return f"{correct / n:.1%} [{lo:.1%}, {hi:.1%}] {correct}/{n}" if n else "-"
 
 
-def round_row(entry: dict) -> list[str]:
-    """One round's line of the table."""
-    export, train = entry["export"], entry["train"]
-    tokens = sum(entry[s].get("completion_tokens", 0) for s in ("baseline", "harvest", "eval"))
-    wall = sum(entry[s].get("wall_s", 0.0) for s in ("compile", "baseline", "harvest", "export", "train", "eval",
-                                                     "advance"))
-    pairs = str(export["pairs"]) if export["rows"] else "no pairs"
-    steps = str(train.get("steps", "-")) if "skipped" not in train else "skipped"
-    next_round = entry["advance"]["note"] + ("" if "skipped" not in train else "; untrained model carried forward")
-    in_band = f"{entry['harvest']['in_band']}/{entry['harvest']['problems']}"
-    return [str(entry["round"]), "-" if entry["level"] is None else str(entry["level"]), accuracy_cell(entry["baseline"]),
-            accuracy_cell(entry["eval"]), paired_cell(entry["baseline"], entry["eval"]), in_band, pairs, steps,
-            str(tokens), f"{wall / 60:.1f} min", next_round]
+def paired_cell(before: dict, after: dict) -> str:
+    """The paired difference of per-problem pass rates, its interval, p and the smallest detectable difference."""
+    if after.get("reused"):
+        return "same model"
+    old, new = _evaluation(before, "before"), _evaluation(after, "after")
+    if old is None or new is None or old.rates.keys() != new.rates.keys():
+        return "-"
+    return paired(old.rates, new.rates).cell()
+
+
+def arm_rows(entry: dict) -> list[list[str]]:
+    """One round's lines of the table: one per arm it trained."""
+    rows = []
+    for arm in entry.get("arms", []):
+        train, after, dev = entry[f"train-{arm}"], entry[f"eval-{arm}"], entry[f"dev-{arm}"]
+        exports = [entry[k] for k in entry if k.startswith("export-")]
+        data = ", ".join(f"{e['rows']} {e['format']}" for e in exports) or "-"
+        steps = "+".join(str(s.get("steps", "skipped" if "skipped" in s else "reused")) for s in train["steps"])
+        cpu = sum(entry[s].get("cpu_s", 0.0) for s in entry if isinstance(entry[s], dict) and
+                  (s in ("compile", "baseline", "harvest") or s.startswith("export-") or s.endswith(f"-{arm}")))
+        next_round = entry["advance"]["note"] if entry["advance"].get("arm") == arm else ""
+        rows.append([str(entry["round"]), "-" if entry["level"] is None else str(entry["level"]), arm,
+                     accuracy_cell(entry["baseline"]), accuracy_cell(after), paired_cell(entry["baseline"], after),
+                     f"{dev['accuracy']:.1%}", f"{entry['harvest']['in_band']}/{entry['harvest']['problems']}", data,
+                     steps, f"{cpu / 60:.0f} min", next_round])
+    return rows
 
 
 def format_rounds(rounds: list[dict], settings) -> str:
@@ -60,16 +64,21 @@ def format_rounds(rounds: list[dict], settings) -> str:
              f"Program `{settings.program}` on `{settings.benchmark}`, starting model `{settings.model}`; per round: "
              f"{settings.limit} train problems x {settings.samples} samples "
              f"(temperature {settings.temperature if settings.temperature is not None else 'of the recipe'}), band "
-             f"{settings.band}, {settings.recipe.method.upper()} "
+             f"{settings.band}, arms {', '.join(settings.arm_list())} "
              f"({'compile budget ' + str(settings.compile_budget) if settings.compile_budget else 'no compile'}), "
-             f"held-out accuracy on {settings.eval_limit} test problems. Level up when held-out accuracy after "
-             f"training exceeds {settings.level_up_at:.0%}.", "",
-             "Paired: of the same held-out problems, how many only the trained model solves (+) and only the "
-             "starting model solves (-), with the exact McNemar p-value of that split. "
-             "Tokens: completion tokens generated by the round (harvest and evaluations); time: the round's stages "
-             "(as first run, resumed stages keep their time).", "", "```",
-             format_grid(HEADER, [round_row(entry) for entry in rounds]), "```", ""]
+             f"held-out accuracy on {settings.eval_limit} test problems x {settings.eval_samples} samples. The arm "
+             f"best on {settings.dev_limit} dev problems continues; level up when its dev accuracy exceeds "
+             f"{settings.level_up_at:.0%}.", "",
+             "After - before: the mean paired difference of per-problem pass rates on the same held-out problems "
+             "and seeds, its 95% interval, a paired permutation test's p, and the smallest difference this "
+             "evaluation detects with 80% power. CPU: the arm's stages plus the shared compile, baseline, harvest "
+             "and exports.", "", "```",
+             format_grid(HEADER, [row for entry in rounds for row in arm_rows(entry)]), "```", ""]
     for entry in rounds:
+        trivial = entry["baseline"].get("trivial") or {}
+        if trivial:
+            lines.append(f"- round {entry['round']} trivial baselines on the held-out problems: " +
+                         ", ".join(f"{name} {value:.1%}" for name, value in trivial.items()))
         lines.append(f"- round {entry['round']}: `{entry['benchmark']}`; from `{entry['model']}` to "
                      f"`{entry['advance']['model']}`")
     return "\n".join(lines) + "\n"
@@ -92,33 +101,27 @@ def plot_rounds(rounds: list[dict], path: str | Path) -> Path:
 
 def _draw(plt, rounds: list[dict]):
     fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    for offset, stage, label, colour in ((-0.08, "baseline", "before (round's starting model)", "#8c8c8c"),
-                                         (0.08, "eval", "after (trained model)", "#d62728")):
-        xs, ys, errs = [], [], [[], []]
-        for entry in rounds:
-            correct, n = entry[stage]["correct"], entry[stage]["problems"]
-            lo, hi = wilson(correct, n)
-            acc = correct / n if n else 0.0
-            xs.append(entry["round"] + offset)
-            ys.append(acc)
-            errs[0].append(acc - lo)
-            errs[1].append(hi - acc)
-        ax.errorbar(xs, ys, yerr=errs, fmt="o", capsize=4, color=colour, label=label)
-    labels = []
+    ticks, labels = [], []
+    x = 0
     for entry in rounds:
-        level = "no levels" if entry["level"] is None else f"level {entry['level']}"
-        pairs = f"{entry['export']['pairs']} pairs" if entry["export"]["rows"] else "no pairs"
-        labels.append(f"round {entry['round']}\n{level}\n{pairs}")
-        before, after = (entry[s]["correct"] / max(entry[s]["problems"], 1) for s in ("baseline", "eval"))
-        ax.annotate("", (entry["round"] + 0.06, after), (entry["round"] - 0.06, before),
-                    arrowprops=dict(arrowstyle="->", color="#555555", lw=0.8))
-    ax.set_xticks([entry["round"] for entry in rounds], labels, fontsize=8)
-    ax.set_xlim(0.5, len(rounds) + 0.5)
+        points = [("before", entry["baseline"], "#8c8c8c")] + [(arm, entry[f"eval-{arm}"], "#d62728")
+                                                               for arm in entry.get("arms", [])]
+        for label, marker, colour in points:
+            read = _evaluation(marker, label)
+            acc = read.accuracy if read is not None else None
+            mean = acc.mean if acc else marker["accuracy"]
+            lo, hi = (acc.low, acc.high) if acc else wilson(marker["correct"], marker.get("traces", marker["problems"]))
+            ax.errorbar([x], [mean], yerr=[[mean - lo], [hi - mean]], fmt="o", capsize=4, color=colour)
+            ticks.append(x)
+            level = "" if entry["level"] is None else f" L{entry['level']}"
+            labels.append(f"r{entry['round']}{level}\n{label}")
+            x += 1
+        x += 0.5
+    ax.set_xticks(ticks, labels, fontsize=7)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("held-out accuracy (95% Wilson CI)")
+    ax.set_ylabel("held-out accuracy (95% CI)")
     n = rounds[0]["baseline"]["problems"] if rounds else 0
-    fig.suptitle(f"strawberry bootstrap: held-out test accuracy per round ({n} problems)", fontsize=10)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(f"strawberry bootstrap: held-out test accuracy per round and arm ({n} problems)", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig

@@ -17,7 +17,9 @@ from strawberry_dspy.options import option
 from strawberry_dspy.train.recipe import TrainRecipe
 
 EXPORT_STYLES = ("turns", "flat")
-EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft"}  # train method -> the export format it reads
+EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft", "rft": "sft"}  # train method -> the export format it reads
+# an arm: the training steps a round runs on its harvest, in order (rft+dpo: SFT on the correct traces, then DPO)
+ARMS = {"rft": ("rft",), "sft": ("sft",), "dpo": ("dpo",), "kto": ("kto",), "rft+dpo": ("rft", "dpo")}
 COMPILE_DEV_LIMIT = 10  # a small compile: dev problems scored per trial
 COMPILE_TEST_LIMIT = 5  # compile's own before/after check (the round's held-out eval is the real figure)
 
@@ -35,11 +37,17 @@ class BootstrapSettings:
     samples: int = option(8, "traces per train problem", aliases=("-k",))
     limit: int = option(40, "train problems harvested per round")
     eval_limit: int = option(100, "held-out test problems per evaluation")
+    eval_samples: int = option(4, "seeded samples per held-out problem (accuracy = mean per-problem pass rate)")
+    dev_limit: int = option(50, "dev problems (one sample each) that choose the arm to continue and the level-up")
+    arms: str = option("", "comma-separated training arms compared on the first round's harvest: rft, dpo, kto, "
+                           "sft, rft+dpo; later rounds continue the arm best on dev", shown="the train recipe's method")
+    resample: float = option(1.0, "DPO: repeat pairs in proportion to their step weight x FACTOR (0 = off)",
+                             metavar="FACTOR")
     band: Band = option(DEFAULT_BAND, "pass-rate band of the problems trained on")
     temperature: float | None = option(None, "harvest sampling temperature; evaluation always uses the recipe's",
                                        shown="the recipe's")
     compile_budget: int = option(4, "knob-search trials per round before harvesting (0 = no compile, as --no-compile)")
-    level_up_at: float = option(0.8, "held-out accuracy above which the next round moves one level up")
+    level_up_at: float = option(0.8, "dev accuracy above which the next round moves one level up")
     export_style: str = option("turns", "turns: train on the chat as the program runs it; flat: one assistant message",
                                choices=EXPORT_STYLES)
     overrides: dict = field(default_factory=dict)  # --key=value knobs of the program
@@ -51,7 +59,8 @@ class BootstrapSettings:
         if self.program.endswith(".json") and self.compile_budget:
             raise UserError(f"{self.program} is already compiled and each round compiles the recipe: pass the "
                             "YAML recipe it came from, or --no-compile")
-        for name, least in (("rounds", 1), ("samples", 1), ("limit", 1), ("eval_limit", 1), ("compile_budget", 0)):
+        for name, least in (("rounds", 1), ("samples", 1), ("limit", 1), ("eval_limit", 1), ("eval_samples", 1),
+                            ("dev_limit", 1), ("compile_budget", 0)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < least:
                 raise UserError(f"--{name.replace('_', '-')} must be a whole number >= {least}, got {value!r}")
@@ -60,14 +69,25 @@ class BootstrapSettings:
             raise UserError(f"--level-up-at must be an accuracy in [0, 1], got {self.level_up_at}; e.g. 0.8")
         if self.temperature is not None and self.temperature < 0:
             raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
+        unknown = [arm for arm in self.arm_list() if arm not in ARMS]
+        if unknown:
+            raise UserError(f"--arms: unknown arm {unknown[0]!r}; choose from {', '.join(ARMS)} (e.g. --arms rft,dpo,rft+dpo)")
+        if not (self.resample >= 0 and self.resample < float("inf")):
+            raise UserError(f"--resample must be a finite number >= 0, got {self.resample}")
         if self.export_style not in EXPORT_STYLES:
             raise UserError(f"--export-style must be one of {', '.join(EXPORT_STYLES)}, got {self.export_style!r}")
+
+    def arm_list(self) -> list[str]:
+        """The arms of the first round, in order (default: the train recipe's method alone)."""
+        named = [a.strip() for a in str(self.arms or "").split(",") if a.strip()]
+        return list(dict.fromkeys(named)) or [self.recipe.method]
 
     def identity(self) -> dict:
         """What a rerun into the same directory must share (everything but the number of rounds)."""
         return {"program": str(Path(self.program).resolve()), "program_text_sha1": _file_sha1(self.program),
                 "benchmark": self.benchmark, "model": self.model, "samples": self.samples, "limit": self.limit,
-                "eval_limit": self.eval_limit, "band": list(self.band), "temperature": self.temperature,
+                "eval_limit": self.eval_limit, "eval_samples": self.eval_samples, "dev_limit": self.dev_limit,
+                "arms": self.arm_list(), "resample": self.resample, "band": list(self.band), "temperature": self.temperature,
                 "compile_budget": self.compile_budget, "level_up_at": self.level_up_at,
                 "export_style": self.export_style, "overrides": self.overrides, "recipe": self.recipe.to_dict()}
 

@@ -13,7 +13,8 @@ INTERRUPTED = "interrupted: nothing was written (the model folder appears only w
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("recipe", nargs="?", help="a YAML file with a train: section (programs/train_dpo.yaml); "
                                                   "default: programs/train_<method>.yaml if it exists, else built-in defaults")
-    parser.add_argument("--method", choices=METHODS, help="dpo, kto or sft (default: the recipe's)")
+    parser.add_argument("--method", choices=METHODS, help="dpo, kto, sft or rft (SFT on an export of correct traces; "
+                                                          "default: the recipe's); DPO with an NLL term: --rpo_alpha=1.0")
     parser.add_argument("--data", required=True, help="the export: a folder from strawberry export, or a .jsonl/.parquet "
                                                       "file or save_to_disk folder in TRL's format")
     parser.add_argument("--base", help="base model: local (default), local:/path.gguf, hf:/path/to/folder")
@@ -33,8 +34,9 @@ def main(args: argparse.Namespace) -> int:
         if getattr(args, flag):
             overrides[flag] = getattr(args, flag)
     recipe_path = args.recipe
-    if recipe_path is None and Path(f"programs/train_{args.method or 'dpo'}.yaml").is_file():
-        recipe_path = f"programs/train_{args.method or 'dpo'}.yaml"
+    default = f"programs/train_{'sft' if args.method == 'rft' else args.method or 'dpo'}.yaml"
+    if recipe_path is None and Path(default).is_file():
+        recipe_path = default
     recipe = load_recipe(recipe_path, overrides)
     out = train(recipe, args.data, args.out, overwrite=args.overwrite)
     print(f"trained model: {out}\nuse it with: --model hf:{out}")

@@ -26,12 +26,13 @@ def before_after_table(meta: dict) -> str:
     header.append("LM calls (dev+test)")
     body = []
     for label, key in (("before (recipe)", "before"), ("after (compiled)", "after")):
-        dev, test = scores[key]["dev"], scores[key]["test"]
+        dev, test = scores[key]["dev"], scores[key].get("test")
         row = [label, _score(dev, objective),
-               f"{test['accuracy']:.1%} ({round(test['accuracy'] * test['problems'])}/{test['problems']})"]
+               f"{test['accuracy']:.1%} ({round(test['accuracy'] * test['problems'])}/{test['problems']})" if test
+               else "not read (--test-limit 0)"]
         if objective["name"] == "band":
-            row.append(_score(test, objective))
-        row.append(str(dev["lm_calls"] + test["lm_calls"]))
+            row.append(_score(test, objective) if test else "-")
+        row.append(str(dev["lm_calls"] + (test["lm_calls"] if test else 0)))
         body.append(row)
     return format_grid(header, body)
 

@@ -43,7 +43,7 @@ class CompileOptions:
     objective: Objective = dataclasses.field(default_factory=Objective)  # its fields are flags: --objective, --band, --samples
     prompt_model: str | None = option(None, "teacher / proposer / reflection model spec (default: the task model)")
     dev_limit: int = option(20, "dev problems to score on")
-    test_limit: int = option(20, "held-out test problems for before/after")
+    test_limit: int = option(20, "held-out test problems for a final before/after (0: test is not read at all)")
     train_limit: int = option(20, "train problems for bootstrap/mipro/gepa")
     out: str | Path | None = option(None, "output directory, or a path ending in .json",
                                     shown="runs/compiled/<recipe>-<task>-<optimizer>-<hash>")
@@ -59,9 +59,9 @@ class CompileOptions:
         if self.objective.name == "band" and self.optimizer != "search":
             raise UserError(f"the band objective needs --optimizer search (DSPy's optimizers score one example at a "
                             f"time), got --optimizer {self.optimizer}")
-        for name in ("dev_limit", "test_limit", "train_limit"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        for name, least in (("dev_limit", 1), ("test_limit", 0), ("train_limit", 1)):
+            if getattr(self, name) < least:
+                raise UserError(f"--{name.replace('_', '-')} must be >= {least}, got {getattr(self, name)}")
 
 
 class LMCallCounter(BaseCallback):
@@ -111,7 +111,7 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
         raise UserError(f"the dev split of {config.benchmark} has {len(dev)} problem(s) (--dev-limit "
                         f"{options.dev_limit}); compiling needs >= {MIN_DEV}: raise --dev-limit or use a larger benchmark")
     test = admit(benchmark.problems("test", options.test_limit), config.max_question_chars, worked=worked).problems
-    if not test:
+    if not test and options.test_limit:
         raise UserError(f"the test split of {config.benchmark} is empty; use a larger benchmark")
     train = (admit(benchmark.problems("train", options.train_limit), config.max_question_chars, worked=worked).problems
              if options.optimizer != "search" else [])
@@ -159,8 +159,11 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
                                         to_examples(dev, config.seed), metric, feedback, options.budget, task_lm,
                                         prompt_lm, config.concurrency, config.seed)
         compiled_config, optimize_calls, chosen_trial = config, counter.calls, None
-    before["test"] = score(base_program, test, "the recipe on test")
-    evaluate_calls = before["dev"].lm_calls + before["test"].lm_calls
+    test_reads = 0  # every choice above read dev; test is read only for the final figures, and counted
+    if test:
+        before["test"] = score(base_program, test, "the recipe on test")
+        test_reads += 1
+    evaluate_calls = sum(e.lm_calls for e in before.values())
     unchanged = options.optimizer == "search" and all(a == b for a, b in knobs.values())
     after, rejected = dict(before), None
     if not unchanged:
@@ -174,10 +177,12 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
                            options.optimizer, rejected["value"], before["dev"].value)
             compiled_program, compiled_config = base_program, config
         else:
-            after = {"dev": after_dev, "test": score(compiled_program, test, "the compiled program on test",
-                                                     compiled_config)}
-            evaluate_calls += after["test"].lm_calls
-    saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test))
+            after = {"dev": after_dev}
+            if test:
+                after["test"] = score(compiled_program, test, "the compiled program on test", compiled_config)
+                evaluate_calls += after["test"].lm_calls
+                test_reads += 1
+    saved_config = dataclasses.replace(compiled_config, split="test", limit=len(test) or compiled_config.limit)
     meta = {
         "base_program": base_program_record(program_path),
         "model": config.model,
@@ -197,6 +202,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         "lm_calls": {"optimize": optimize_calls, "evaluate": evaluate_calls, "total": optimize_calls + evaluate_calls},
         "scores": {k: {split: _as_dict(e) for split, e in v.items()} for k, v in (("before", before), ("after", after))},
         "knobs": knobs,
+        "test_reads": test_reads,  # evaluations on the test split (none of them chose anything)
         "rejected": rejected,  # the optimizer's program when it scored below the recipe on dev (then not saved)
         "predictors": predictor_state(compiled_program),
         "predictors_before": predictor_state(base_program),

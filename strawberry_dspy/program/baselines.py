@@ -8,6 +8,7 @@ import dspy
 from dspy.utils.exceptions import AdapterParseError
 from dspy.utils.usage_tracker import track_usage
 
+from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.program.knobs import BaselineKnobs
 from strawberry_dspy.program.signatures import AnswerSignature
@@ -26,8 +27,25 @@ class _SingleCall(dspy.Module):
             for _, p in self.predictor.named_predictors():
                 p.signature = p.signature.with_instructions(self.knobs.instructions)
 
+    def request_turns(self, question: str) -> list[Turn]:
+        """The messages the adapter sends for this question, as turns: system prompt (the compiled demos it carries
+        recorded in its meta, as the strawberry loop records its own) and the problem. A training prompt rendered
+        from them is exactly the prompt this program runs with."""
+        adapter = dspy.settings.adapter or TextAdapter()
+        predictor = next(p for _, p in self.predictor.named_predictors())
+        try:
+            messages = adapter.format(predictor.signature, list(predictor.demos), {"question": question})
+        except Exception:  # an adapter that cannot format offline: the question alone, as before
+            return [Turn("user", "problem", question)]
+        if len(messages) < 2 or messages[0]["role"] != "system" or messages[-1]["role"] != "user":
+            return [Turn("user", "problem", question)]
+        demos = [{"role": m["role"], "content": m["content"]} for m in messages[1:-1]]
+        system = Turn("system", "system", messages[0]["content"],
+                      meta={"demo_turns": len(demos), "demo_chat": demos} if demos else {})
+        return [system, Turn("user", "problem", messages[-1]["content"])]
+
     def forward(self, question: str, seed: int = 0) -> dspy.Prediction:
-        trace = Trace(turns=[Turn("user", "problem", question)])
+        trace = Trace(turns=self.request_turns(question))
         config = {"max_tokens": self.knobs.max_tokens, "rollout_id": seed}
         if self.knobs.temperature is not None:
             config["temperature"] = self.knobs.temperature

@@ -21,7 +21,7 @@ FORMATS = {
     "sft_messages": ("messages",),
     "sft": ("prompt", "completion"),
 }
-METHOD_FORMATS = {"dpo": ("dpo",), "kto": ("kto",), "sft": ("sft_messages", "sft")}
+METHOD_FORMATS = {"dpo": ("dpo",), "kto": ("kto",), "sft": ("sft_messages", "sft"), "rft": ("sft_messages", "sft")}
 EXPORT_FILES = ("train.jsonl", "train.parquet", "dataset")
 
 
@@ -43,7 +43,7 @@ def load_export(path: str | Path, method: str):
     if found not in wanted:
         need = " or ".join("/".join(FORMATS[f]) for f in wanted)
         has = f"is in {found.split('_')[0].upper()} format" if found else f"has columns {', '.join(dataset.column_names)}"
-        hint = {"dpo": "--format dpo", "kto": "--format kto", "sft": "--format sft"}[method]
+        hint = {"dpo": "--format dpo", "kto": "--format kto", "sft": "--format sft", "rft": "--format sft"}[method]
         other = f" or train it with --method {found.split('_')[0]}" if found in ("dpo", "kto", "sft", "sft_messages") else ""
         if found == "stepwise":
             other = " (stepwise labels train a process reward model, which strawberry train does not do)"

@@ -7,13 +7,14 @@ field of TRL's DPOConfig / KTOConfig / SFTConfig goes in `trl:` and is checked a
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from strawberry_dspy.config import dataclass_from_dict, read_yaml
 from strawberry_dspy.errors import UserError
 
-METHODS = ("dpo", "kto", "sft")
+METHODS = ("dpo", "kto", "sft", "rft")  # rft: SFT on the correct traces (rejection-sampling fine-tuning, STaR)
 GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.models.to_gguf.QUANTS
 
 
@@ -21,7 +22,7 @@ GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.models.to_gguf.Q
 class TrainRecipe:
     """Hyper-parameters of one fine-tuning run (TRL), defaults sized for a 135M model on a CPU."""
 
-    method: str = "dpo"  # dpo | kto | sft
+    method: str = "dpo"  # dpo | kto | sft | rft (SFT on an export of correct traces)
     base: str = "local"  # base model: local, local:/path.gguf, hf:/path/to/folder
     learning_rate: float = 5e-6  # peak learning rate
     epochs: float = 1.0  # passes over the data (ignored when max_steps > 0)
@@ -30,6 +31,7 @@ class TrainRecipe:
     gradient_accumulation_steps: int = 4  # forward passes per optimizer step
     max_length: int = 512  # tokens per sequence (prompt + completion); longer ones are truncated
     beta: float = 0.1  # DPO/KTO: strength of the pull towards the reference model
+    rpo_alpha: float = 0.0  # DPO: weight of an NLL term on the chosen response (Iterative RPO); 0 = plain DPO
     warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up, rounded down (in [0, 1))
     lr_scheduler: str = "cosine"  # transformers scheduler name: cosine, linear, constant, ...
     weight_decay: float = 0.0
@@ -46,6 +48,10 @@ class TrainRecipe:
         for name in ("batch_size", "gradient_accumulation_steps", "max_length"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not math.isfinite(self.rpo_alpha) or self.rpo_alpha < 0:
+            problems.append(f"rpo_alpha must be a finite number >= 0, got {self.rpo_alpha}")
+        elif self.rpo_alpha and self.method != "dpo":
+            problems.append(f"rpo_alpha adds an NLL term to DPO, but the method is {self.method}: drop rpo_alpha")
         if self.learning_rate <= 0:
             problems.append(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.gguf is not None and self.gguf not in GGUF_QUANTS:
@@ -56,6 +62,11 @@ class TrainRecipe:
             problems.append(f"epochs must be > 0 when max_steps is not set, got {self.epochs}")
         if problems:
             raise UserError(problems[0])
+
+    @property
+    def trainer(self) -> str:
+        """The TRL trainer the method runs: rft is SFT (on correct traces)."""
+        return "sft" if self.method == "rft" else self.method
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -55,7 +55,7 @@ def trl_config(recipe: TrainRecipe, output_dir: Path, rows: int = 1):
     import torch
     import trl
 
-    config_class = {"dpo": trl.DPOConfig, "kto": trl.KTOConfig, "sft": trl.SFTConfig}[recipe.method]
+    config_class = {"dpo": trl.DPOConfig, "kto": trl.KTOConfig, "sft": trl.SFTConfig}[recipe.trainer]
     valid = {f.name for f in fields(config_class)}
     unknown = sorted(set(recipe.trl) - valid)
     if unknown:
@@ -71,6 +71,10 @@ def trl_config(recipe: TrainRecipe, output_dir: Path, rows: int = 1):
     if recipe.method in ("dpo", "kto"):
         settings["beta"] = recipe.beta
     settings.update(recipe.trl)
+    if recipe.rpo_alpha:  # Iterative RPO's NLL term on the chosen response: TRL's 'sft' loss beside the DPO loss
+        losses = list(settings.get("loss_type") or ["sigmoid"])
+        weights = list(settings.get("loss_weights") or [1.0] * len(losses))
+        settings["loss_type"], settings["loss_weights"] = losses + ["sft"], weights + [recipe.rpo_alpha]
     try:
         return config_class(**settings)
     except (ValueError, TypeError) as error:
@@ -84,7 +88,7 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
     check_replace(out, TRAINED_MODEL, overwrite=overwrite, sources=[data])  # refused before the model loads
     dataset = load_export(data, recipe.method)
     base = base_model_folder(recipe.base)
-    if recipe.method == "dpo" and "weight" in dataset.column_names:
+    if recipe.method == "dpo" and "weight" in dataset.column_names and not _resampled(data):
         logger.info("the 'weight' column is not read by TRL's DPO; export with --resample FACTOR to apply the weights")
     if recipe.threads:
         import torch
@@ -105,6 +109,15 @@ def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, 
     return out
 
 
+def _resampled(data: str | Path) -> bool:
+    """Whether an export folder's rows were already repeated by their weights (its export.yaml says resample)."""
+    path = Path(data) / "export.yaml"
+    try:
+        return bool(path.is_file() and (yaml.safe_load(path.read_text()) or {}).get("resample"))
+    except (OSError, yaml.YAMLError, AttributeError):
+        return False
+
+
 def _trainer(recipe: TrainRecipe, base: Path, dataset, output_dir: Path):
     import trl
     from transformers import AutoTokenizer
@@ -112,7 +125,7 @@ def _trainer(recipe: TrainRecipe, base: Path, dataset, output_dir: Path):
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    trainer_class = {"dpo": trl.DPOTrainer, "kto": trl.KTOTrainer, "sft": trl.SFTTrainer}[recipe.method]
+    trainer_class = {"dpo": trl.DPOTrainer, "kto": trl.KTOTrainer, "sft": trl.SFTTrainer}[recipe.trainer]
     args = trl_config(recipe, output_dir, len(dataset))
     try:
         return trainer_class(model=str(base), args=args, train_dataset=dataset, processing_class=tokenizer)

@@ -1,4 +1,4 @@
-"""Runs page: two or more run directories side by side — accuracy with Wilson intervals, per-problem agreement."""
+"""Runs page: two or more run directories side by side — accuracy with intervals, paired differences, agreement."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from strawberry_dspy.stats import mcnemar_p, wilson
 from strawberry_dspy import safe_yaml
+from strawberry_dspy.stats import accuracy_of_rows, mcnemar_p, paired, pass_rates
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.ui import access, dirs
@@ -48,13 +48,25 @@ def load_run(path: str | Path) -> Run:
 
 
 def accuracy_table(runs: list[Run]) -> pd.DataFrame:
-    """Per run: program, model, correct / problems, accuracy and its 95% Wilson interval."""
+    """Per run: program, model, correct traces / traces, problems, mean accuracy and its 95% interval over problems."""
     rows = []
     for run in runs:
-        n, correct = len(run.results), sum(run.correct.values())
-        lo, hi = wilson(correct, n)
+        acc = accuracy_of_rows(run.results)
         rows.append({"run": run.name, "program": run.config.get("program"), "model": run.config.get("model"),
-                     "correct": correct, "problems": n, "accuracy": correct / n if n else 0.0, "low": lo, "high": hi})
+                     "correct": acc.correct, "traces": acc.samples, "problems": acc.problems, "accuracy": acc.mean,
+                     "low": acc.low, "high": acc.high})
+    return pd.DataFrame(rows)
+
+
+def paired_table(runs: list[Run]) -> pd.DataFrame:
+    """Each later run minus the first on their shared problems: mean paired difference of pass rates, its 95%
+    interval, the permutation p and the smallest difference the comparison could detect (80% power)."""
+    reference, rows = pass_rates(runs[0].results)[0], []
+    for run in runs[1:]:
+        diff = paired(reference, pass_rates(run.results)[0])
+        rows.append({"run": run.name, "minus": runs[0].name, "shared problems": diff.problems,
+                     "difference": diff.diff, "low": diff.low, "high": diff.high, "p": diff.p,
+                     "detectable ±": diff.detectable, "better / worse": f"{diff.only_b} / {diff.only_a}"})
     return pd.DataFrame(rows)
 
 
@@ -107,12 +119,18 @@ def render() -> None:
         st.info("No run directory chosen: start `strawberry ui runs/` or type a run directory's path above.")
         return
     table = accuracy_table(runs)
-    st.subheader("Accuracy (95% Wilson interval)")
+    st.subheader("Accuracy (mean per-problem pass rate, 95% interval)")
     st.altair_chart(accuracy_chart(table), width="stretch")
     st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3f")
                                                          for c in ("accuracy", "low", "high")})
     grid = agreement(runs)
     if len(runs) > 1:
+        st.subheader(f"Paired difference against {runs[0].name}")
+        st.caption("On the problems both runs saw: the mean difference of per-problem pass rates, its 95% interval, "
+                   "a paired permutation test's p, and the smallest difference this comparison could detect.")
+        st.dataframe(paired_table(runs), hide_index=True,
+                     column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                    for c in ("difference", "low", "high", "p", "detectable ±")})
         st.subheader("Agreement")
         st.dataframe(pairwise(runs), hide_index=True)
     st.subheader("Per problem")

@@ -63,26 +63,33 @@ def _settings(tmp_path, **changes) -> BootstrapSettings:
     return BootstrapSettings(**{**values, **changes})
 
 
-def _fake_stages(monkeypatch, calls):
+def _fake_stages(monkeypatch, calls, fail_at: set | None = None):
     """Stages that record their call and return markers shaped like the real ones (the loop's logic alone)."""
+    real_plan = stages.stage_plan
+
     def make(name):
         def stage(ctx):
+            if fail_at and name in fail_at:
+                raise KeyboardInterrupt
             calls.append((ctx.number, name, ctx.model))
-            if name == "export":
-                return {"rows": 3, "pairs": 3}
-            if name in ("baseline", "eval"):
-                return {"model": ctx.model, "correct": 1, "problems": 4, "accuracy": 0.25, "completion_tokens": 10}
-            if name == "train":
-                return {"model": f"hf:model-{ctx.number}", "steps": 2}
+            if name.startswith("export-"):
+                return {"rows": 3, "pairs": 3, "format": name[7:]}
+            if name == "baseline" or name.startswith(("eval-", "dev-")):
+                arm = name.partition("-")[2]
+                accuracy = {"rft": 0.5, "dpo": 0.25}.get(arm, 0.25)
+                return {"model": ctx.model, "correct": 1, "problems": 4, "accuracy": accuracy, "completion_tokens": 10}
+            if name.startswith("train-"):
+                return {"model": f"hf:model-{ctx.number}-{name[6:]}", "steps": [{"steps": 2}], "trained": True}
             if name == "harvest":
                 return {"in_band": 2, "problems": 3, "completion_tokens": 50}
             if name == "advance":
-                return {"model": ctx.done["train"]["model"], "benchmark": ctx.benchmark, "level": None, "note": "same"}
+                best = max(ctx.arms, key=lambda a: ctx.done[f"dev-{a}"]["accuracy"])
+                return {"arm": best, "model": ctx.done[f"train-{best}"]["model"], "benchmark": ctx.benchmark,
+                        "level": None, "note": "same"}
             return {}
         return stage
 
-    for name in stages.STAGES:
-        monkeypatch.setitem(stages.STAGES, name, make(name))
+    monkeypatch.setattr(stages, "stage_plan", lambda ctx: [(name, make(name)) for name, _ in real_plan(ctx)])
     monkeypatch.setattr(loop, "start_model", lambda spec: spec)
     monkeypatch.setattr(loop, "require_train_extra", lambda **_: None, raising=False)
 
@@ -91,30 +98,38 @@ def test_resume_runs_only_the_unfinished_stages_and_chains_the_models(tmp_path, 
     """Logic only (stages replaced by recorders); the real stages are resumed in test_bootstrap_round.py."""
     data = tmp_path / "q.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n" for i in range(60)))
-    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2)
+    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2, dev_limit=2, arms="dpo,rft")
     calls = []
-    _fake_stages(monkeypatch, calls)
-    real_export = stages.STAGES["export"]
-
-    def interrupted(ctx):
-        raise KeyboardInterrupt
-
-    monkeypatch.setitem(stages.STAGES, "export", interrupted)
+    _fake_stages(monkeypatch, calls, fail_at={"export-dpo"})
     with pytest.raises(KeyboardInterrupt):
         loop.bootstrap(settings, tmp_path / "out", progress=False)
     assert [c[1] for c in calls] == ["compile", "baseline", "harvest"]
-    assert (tmp_path / "out/round-1/harvest/done.json").is_file() and not (tmp_path / "out/round-1/export/done.json").exists()
+    assert (tmp_path / "out/round-1/harvest/done.json").is_file()
+    assert not (tmp_path / "out/round-1/export-dpo/done.json").exists()
 
-    monkeypatch.setitem(stages.STAGES, "export", real_export)
+    _fake_stages(monkeypatch, calls)
     calls.clear()
     result = loop.bootstrap(settings, tmp_path / "out", progress=False)
-    assert result.ran[:4] == [(1, "export"), (1, "train"), (1, "eval"), (1, "advance")]
-    assert [c[1] for c in calls if c[0] == 2] == list(stages.STAGES)
-    assert {c[2] for c in calls if c[0] == 2} == {"hf:model-1"}  # round 2 starts from round 1's model
-    assert json.loads((tmp_path / "out/round-2/round.json").read_text())["model"] == "hf:model-1"
-    assert result.model == "hf:model-2" and (tmp_path / "out/rounds.md").is_file()
+    assert result.ran[:9] == [(1, "export-dpo"), (1, "export-sft"), (1, "train-dpo"), (1, "dev-dpo"), (1, "eval-dpo"),
+                              (1, "train-rft"), (1, "dev-rft"), (1, "eval-rft"), (1, "advance")]
+    # round 2 continues only the arm best on dev (rft), from its model
+    assert [c[1] for c in calls if c[0] == 2] == ["compile", "baseline", "harvest", "export-sft", "train-rft",
+                                                  "dev-rft", "eval-rft", "advance"]
+    assert {c[2] for c in calls if c[0] == 2} == {"hf:model-1-rft"}
+    round_two = json.loads((tmp_path / "out/round-2/round.json").read_text())
+    assert round_two["model"] == "hf:model-1-rft" and round_two["arms"] == ["rft"]
+    assert result.model == "hf:model-2-rft" and (tmp_path / "out/rounds.md").is_file()
+    marker = json.loads((tmp_path / "out/round-1/harvest/done.json").read_text())
+    assert marker["cpu_s"] >= 0 and marker["wall_s"] >= 0
     calls.clear()
     assert loop.bootstrap(settings, tmp_path / "out", progress=False).ran == [] and calls == []  # all done
+
+
+def test_unknown_arm_is_one_line(tmp_path):
+    from strawberry_dspy.errors import UserError
+
+    with pytest.raises(UserError, match="unknown arm 'ppo'"):
+        _settings(tmp_path, arms="rft,ppo").validate()
 
 
 def test_a_directory_of_another_setup_is_refused_and_fresh_clears_it(tmp_path):
@@ -138,27 +153,33 @@ def _run_dir(path, correct: list[bool]):
 
 
 def test_round_table_and_plot(tmp_path):
-    settings = _settings(tmp_path, limit=32, samples=8, eval_limit=100, temperature=1.0)
+    settings = _settings(tmp_path, limit=32, samples=8, eval_limit=100, temperature=1.0, arms="rft,dpo")
     before_run = _run_dir(tmp_path / "before", [True] * 6 + [True] * 11 + [False] * 17 + [False] * 66)
     after_run = _run_dir(tmp_path / "after", [True] * 6 + [False] * 11 + [True] * 17 + [False] * 66)
-    entry = {"round": 1, "model": "hf:a", "benchmark": EASY, "level": 0,
-             "compile": {"wall_s": 0}, "baseline": {"correct": 31, "problems": 100, "completion_tokens": 900, "wall_s": 60, "run": before_run},
-             "harvest": {"in_band": 20, "problems": 32, "completion_tokens": 5000, "wall_s": 600},
-             "export": {"rows": 70, "pairs": 70, "wall_s": 1}, "train": {"model": "hf:b", "steps": 20, "wall_s": 300},
-             "eval": {"correct": 36, "problems": 100, "completion_tokens": 800, "wall_s": 60, "run": after_run},
-             "advance": {"model": "hf:b", "note": "stays at level 0 (36% <= 80%)", "wall_s": 0}}
-    skipped = {**entry, "round": 2, "level": 0, "export": {"rows": 0, "pairs": 0}, "train": {"skipped": "no pairs", "model": "hf:b"},
-               "eval": {**entry["eval"], "completion_tokens": 0, "reused": "baseline"}}
-    text = format_rounds([entry, skipped], settings)
-    assert "31.0% [22.8%, 40.6%] 31/100" in text and "36.0% [27.3%, 45.8%] 36/100" in text
-    assert "20/32" in text and "6700" in text and "17.0 min" in text and "stays at level 0" in text
-    assert "no pairs" in text and "untrained model carried forward" in text
-    assert "+17 -11 p=0.34" in text and "same model" in text  # paired on the same problems (exact McNemar)
+    entry = {"round": 1, "model": "hf:a", "benchmark": EASY, "level": 0, "arms": ["rft", "dpo"],
+             "compile": {"wall_s": 0, "cpu_s": 0}, "baseline": {"correct": 17, "problems": 100, "accuracy": 0.17,
+                                                              "run": before_run, "cpu_s": 60,
+                                                              "trivial": {"always '-1'": 0.07}},
+             "harvest": {"in_band": 20, "problems": 32, "cpu_s": 600},
+             "export-sft": {"rows": 40, "format": "sft", "cpu_s": 1}, "export-dpo": {"rows": 0, "format": "dpo",
+                                                                                  "no_data": "none", "cpu_s": 1},
+             "train-rft": {"model": "hf:b", "steps": [{"steps": 20}], "trained": True, "cpu_s": 300},
+             "dev-rft": {"accuracy": 0.3, "cpu_s": 30},
+             "eval-rft": {"correct": 23, "problems": 100, "accuracy": 0.23, "run": after_run, "cpu_s": 60},
+             "train-dpo": {"model": "hf:a", "steps": [{"skipped": "no dpo data"}], "trained": False, "cpu_s": 0},
+             "dev-dpo": {"accuracy": 0.2, "cpu_s": 30},
+             "eval-dpo": {"correct": 17, "problems": 100, "accuracy": 0.17, "run": before_run, "reused": "baseline"},
+             "advance": {"arm": "rft", "model": "hf:b", "note": "rft continues (best on dev); stays at level 0"}}
+    text = format_rounds([entry], settings)
+    assert "17.0% [10.9%, 25.5%] (n=100)" in text and "23.0% [15.8%, 32.2%] (n=100)" in text
+    assert "20/32" in text and "40 sft, 0 dpo" in text and "rft continues" in text and "always '-1' 7.0%" in text
+    assert "+6.0 pts [" in text and "same model" in text  # paired on the same problems
+    assert "18 min" in text  # CPU of rft's stages and the shared ones: 60+600+1+1+300+30+60 s = 17.5 min
     import matplotlib.image
     import matplotlib.pyplot as plt
 
     with plt.style.context("ggplot"):  # a style left behind by another stage's plots does not leak in
-        png = plot_rounds([entry, skipped], tmp_path / "rounds.png")
+        png = plot_rounds([entry], tmp_path / "rounds.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert matplotlib.image.imread(str(png))[120, 700, :3].tolist() == [1.0, 1.0, 1.0]  # inside the axes: white, not grey
 
@@ -199,7 +220,7 @@ def test_another_setup_in_out_is_one_line_from_the_cli(tmp_path, capsys):
 def test_a_second_bootstrap_into_the_same_directory_is_refused(tmp_path, monkeypatch):
     data = tmp_path / "q.jsonl"
     data.write_text("".join(json.dumps({"question": f"What is {i} + 2?", "answer": str(i + 2)}) + "\n" for i in range(40)))
-    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2)
+    settings = _settings(tmp_path, benchmark=f"jsonl:{data}", limit=2, eval_limit=2, dev_limit=2)
     _fake_stages(monkeypatch, [])
     (tmp_path / "out").mkdir()
     held = loop.lock_out(tmp_path / "out")
@@ -209,4 +230,32 @@ def test_a_second_bootstrap_into_the_same_directory_is_refused(tmp_path, monkeyp
         assert not (tmp_path / "out/bootstrap.json").exists()
     finally:
         held.close()
-    assert loop.bootstrap(settings, tmp_path / "out", progress=False).model == "hf:model-2"  # free again
+    assert loop.bootstrap(settings, tmp_path / "out", progress=False).model == "hf:model-2-dpo"  # free again
+
+
+@pytest.mark.parametrize("factor", [0.0, 4.0])
+def test_the_step_weights_reach_what_dpo_trains_on(tmp_path, factor):
+    """The bootstrap's DPO data repeats each pair in proportion to the seed's step weight (shorter correct and longer
+    incorrect traces weigh more), so the weights change what the trainer reads; --resample 0 trains each pair once."""
+    from strawberry_dspy.train.data import load_export
+    from tests.export.store_fixture import build_mixed_store
+
+    build_mixed_store(tmp_path / "h")
+    settings = _settings(tmp_path, band=(0.0, 1.0), resample=factor, eval_limit=50, dev_limit=50)
+    settings.validate()
+    ctx = stages.RoundContext(settings, 1, tmp_path / "round-1", "local", settings.benchmark, None, progress=False,
+                              done={"harvest": {"dir": str(tmp_path / "h")}}, arms=["dpo"])
+    marker = stages.export_stage(ctx, "dpo")
+    rows = load_export(marker["data"], "dpo").to_list()
+    counts: dict = {}
+    for row in rows:
+        key = (row["chosen_trace_id"], row["rejected_trace_id"])
+        counts[key] = counts.get(key, 0) + 1
+    weights = {(r["chosen_trace_id"], r["rejected_trace_id"]): r["weight"] for r in rows}
+    assert len(set(weights.values())) > 1  # the pairs really weigh differently
+    if factor:
+        assert all(abs(n - factor * weights[key]) < 1 for key, n in counts.items())
+        heavy, light = max(weights, key=weights.get), min(weights, key=weights.get)
+        assert counts[heavy] > counts[light]
+    else:
+        assert set(counts.values()) == {1}

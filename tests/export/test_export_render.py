@@ -124,3 +124,30 @@ def test_an_older_store_without_the_demo_chat_exports_with_a_warning(tmp_path, c
     assert main(["export", str(tmp_path / "h"), "--format", "dpo", "--style", "flat", "--band", "0", "1",
                  "--out", str(tmp_path / "flat")]) == 0
     assert "worked demos" not in capsys.readouterr().err  # flat prompts never carry them
+
+
+def _request(lm) -> list[dict]:
+    """The messages of the first LM request a scripted LM received (what the program really sent)."""
+    return [{"role": m["role"], "content": m["content"]} for m in lm.history[0]["messages"]]
+
+
+def test_training_prompts_are_exactly_what_each_program_sent(use_lm):
+    """The turns-style training prompt of a trace equals the prompt of the request the program made: system prompt,
+    worked demos and problem for the strawberry loop; DSPy's system prompt and the question for chain-of-thought."""
+    from strawberry_dspy.program import ChainOfThought, StrawberryKnobs, StrawberryProgram
+
+    lm = use_lm([{"reasoning": "3 and 4 make 7", "answer": "7"}])
+    trace = ChainOfThought()(question="Calculate 3 + 4.").trace
+    prompt, completion = render(stored(trace), "Calculate 3 + 4.", "turns")
+    assert prompt == _request(lm) and prompt[0]["role"] == "system" and "<final_answer>" in prompt[0]["content"]
+    assert completion and completion[-1]["role"] == "assistant"
+
+    lm = use_lm({"": {"step": "3 + 4 = 7."}, "final_answer": {"reply": "<final_answer>7</final_answer>"}})
+    knobs = StrawberryKnobs(demos=[DEMO], step_format="numbered", check_every=1, max_turns=2)
+    trace = StrawberryProgram(knobs)(question="Calculate 3 + 4.", seed=1).trace
+    prompt, _ = render(stored(trace), "Calculate 3 + 4.", "turns")
+    request = _request(lm)
+    assert prompt[0]["role"] == "system" and any(DEMO["question"] in m["content"] for m in prompt[1:-1])  # the demo
+    assert prompt[-1]["role"] == "user" and "Calculate 3 + 4." in prompt[-1]["content"]
+    assert prompt == request[:len(prompt)]  # a step prefill, if any, follows the prompt in the request
+    assert all(m["role"] == "assistant" for m in request[len(prompt):])

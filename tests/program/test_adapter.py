@@ -35,7 +35,7 @@ def test_baselines_return_a_one_turn_trace(use_lm):
     use_lm([{"answer": "4"}])
     out = ZeroShot()(question="2+2?")
     assert out.answer == "4" and out.trace.stop_reason == "final_answer"
-    assert [t.kind for t in out.trace.turns] == ["problem", "final"]
+    assert [t.kind for t in out.trace.turns] == ["system", "problem", "final"]  # the system prompt it sent, recorded
     use_lm([{"reasoning": "two and two", "answer": "4"}])
     out = ChainOfThought()(question="2+2?")
     assert out.answer == "4" and "two and two" in out.trace.turns[-1].content

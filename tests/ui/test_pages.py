@@ -109,9 +109,12 @@ def test_runs_page_accuracy_intervals_and_agreement(tmp_path, monkeypatch):
     accuracy = at.dataframe[0].value
     assert list(accuracy["run"]) == ["run_a", "run_b"] and list(accuracy["correct"]) == [2, 2]
     assert accuracy["low"][0] == pytest.approx(0.150, abs=1e-3) and accuracy["high"][0] == pytest.approx(0.850, abs=1e-3)
-    pair = at.dataframe[1].value.iloc[0]
+    diff = at.dataframe[1].value.iloc[0]  # run_b minus run_a: one problem gained, one lost, on 4 shared
+    assert (diff["shared problems"], diff["difference"], diff["better / worse"]) == (4, 0.0, "1 / 1")
+    assert diff["p"] == 1.0 and diff["low"] < 0 < diff["high"]
+    pair = at.dataframe[2].value.iloc[0]
     assert (pair["both right"], pair["only A"], pair["only B"], pair["both wrong"]) == (1, 1, 1, 1)
-    grid = at.dataframe[2].value
+    grid = at.dataframe[3].value
     assert list(grid["run_a"]) == ["✓", "✓", "✗", "✗"] and list(grid["run_b"]) == ["✓", "✗", "✓", "✗"]
     assert sum("✓ correct" in c.value for c in at.caption) == 2  # the first problem's trace, in both runs
     at.multiselect[0].set_value([str(a), str(tmp_path / "missing")]).run()
