@@ -49,6 +49,8 @@ def summary_table(s: HarvestSummary) -> str:
         ("cost", describe(s.cost, s.model)),
         ("time", f"{s.wall_s:.1f} s"),
         *_node_rows(s),
+        *([("provider", f"{s.rate_limited} x 429 (rate limited), {s.retries} retried attempt(s)")]
+          if s.rate_limited or s.retries else []),
         *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
           if any(s.left_out.values()) else []),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))

@@ -24,7 +24,8 @@ from strawberry_dspy.harvest.harvest_dir import (check_dir, default_harvest_dir,
                                                  remove_store, write_provenance)
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.progress import HarvestProgress
-from strawberry_dspy.models import lm_for
+from strawberry_dspy.models import lm_for, rate_limit
+from strawberry_dspy.models.retry import RETRIES
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.stage_output import log_to
@@ -56,6 +57,8 @@ class HarvestSummary:
     per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
     rerun: int = 0  # units sampled again because their worker died (never stored twice)
     left_out: dict = field(default_factory=dict)  # problems not harvested, per reason (admission.Admission.counts)
+    rate_limited: int = 0  # 429s the provider answered during this run (each call queued again)
+    retries: int = 0  # attempts retried after a transient failure during this run
 
     @property
     def tokens_per_s(self) -> float:
@@ -202,6 +205,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         counts = [v for k, v in tallies(store).items() if k in ids]
         bar = HarvestProgress(len(work), sum(c for c, _ in counts), sum(t for _, t in counts), enabled=progress)
         interrupted, start = False, time.perf_counter()
+        refused_before, retried_before = rate_limit.refusals(), RETRIES.value
         harvester, stats = None, RunStats()
         try:
             if work:
@@ -217,6 +221,7 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
         summary.rerun, summary.left_out, summary.model = stats.lost, left_out, config.model
+        summary.rate_limited, summary.retries = rate_limit.refusals() - refused_before, RETRIES.value - retried_before
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"

@@ -121,7 +121,9 @@ class RateGate:
                     self.limit = max(1.0, self.limit / 2)
                     self.lowest = min(self.lowest, int(self.limit))
                     self.wave += 1
-                    logger.info("rate limited: {} call(s) in flight at most now", int(self.limit))
+                    # one line per gate; later cuts show in the progress bar ("throttled N/C") and the summary
+                    log = logger.debug if self.wave > 1 else logger.info
+                    log("rate limited by the provider: {} call(s) in flight at most now", int(self.limit))
                 pause = pause_s(error, time.time())
                 if pause:
                     self.paused_until = max(self.paused_until, self.clock() + min(pause, MAX_PAUSE_S))
@@ -163,6 +165,11 @@ class RateGate:
         self.__dict__.update(state)
         self.cond = threading.Condition()
         _gates.add(self)
+
+
+def refusals() -> int:
+    """429s refused so far by every gate of this process (read before and after a run: the run's share)."""
+    return sum(gate.refusals for gate in list(_gates))
 
 
 def throttle_note() -> str:

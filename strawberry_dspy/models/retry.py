@@ -104,6 +104,20 @@ class Outage:
             self.since, self.failures, self.announced, self.spent = None, 0, False, False
 
 
+class Counter:
+    """A count shared by every thread of this process (read before and after a run: the run's share)."""
+
+    def __init__(self):
+        self.lock, self.value = threading.Lock(), 0
+
+    def add(self, n: int = 1) -> None:
+        with self.lock:
+            self.value += n
+
+
+RETRIES = Counter()  # attempts retried after a transient failure, by every RetryingLM of this process
+
+
 class _Call:
     """One call's attempts; `wait_after` says how long to wait before the next, or raises the final error."""
 
@@ -130,6 +144,7 @@ class _Call:
         else:
             logger.debug("{} attempt {} failed ({}); retrying in {:.1f} s", self.model, self.attempts,
                          describe(exc, self.settings), wait)
+            RETRIES.add()
             return wait
         raise ProviderUnavailable(
             f"provider unavailable: {describe(exc, self.settings)}; {self.attempts} attempt(s) by this call, "

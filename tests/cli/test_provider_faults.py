@@ -4,6 +4,8 @@ An outage is ridden out with every trace stored and one line saying so; a provid
 error line naming the cause and the fix, and exit code 1; failed traces are sampled again by a plain rerun.
 """
 
+import re
+
 import pytest
 
 from strawberry_dspy.cli import main
@@ -79,3 +81,16 @@ def test_a_rerun_samples_failed_traces_again_unless_kept(server, problems, tmp_p
     assert len(server.completions()) == before + 2
     with TraceStore.open(tmp_path / "h") as store:
         assert store.outcomes()[:2] == (6, 0)
+
+
+def test_constant_429s_are_one_line_and_counted_in_the_summary(problems, tmp_path, capsys):
+    with LoopbackOpenAI(fault_rate=0.6, fault_kinds=("429",), retry_after_s=0.05, seed=3) as server:
+        code = strawberry(server, problems, "harvest", "--limit", "8", "--samples", "2", "--no-progress",
+                          "--concurrency", "4", "--retry.budget_s=60", "--out", str(tmp_path / "h"))
+        served = server.faults_served["429"]
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert served >= 5  # the provider kept refusing ...
+    assert captured.err.count("rate limited") <= 1  # ... and the log said so once, not once per refusal
+    refused, retried = map(int, re.search(r"(\d+) x 429 \(rate limited\), (\d+) retried", captured.out).groups())
+    assert 0 < refused + retried and refused <= served  # every 429 counted where it was handled
