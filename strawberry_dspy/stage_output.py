@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from glob import escape as glob_escape
 from pathlib import Path
 
 import yaml
@@ -35,6 +37,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
 
 MARKER = ".strawberry-output.json"
+SIBLING = re.compile(r"(?:tmp|old)-(\d+)-[0-9a-f]{8}")  # what _sibling names, after ".OUT."
 RUNS = Path("runs")
 
 
@@ -206,6 +209,7 @@ def staged(out: Path, kind: OutputKind, *, sources: Iterable[str | Path] = (), k
         check_replace(out, kind, sources=sources)  # refused before any work, not after it
     made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]  # innermost first
     make_dir(out.parent)
+    remove_stale_siblings(out)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()
     try:
@@ -233,6 +237,32 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     out.rename(old)
     tmp.rename(out)
     _remove_tree(old)
+
+
+def remove_stale_siblings(out: Path) -> list[Path]:
+    """Delete the hidden siblings (`.OUT.tmp-PID-*`, `.OUT.old-PID-*`) that a killed earlier run of this output left:
+    only names of this pattern, and only those whose process is gone. Returns what was removed."""
+    removed = []
+    for sibling in out.parent.glob(f".{glob_escape(out.name)}.*-*-*"):
+        match = SIBLING.fullmatch(sibling.name[len(out.name) + 2:])
+        if match and not _alive(int(match.group(1))):
+            _remove_tree(sibling)
+            removed.append(sibling)
+    if removed:
+        logger.info("removed {} half-written folder(s) a killed earlier run left beside {}", len(removed), out)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sibling(out: Path, what: str) -> Path:

@@ -48,6 +48,8 @@ class TraceStore(StoreViews):
         if not path.is_file():
             raise UserError(f"no trace store at {str(path)!r} (no harvest store there): run `strawberry harvest "
                             f"PROGRAM --out DIR` first, or pass the directory holding {STORE_FILE}")
+        if readonly:
+            _settle_stale_wal(path)
         uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
@@ -227,6 +229,25 @@ def stated_rows(turns: list[Turn], gold: str) -> list[tuple[int, str]]:
 def _stored_meta(turn: Turn) -> dict:
     """A turn's meta as stored: cache writes ride in it (schema 1 has no column for them; readers pop them back)."""
     return {**turn.meta, CACHE_WRITE_KEY: turn.cache_write_tokens} if turn.cache_write_tokens else turn.meta
+
+
+def _settle_stale_wal(path: Path) -> None:
+    """A -wal left by a killed writer: fold it into the store and go back to one file, so that a reader leaves no
+    -wal/-shm beside a finished store. Skipped (nothing changes) while a writer has the store open, or when the
+    file cannot be written."""
+    if not Path(f"{path}-wal").exists():
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints the WAL; fails while another connection is open
+    except sqlite3.Error as exc:
+        logger.debug("{} keeps its WAL (a writer holds it, or it is read-only): {}", path, exc)
+    finally:
+        conn.close()
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:
