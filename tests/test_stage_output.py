@@ -1,8 +1,8 @@
 """The output rule: what a command may replace or reopen, and that a refusal or a failure leaves every byte as it was."""
 
+import os
 from pathlib import Path
 
-import os
 import pytest
 
 from strawberry_dspy.errors import UserError
