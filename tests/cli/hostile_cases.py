@@ -306,6 +306,14 @@ MODEL_CASES = [
       for address, words in (("127.0.0.1:1", "cannot reach a Ray cluster"), ("nonsense", "is not auto, HOST:PORT"),
                              ("127.0.0.1:99999", "is not auto, HOST:PORT"), ("ray://127.0.0.1:1", "cannot reach"))],
     (["run", "good.yaml", "--executor", "dask"], "invalid choice"),
+    # a model that cannot answer leaves no output folder behind (the model is built before the folder)
+    *[([command, "good.yaml", *model, "--out", "new-output"], words)
+      for command in ("harvest", "compile")
+      for model, words in ((["--model", "local:missing.gguf"], "GGUF model file not found"),
+                           (["--model", "openai/x", "--api-base", "http://127.0.0.1:9/v1"], "no OpenAI-compatible server"),
+                           (["--model", "mystery/x"], "unknown model spec"),
+                           (["--model", "openai/x", "--api-base", "http://127.0.0.1:9/v1",
+                             "--api_key_env=UNSET_KEY_OF_THE_SWEEP"], "UNSET_KEY_OF_THE_SWEEP, which is not set"))],
 ]
 
 STORE_CASES = [

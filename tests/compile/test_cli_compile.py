@@ -32,7 +32,7 @@ def _recipe_with(tmp_path, text):
     (lambda t: ["--objective", "band", "--band", "half", "1"], "--band: invalid float value: 'half'"),
     (lambda t: ["--objective", "band", "--optimizer", "mipro"], "band objective needs --optimizer search"),
     (lambda t: ["--objective", "f1"], "unknown objective 'f1'"),
-    (lambda t: ["--test-limit", "0"], "--test-limit must be >= 1"),
+    (lambda t: ["--test-limit", "-1"], "--test-limit must be >= 0"),  # 0 is allowed: test not read at all
 ])
 def test_bad_compile_input_is_one_line_and_exit_2(tmp_path, make_args, expected):
     result = strawberry("compile", RECIPE, *make_args(tmp_path), "--out", str(tmp_path / "out"))
