@@ -63,7 +63,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
             continue
         module = COMMANDS[name]
-        module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
+        # argparse %-formats help strings: a docstring's "95%" must not be read as a placeholder
+        module.add_arguments(sub.add_parser(name, help=(module.__doc__ or "").replace("%", "%%"),
+                                            description=module.__doc__))
     return parser
 
 
