@@ -55,7 +55,8 @@ class RunConfig:
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
     benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
-    scorer: str | None = None  # exact | numeric | math_verify | task (None = the benchmark's default)
+    # exact | numeric | math_verify | task, or your own DSPy metric as module:function (scoring/plugin.py)
+    scorer: str | None = None  # None = the benchmark's default
     split: str = "test"  # train | dev | test
     limit: int = 10  # number of problems
     concurrency: int = 2  # problems in flight at once
