@@ -5,7 +5,6 @@ error line naming the cause and the fix, and exit code 1; failed traces are samp
 """
 
 import json
-import re
 
 import pytest
 
@@ -99,4 +98,3 @@ def test_a_rerun_samples_failed_traces_again_unless_kept(server, problems, tmp_p
     assert len(server.completions()) == before + 2
     with TraceStore.open(tmp_path / "h") as store:
         assert store.outcomes()[:2] == (6, 0)
-
