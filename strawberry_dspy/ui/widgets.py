@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from strawberry_dspy.program.trace import Turn
 
 # Material icons ship inside Streamlit (emoji would need a system font the browser may lack)
 AVATARS = {"user": ":material/person:", "assistant": ":material/psychology:", "verifier": ":material/fact_check:"}
-
-
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
-
-
-def plain(text: object) -> str:
-    """Text for a markdown-rendering element (caption, error, success, markdown) shown as written: every markdown
-    character escaped, so a model reply or a benchmark question never becomes an image, a link or markup."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def turn_caption(turn: Turn) -> str:
@@ -83,12 +72,13 @@ def show_turns(turns: list[Turn]) -> None:
         show_turn(turn)
 
 
-def plain(text: str) -> str:
-    """Model text for a place Streamlit reads as Markdown (a label, a heading): every markup character escaped."""
-    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(text.split()))
+def plain(text: object) -> str:
+    """Untrusted text (a model reply, a question, a path, an error) for a place Streamlit reads as Markdown (a label,
+    a heading, a caption, an error box): every markup character escaped, so it never becomes an image or a link."""
+    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(str(text).split()))
 
 
-MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^")
+MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^&")
 
 
 def share(part: float, whole: float) -> str:
