@@ -94,12 +94,13 @@ def _evaluate(ctx: RoundContext, stage: str, model: str, split: str = "test") ->
 
 def baseline_stage(ctx: RoundContext) -> dict:
     """The round's starting model on held-out test, once: a previous round's eval of the same model is reused."""
-    earlier = ctx.previous.get(f"eval-{ctx.previous.get('advance', {}).get('arm')}")
+    arm = ctx.previous.get("advance", {}).get("arm")
+    earlier = ctx.previous.get(f"eval-{arm}")
     if earlier and earlier["model"] == ctx.model and earlier["benchmark"] == ctx.benchmark:
         config, program = round_program(ctx, "test", ctx.settings.eval_limit)
         if earlier["program_hash"] == program_hash(config, program):
             logger.info("round {} baseline: the previous round evaluated {} already", ctx.number, ctx.model)
-            return {**earlier, "reused": f"round-{ctx.number - 1}/eval", "completion_tokens": 0, "test_reads": 0}
+            return {**earlier, "reused": f"round-{ctx.number - 1}/eval-{arm}", "completion_tokens": 0, "test_reads": 0}
     return _evaluate(ctx, "baseline", ctx.model)
 
 
