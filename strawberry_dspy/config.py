@@ -16,6 +16,7 @@ import yaml
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.retry_settings import RetrySettings
+from strawberry_dspy.recipes import not_found_hint, resolve_recipe
 from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
@@ -209,9 +210,9 @@ def _merge(base: dict, extra: dict) -> dict:
 
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, turning every problem with the file into one UserError line."""
-    path = Path(path)
+    path = resolve_recipe(path)
     if not path.exists():
-        raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
+        raise UserError(f"program file not found: {str(path)!r}: {not_found_hint()}")
     try:
         data = yaml.safe_load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:

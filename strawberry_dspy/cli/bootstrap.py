@@ -10,7 +10,7 @@ from pathlib import Path
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
 
-DEFAULT_RECIPE = "programs/train_dpo.yaml"
+DEFAULT_RECIPE = "train_dpo"  # the packaged training recipe (strawberry_dspy/recipes/train_dpo.yaml)
 # finished stages kept their markers
 INTERRUPTED = "interrupted: rerun the same command to resume at the first unfinished stage"
 
@@ -18,12 +18,12 @@ INTERRUPTED = "interrupted: rerun the same command to resume at the first unfini
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from strawberry_dspy.bootstrap.settings import BootstrapSettings
 
-    parser.add_argument("program", help="a program YAML recipe (programs/strawberry.yaml)")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...) or a YAML recipe file")
     parser.add_argument("--out", help="loop directory (default runs/bootstrap-<recipe>-<task>-<hash>); rerunning "
                                       "into it resumes at the first unfinished stage")
     add_options(parser, BootstrapSettings)
     parser.add_argument("--no-compile", action="store_true", help="skip the compile stage (--compile-budget 0)")
-    parser.add_argument("--train-recipe", help=f"YAML with a train: section (default {DEFAULT_RECIPE}); its method "
+    parser.add_argument("--train-recipe", help=f"YAML with a train: section, or a packaged one's name (default {DEFAULT_RECIPE}); its method "
                                                "(dpo, kto, sft) chooses the export format")
     parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")
@@ -40,10 +40,11 @@ def settings_from_args(args: argparse.Namespace):
     from strawberry_dspy.config import load_config
     from strawberry_dspy.errors import UserError
     from strawberry_dspy.program_file import load_program_file
+    from strawberry_dspy.recipes import not_found_hint, resolve_recipe
     from strawberry_dspy.train.recipe import load_recipe
 
     if not Path(args.program).is_file():
-        raise UserError(f"program not found: {args.program!r}; pass a recipe such as programs/strawberry.yaml")
+        raise UserError(f"program not found: {args.program!r}; {not_found_hint()}")
     options, overrides = split_options(BootstrapSettings, parse_overrides(args.overrides))
     train_overrides = overrides.pop("train", None) or {}
     if args.no_compile:
@@ -54,7 +55,7 @@ def settings_from_args(args: argparse.Namespace):
         overrides["concurrency"] = args.concurrency
     config = (load_program_file(args.program, overrides)[0] if args.program.endswith(".json")
               else load_config(args.program, overrides))  # bad knobs fail here, before any work
-    recipe_path = args.train_recipe or (DEFAULT_RECIPE if Path(DEFAULT_RECIPE).is_file() else None)
+    recipe_path = resolve_recipe(args.train_recipe or DEFAULT_RECIPE)
     fixed = {"program": args.program, "benchmark": config.benchmark, "model": config.model,
              "recipe": load_recipe(recipe_path, train_overrides), "overrides": overrides}
     return options_from_args(BootstrapSettings, args, options, fixed)

@@ -202,3 +202,15 @@ def test_playground_stop_then_continue(monkeypatch):
     at.run()
     assert any(c.value.startswith("stop reason: max_turns") for c in at.caption)
     assert [t.value for t in at.text if t.value.startswith("step ")] == ["step 0", "step 1", "step 2"]
+
+
+def test_playground_offers_the_packaged_recipes_wherever_it_is_started(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no programs/ folder here
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "mine.yaml").write_text("program: cot\n")  # a user's own recipe is offered too
+    at = AppTest.from_function(playground_page, default_timeout=60).run()
+    assert at.selectbox(key="program").value == "strawberry"
+    assert at.selectbox(key="program").options == ["cot", "strawberry", "strawberry_full", "zero_shot",
+                                                     "programs/mine.yaml"]
+    at.text_area(key="question").input("What is 1 + 1?").run()
+    assert not at.button(key="run").disabled
