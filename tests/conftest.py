@@ -62,6 +62,13 @@ def all_prompt_text(lm: DummyLM) -> str:
     return "\n".join(m["content"] for h in lm.history for m in h["messages"])
 
 
+def pytest_collection_modifyitems(items):
+    """Integration and train tests are slow too: `pytest -m "not slow"` is the quick loop."""
+    for item in items:
+        if item.get_closest_marker("integration") or item.get_closest_marker("train"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def quiet_library_logging():
     """The CLI turns loguru on with a sink bound to the stderr of the moment (pytest's capture): undo it after each test."""

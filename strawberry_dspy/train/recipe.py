@@ -35,8 +35,8 @@ class TrainRecipe:
     rpo_alpha: float = 0.0  # DPO: weight of an NLL term on the chosen response (Iterative RPO); 0 = plain DPO
     warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up, rounded down (in [0, 1))
     lr_scheduler: str = "cosine"  # transformers scheduler name: cosine, linear, constant, ...
-    weight_decay: float = 0.0
-    seed: int = 0
+    weight_decay: float = 0.0  # AdamW weight decay
+    seed: int = 0  # training seed (data order, dropout)
     threads: int = 0  # torch CPU threads (0 = all available cores)
     gguf: str | None = "q8_0"  # also write the trained model as GGUF for llama.cpp (q8_0, f16, q4_1, f32; null = no)
     trl: dict = field(default_factory=dict)  # any other field of TRL's DPOConfig / KTOConfig / SFTConfig
