@@ -7,7 +7,8 @@ A page asks for a generated block with an HTML comment on a line of its own:
 - `<!-- options: strawberry_dspy.compile.stage.CompileOptions -->`: a command's options (flag, `--key=value` /
   YAML key, default, help) from its options dataclass, as `strawberry_dspy/options.py` builds the flags;
 - `<!-- help: run -->`: `strawberry run --help`, exactly as the parser prints it;
-- `<!-- recipes -->`: the packaged recipes; `<!-- recipe: strawberry -->`: one recipe's file.
+- `<!-- recipes -->`: the packaged recipes; `<!-- recipe: strawberry -->`: one recipe's file;
+- `<!-- studies -->`: each study of eval/ (its question, result, command and date, from its README).
 
 tests/test_docs.py builds the site with `mkdocs build --strict` and checks these blocks.
 """
@@ -24,8 +25,11 @@ import re
 import tokenize
 import typing
 from dataclasses import MISSING
+from pathlib import Path
 
-MARKER = re.compile(r"^<!-- (fields|options|help|recipes|recipe)(?::\s*(.*?))? -->$", re.M)
+MARKER = re.compile(r"^<!-- (fields|options|help|recipes|recipe|studies)(?::\s*(.*?))? -->$", re.M)
+ROOT = Path(__file__).resolve().parents[1]
+STUDY_FIELDS = ("Question", "Result", "Command", "Date")
 HELP_COLUMNS = "100"
 
 
@@ -149,6 +153,34 @@ def recipe_file(name: str) -> str:
     return f'```yaml title="{name.strip()}.yaml"\n{text}\n```'
 
 
+def study_fields(readme: Path) -> dict[str, str]:
+    """A study README's `- **Question:** ...` bullets (a bullet may wrap onto indented lines)."""
+    fields: dict[str, str] = {}
+    for match in re.finditer(r"^- \*\*(\w+):\*\* (.*(?:\n  +.*)*)", readme.read_text(encoding="utf-8"), re.M):
+        text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", match.group(2))  # links point into eval/, not the site
+        fields[match.group(1)] = " ".join(text.split())
+    return fields
+
+
+def studies() -> str:
+    """One section per study of eval/: its question, result, command and date, from its README."""
+    parts = []
+    for folder in sorted(p for p in (ROOT / "eval").iterdir() if p.is_dir()):
+        readme = folder / "README.md"
+        title = folder.name
+        fields = study_fields(readme) if readme.is_file() else {}
+        if readme.is_file():
+            title = readme.read_text(encoding="utf-8").splitlines()[0].lstrip("# ").strip()
+        parts.append(f"### {title}\n\nIn `eval/{folder.name}/`.\n")
+        for name in STUDY_FIELDS:
+            if name in fields:
+                parts.append(f"- **{name}:** {fields[name]}")
+        if not fields:
+            parts.append("- Its folder holds the scripts, the committed rows and the report.")
+        parts.append("")
+    return "\n".join(parts)
+
+
 def render(kind: str, argument: str | None) -> str:
     """The generated block a marker asks for."""
     words = (argument or "").split()
@@ -160,6 +192,8 @@ def render(kind: str, argument: str | None) -> str:
         return command_help(words[0])
     if kind == "recipes":
         return recipes_table()
+    if kind == "studies":
+        return studies()
     return recipe_file(words[0])
 
 
