@@ -1,11 +1,14 @@
 # Two set-up commands for a fresh machine (see README):
 #   make demo   installs into .venv and runs the strawberry program on the embedded model
-#   make test   installs into .venv and runs the test suite
+#   make test   installs into .venv and runs the test suite (everything CI runs, the docs build included)
+# and, once installed:
+#   make quick  the quick loop: pytest -m "not slow" (no embedded model, training, browser, Ray or docs build)
+#   make docs   builds the documentation site into site/ (mkdocs build --strict)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install
+.PHONY: demo test quick docs install
 
 $(BIN)/strawberry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,3 +25,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+quick: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+docs: install
+	$(BIN)/python -m mkdocs build --strict
