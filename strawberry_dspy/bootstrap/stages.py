@@ -23,6 +23,7 @@ from strawberry_dspy.band import pass_rate
 from strawberry_dspy.bootstrap.curriculum import next_level
 from strawberry_dspy.bootstrap.settings import ARMS, COMPILE_DEV_LIMIT, EXPORT_FORMAT, BootstrapSettings
 from strawberry_dspy.config import RunConfig, load_config
+from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.harvest_dir import program_hash
 from strawberry_dspy.harvest.selection import tallies
 from strawberry_dspy.program_file import load_program_file
@@ -150,7 +151,11 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
     config = ExportConfig(format=fmt, style=settings.export_style, band=settings.band, eval_splits=["test", "dev"],
                           resample=settings.resample if fmt == "dpo" else 0.0,
                           decontam_limit=max(settings.eval_limit, settings.dev_limit))
-    report = export(ctx.done["harvest"]["dir"], config, ctx.stage_dir(f"export-{fmt}") / "data", overwrite=True)
+    try:
+        report = export(ctx.done["harvest"]["dir"], config, ctx.stage_dir(f"export-{fmt}") / "data", overwrite=True)
+    except UserError as error:  # decontamination left no row to train on: an outcome of the round, said in its marker
+        logger.warning("round {}: nothing to export as {} ({})", ctx.number, fmt, error)
+        return {"rows": 0, "pairs": 0, "problems_in_band": len(counts), "no_data": str(error), "format": fmt}
     return {"data": str(report.out), "format": fmt, "rows": report.rows,
             "pairs": report.stats.get("pairs", report.rows), "problems_in_band": report.counts["problems_in_band"],
             "decontaminated": report.counts["decontaminated"]}
