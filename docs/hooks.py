@@ -154,12 +154,21 @@ def recipe_file(name: str) -> str:
 
 
 def study_fields(readme: Path) -> dict[str, str]:
-    """A study README's `- **Question:** ...` bullets (a bullet may wrap onto indented lines)."""
+    """A study README's fields: `- **Question:** ...` bullets or `**Question.** ...` paragraphs, each running on
+    until a blank line or the next field or bullet."""
     fields: dict[str, str] = {}
-    for match in re.finditer(r"^- \*\*(\w+):\*\* (.*(?:\n  +.*)*)", readme.read_text(encoding="utf-8"), re.M):
-        text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", match.group(2))  # links point into eval/, not the site
-        fields[match.group(1)] = " ".join(text.split())
-    return fields
+    name = None
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^(?:- )?\*\*(\w+)[.:]\*\*\s*(.*)", line)
+        if match:
+            name = match.group(1)
+            fields[name] = match.group(2)
+        elif name and line.strip() and not line.startswith("- "):
+            fields[name] += " " + line.strip()
+        else:
+            name = None
+    return {k: " ".join(re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", v).split())  # links point into eval/, not the site
+            for k, v in fields.items() if k in STUDY_FIELDS}
 
 
 def studies() -> str:
