@@ -133,6 +133,8 @@ def command_help(command: str) -> str:
     from strawberry_dspy.cli import build_parser
 
     os.environ["COLUMNS"] = HELP_COLUMNS  # argparse wraps to the terminal's width
+    if command == "strawberry":  # the command list
+        return f"```text\n{build_parser().format_help().rstrip()}\n```"
     parser = build_parser([command])
     sub = next(a for a in parser._actions if a.dest == "command").choices[command]
     return f"```text\n{sub.format_help().rstrip()}\n```"

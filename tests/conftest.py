@@ -62,10 +62,22 @@ def all_prompt_text(lm: DummyLM) -> str:
     return "\n".join(m["content"] for h in lm.history for m in h["messages"])
 
 
+# Test files left out of the quick loop as a whole (`pytest -m "not slow"`), and why; CI runs them (make test).
+SLOW_FILES = {
+    "tests/compile/test_cli_compile.py": "a CLI subprocess per case, each importing dspy and optuna",
+    "tests/cli/test_cli.py": "a CLI subprocess per case",
+    "tests/executors/test_ray_executor.py": "starts a local Ray instance and worker processes",
+    "tests/harvest/test_harvest_kill.py": "kills and reruns harvest subprocesses",
+    "tests/compile/test_search.py": "optuna studies of many trials",
+    "tests/scoring/test_task_golds.py": "imports and grades every reasoning-gym task family",
+}
+
+
 def pytest_collection_modifyitems(items):
-    """Integration and train tests are slow too: `pytest -m "not slow"` is the quick loop."""
+    """Integration and train tests, and the files above, are slow: `pytest -m "not slow"` is the quick loop."""
     for item in items:
-        if item.get_closest_marker("integration") or item.get_closest_marker("train"):
+        if (item.get_closest_marker("integration") or item.get_closest_marker("train")
+                or item.nodeid.split("::")[0] in SLOW_FILES):
             item.add_marker(pytest.mark.slow)
 
 
