@@ -111,6 +111,8 @@ class Paired:
 
     def cell(self) -> str:
         """'+3.2 pts [-1.0, +7.4], p=0.14, detectable ±5.9'."""
+        if not self.only_a and not self.only_b:
+            return f"+0.0 pts: the same pass rate on all {self.problems} problems"
         return (f"{self.diff * 100:+.1f} pts [{self.low * 100:+.1f}, {self.high * 100:+.1f}], p={self.p:.3g}, "
                 f"detectable ±{self.detectable * 100:.1f}")
 

@@ -47,7 +47,7 @@ def test_reproduce_recomputes_the_tables_from_rows(tmp_path):
     assert "25.0% [11.0%, 39.0%] (n=40 x 2)" in text  # base: 10 of 40 problems, both samples
     assert "50.0% [33.8%, 66.2%] (n=40 x 2)" in text  # rft
     assert "+25.0 pts [+11.0, +39.0], p=0.00195" in text and "10 / 0" in text  # rft gains 10 problems (p = 2/2^10)
-    assert "+0.0 pts [+0.0, +0.0], p=1" in text  # dpo: the same answers as base
+    assert "+0.0 pts: the same pass rate on all 40 problems" in text  # dpo: the same answers as base
     assert "30.0% [10.8%, 60.3%] (n=10)" in text  # rft's dev accuracy (one sample: Wilson)
     assert "always '-1': 5.0%" in text
     assert "4/8 (50%)" in text and "0.040" in text and "0.060" in text  # steps that check out; yield per CPU-second
