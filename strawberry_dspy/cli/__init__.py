@@ -64,8 +64,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
             continue
         module = COMMANDS[name]
-        summary = module.__doc__.replace("%", "%%")  # argparse %-formats a help string ("95% intervals")
-        module.add_arguments(sub.add_parser(name, help=summary, description=module.__doc__))
+        module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
     return parser
 
 

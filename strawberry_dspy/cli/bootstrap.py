@@ -18,12 +18,12 @@ INTERRUPTED = "interrupted: rerun the same command to resume at the first unfini
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from strawberry_dspy.bootstrap.settings import BootstrapSettings
 
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...) or a YAML recipe file")
+    parser.add_argument("program", help="a program YAML recipe (programs/strawberry.yaml)")
     parser.add_argument("--out", help="loop directory (default runs/bootstrap-<recipe>-<task>-<hash>); rerunning "
                                       "into it resumes at the first unfinished stage")
     add_options(parser, BootstrapSettings)
     parser.add_argument("--no-compile", action="store_true", help="skip the compile stage (--compile-budget 0)")
-    parser.add_argument("--train-recipe", help=f"YAML with a train: section, or a packaged one's name (default {DEFAULT_RECIPE}); its method "
+    parser.add_argument("--train-recipe", help=f"YAML with a train: section (default {DEFAULT_RECIPE}); its method "
                                                "(dpo, kto, sft) chooses the export format")
     parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")

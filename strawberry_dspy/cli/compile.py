@@ -16,7 +16,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: `strawberry programs`) or a YAML recipe file")
+    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml)")
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
     parser.add_argument("--model", help="the task model spec (default: the recipe's)")
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... task models")

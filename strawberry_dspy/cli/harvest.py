@@ -19,7 +19,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: `strawberry programs`), a YAML recipe file, or a compiled program JSON")
+    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
     parser.add_argument("--split", default="train",
                         help="train, dev or test (default train, whatever the recipe says: harvests are training data)")

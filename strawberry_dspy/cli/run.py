@@ -14,7 +14,7 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: `strawberry programs`), a YAML recipe file, or a compiled program JSON")
+    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
     parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
     parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
