@@ -16,7 +16,7 @@ import yaml
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.retry_settings import RetrySettings
-from strawberry_dspy.recipes import not_found_hint, resolve_recipe
+from strawberry_dspy.recipes import anchor_packaged_paths, not_found_hint, resolve_recipe
 from strawberry_dspy.text_input import read_text
 from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
@@ -53,7 +53,8 @@ class RunConfig:
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
     benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
-    scorer: str | None = None  # exact | numeric | math_verify | task (None = the benchmark's default)
+    # exact | numeric | math_verify | task, or your own DSPy metric as module:function (scoring/plugin.py)
+    scorer: str | None = None  # None = the benchmark's default
     split: str = "test"  # train | dev | test
     limit: int = 10  # number of problems
     concurrency: int = 2  # problems in flight at once
@@ -249,5 +250,6 @@ def config_from_dict(data: dict, overrides: dict | None = None, source: str = "c
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
-    """Load a program YAML recipe with overrides."""
-    return config_from_dict(read_yaml(path), overrides, str(path))
+    """Load a program YAML recipe (a file or a packaged recipe's name) with overrides."""
+    path = resolve_recipe(path)
+    return config_from_dict(anchor_packaged_paths(read_yaml(path), path), overrides, str(path))

@@ -50,7 +50,8 @@ def problem_seed(seed: int, problem_id: str, sample: int = 0) -> int:
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM | None,
                 concurrency: int, seed: int = 0, progress: bool | str = True, config: RunConfig | None = None,
-                executor: Executor | None = None, samples: int = 1) -> list[ProblemResult]:
+                executor: Executor | None = None, samples: int = 1,
+                per_node: dict[str, float] | None = None) -> list[ProblemResult]:
     """Run a program over problems, `concurrency` at a time, and score each answer (results in problem order).
 
     With `samples` K > 1 each problem runs K times with K seeds (sample 0 keeps the one-sample seed), and the
@@ -79,7 +80,10 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
 
     units = [(i * samples + k, p, problem_seed(seed, p.id, k), k) for i, p in enumerate(problems) for k in range(samples)]
     try:
-        executor.run(Workload(config, benchmark, program, lm), solve_problem, units, collect, concurrency, drain=False)
+        stats = executor.run(Workload(config, benchmark, program, lm), solve_problem, units, collect, concurrency,
+                             drain=False)
+        if per_node is not None:  # filled for the caller: results per second of each node
+            per_node.update(stats.node_rates())
     finally:
         bar.close()
     return results  # type: ignore[return-value]  # every unit reported (an interrupt raises)

@@ -97,7 +97,8 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
     """Add a flag for every option of `cls`, and `--config FILE.yaml`; read them back with `options_from_args`."""
     for path, f, hint in _fields(cls):
         names = [_flag(f), *f.metadata.get("aliases", ())]
-        kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS, "help": _help(f, hint)}
+        kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS,
+                                  "help": _help(f, hint).replace("%", "%%")}  # argparse formats help with %
         if hint is bool:
             kwargs["action"] = "store_false" if f.default is True else "store_true"
         elif hint is Band:
@@ -176,3 +177,14 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", metavar="ADDRESS",
                         help="with --executor ray: 'auto' joins the cluster `ray start` runs on this machine, HOST:PORT "
                              "another one (default: start a local Ray instance)")
+
+
+MODEL_HELP = "model spec: local, local:/path.gguf, hf:DIR, ollama_chat/NAME, openai/NAME, anthropic/NAME, ..."
+API_BASE_HELP = ("base URL of the model's server: an OpenAI-compatible server for openai/NAME (vLLM, llama.cpp), a "
+                 "proxy or gateway for anthropic/NAME and the other providers, ollama's host (default: the provider's)")
+
+
+def add_model_flags(parser: argparse.ArgumentParser, model_help: str = MODEL_HELP) -> None:
+    """`--model` and `--api-base` (run, harvest, compile): one wording for every command."""
+    parser.add_argument("--model", help=model_help)
+    parser.add_argument("--api-base", metavar="URL", help=API_BASE_HELP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import dspy
@@ -17,7 +17,9 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
+from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
+from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table
 from strawberry_dspy.stats import accuracy_of_rows
@@ -28,6 +30,23 @@ from strawberry_dspy.stage_output import (OutputKind, check_replace, default_dir
 RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
                      frozenset({"config.yaml", "results.jsonl", "summary.json", "run.log", "versions.json"}))
 
+
+
+@dataclass
+class RunOptions:
+    """What `strawberry run` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
+
+    samples: int = option(1, "seeded samples per problem: accuracy becomes the mean per-problem pass rate with a 95% "
+                          "interval", metavar="K")
+    temperature: float | None = option(None, "sampling temperature", metavar="T", shown="the recipe's")
+    progress: bool = option(True, "no progress bar")
+
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
+        if not isinstance(self.samples, int) or self.samples < 1:
+            raise UserError(f"--samples must be a whole number >= 1, got {self.samples!r}; e.g. --samples 4")
+        if self.temperature is not None and self.temperature < 0:
+            raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
 
 
 def summarize(results: list[ProblemResult], wall_s: float, price: Price | None = None) -> dict:
@@ -62,7 +81,9 @@ def summarize(results: list[ProblemResult], wall_s: float, price: Price | None =
 def summary_table(summary: dict, title: str) -> str:
     s = summary
     reasons = ", ".join(f"{k} {v}" for k, v in s["stop_reasons"].items())
-    cached_share = f" ({s['cached_tokens'] / s['prompt_tokens']:.0%} cached)" if s["prompt_tokens"] else ""
+    written = s.get("cache_write_tokens", 0)
+    cached_share = (f" ({s['cached_tokens'] / s['prompt_tokens']:.0%} cache reads: {s['cached_tokens']} read, "
+                    f"{written} written to the cache)" if s["prompt_tokens"] else "")
     traces = s.get("traces", s["problems"])
     low, high = s.get("accuracy_ci", (None, None))
     interval = f" [{low:.1%}, {high:.1%}]" if low is not None else ""
@@ -80,6 +101,7 @@ def summary_table(summary: dict, title: str) -> str:
         ("cost", describe(None if s.get("cost_usd") is None else Cost(s["cost_usd"], s["uncached_cost_usd"]),
                           s.get("model", ""))),
         ("time", f"{s['wall_s']:.1f} s"),
+        *([("per node", per_node_line(s["per_node"]))] if s.get("per_node") else []),
         *([("left out", _left_out(s["left_out"]))] if any(s.get("left_out", {}).values()) else []),
     ], title)
 
@@ -137,9 +159,11 @@ def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None 
             logger.info("run {} on {} ({} split, {} problems) with {}", config.program, config.benchmark, config.split,
                         len(problems), config.model)
             start = time.perf_counter()
+            per_node: dict[str, float] = {}
             results = run_program(program, problems, benchmark, lm, config.concurrency, config.seed, progress,
-                                  config=config, samples=samples)
+                                  config=config, samples=samples, per_node=per_node)
             summary = {**summarize(results, time.perf_counter() - start, config_price(config.to_dict())),
+                       "per_node": {node: round(rate, 3) for node, rate in sorted(per_node.items())},
                        "model": config.model, "split": config.split, "samples": samples,
                        "test_reads": int(config.split == "test"),
                        "trivial": trivial_baselines(problems, benchmark), "left_out": admission.counts()}

@@ -6,7 +6,8 @@ only a prefix ending at a block marked `cache_control` is written; a request rea
 ending at a mark or up to LOOKBACK blocks before one. Tokens are words (whitespace-split). With
 `requests_per_s`, load beyond a token bucket of that rate (one second of burst) is refused with 429, `retry-after`
 (whole seconds, as Anthropic sends it) and `anthropic-ratelimit-requests-*` headers. Every request is recorded
-with its headers, body and status.
+with its headers, body and status. With `thinking`, each reply starts with a thinking block (and its signature), as
+Claude's extended thinking returns it; its tokens count in `output_tokens`.
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def _blocks(body: dict) -> list[dict]:
 class LoopbackAnthropic:
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
-    def __init__(self, reply: str = REPLY, requests_per_s: float | None = None, latency_s: float = 0.0):
-        self.reply, self.rate, self.latency_s = reply, requests_per_s, latency_s
+    def __init__(self, reply: str = REPLY, requests_per_s: float | None = None, latency_s: float = 0.0,
+                 thinking: str | None = None):
+        self.reply, self.rate, self.latency_s, self.thinking = reply, requests_per_s, latency_s, thinking
         self.requests: list[Received] = []
         self.cache: set[str] = set()
         self._lock = threading.Lock()
@@ -106,13 +108,15 @@ class LoopbackAnthropic:
             read = max((sizes[j] for j in hits), default=0)
             written = sizes[marks[-1]] - read if marks and keys[marks[-1]] not in self.cache else 0
             self.cache.update(keys[m] for m in marks)
-        return {"input_tokens": total - read - written, "output_tokens": _tokens(self.reply),
+        return {"input_tokens": total - read - written, "output_tokens": _tokens(self.reply) + _tokens(self.thinking or ""),
                 "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
 
     def message(self, body: dict) -> dict:
         """The Messages API object answering `body`."""
         return {"id": "msg_loopback", "type": "message", "role": "assistant", "model": body.get("model"),
-                "content": [{"type": "text", "text": self.reply}], "stop_reason": "end_turn", "stop_sequence": None,
+                "content": ([{"type": "thinking", "thinking": self.thinking, "signature": "loopback-signature"}]
+                            if self.thinking else []) + [{"type": "text", "text": self.reply}],
+                "stop_reason": "end_turn", "stop_sequence": None,
                 "usage": self.usage(body)}
 
 

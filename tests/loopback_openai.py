@@ -6,6 +6,11 @@ request's path, `Authorization` header and body. `eval/lm_overhead/lm_overhead.p
 process (`python -m tests.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's
 alone; LATENCY_S is a server latency.
 
+With `reasoning` (text, or a function of the request body) it answers as a reasoning model behind an
+OpenAI-compatible server does (vLLM's and ollama's reasoning parsers, DeepSeek): the thinking in the message's
+`reasoning_content`, its tokens counted in `completion_tokens` and reported in
+`completion_tokens_details.reasoning_tokens`.
+
 It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
 """
@@ -50,8 +55,10 @@ class LoopbackOpenAI:
 
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
-                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True):
+                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True,
+                 reasoning: str | Callable[[dict], str] | None = None):
         self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
+        self.reasoning = reasoning
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
         self.faults_served: Counter = Counter()
@@ -113,14 +120,17 @@ class LoopbackOpenAI:
     def completion(self, body: dict) -> dict:
         """The chat.completion object answering `body`."""
         text = self.reply(body) if callable(self.reply) else self.reply
+        thinking = self.reasoning(body) if callable(self.reasoning) else self.reasoning
         prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
-        completion = len(text.split())
+        reasoning = len(thinking.split()) if thinking else 0
+        completion = len(text.split()) + reasoning
+        message = {"role": "assistant", "content": text, **({"reasoning_content": thinking} if thinking else {})}
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        if thinking:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
         return {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
                 "model": body.get("model", self.model),
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                          "total_tokens": prompt + completion}}
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}
 
 
 class _Server(ThreadingHTTPServer):

@@ -151,5 +151,5 @@ def test_the_cli_prints_one_line_for_a_bad_config_file(tmp_path, capsys):
     assert cli_main(["export", str(tmp_path), "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {config}: unknown key 'max_pair': valid keys are format, style, band, sft_form, nudges, "
-                   "system, max_pairs, weighting, alpha, resample, seed, eval_splits, decontam_benchmark, "
-                   "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub")
+                   "system, thinking, max_pairs, weighting, alpha, resample, seed, eval_splits, decontam_benchmark, "
+                   "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub, private")

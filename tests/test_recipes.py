@@ -65,3 +65,12 @@ def test_strawberry_run_by_name_outside_the_repository(tmp_path, monkeypatch, ca
     assert (tmp_path / "out" / "config.yaml").read_text().startswith("program: cot\n")
     assert server.completions(), "the packaged recipe ran against the server"
     assert not os.path.exists(tmp_path / "programs")
+
+
+def test_a_packaged_recipes_data_file_is_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config("code_tasks")
+    source, _, target = config.benchmark.partition(":")
+    assert source == "jsonl" and Path(target).is_absolute() and Path(target).is_file()
+    (tmp_path / "mine.yaml").write_text("program: cot\nbenchmark: jsonl:strawberry_dspy/scoring/code_tasks.jsonl\n")
+    assert load_config("mine.yaml").benchmark == "jsonl:strawberry_dspy/scoring/code_tasks.jsonl"  # yours: as written

@@ -50,7 +50,9 @@ def trace(rng: random.Random, gold: int, correct: bool) -> tuple[list[Turn], str
             turns.append(Turn("user", "check", "Do you have the final answer?", meta={}))
             turns.append(Turn("assistant", "check", f"Not yet; the running total is {guess}.", 220, 12, 200, 0.03,
                               {"answer_status": "missing", "parse_error": None}))
-        turns.append(Turn("user", "nudge", rng.choice(NUDGES), meta={"nudge": rng.randrange(len(NUDGES))}))
+        nudge = rng.choice(NUDGES)
+        rng.randrange(len(NUDGES))  # drawn as before (an index unrelated to the text), so the pinned figures stand
+        turns.append(Turn("user", "nudge", nudge, meta={"nudge": NUDGES.index(nudge)}))
     answer = str(gold if correct else guess)
     turns.append(Turn("user", "check", "Time is up: give your final answer now.", meta={"forced": True}))
     turns.append(Turn("assistant", "final", f"<final_answer>{answer}</final_answer>", 400, 10, 380, 0.03,

@@ -8,7 +8,8 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, check_scorer, math_verify_score
+from strawberry_dspy.scoring import (SCORERS, TASK_SCORER, PluginScorer, Score, check_scorer, is_plugin,
+                                     math_verify_score)
 
 SPLIT_FRACTIONS = {"train": 0.6, "dev": 0.2, "test": 0.2}
 _END_PUNCTUATION = ".,;:!?'\"` \t\r\n"
@@ -91,6 +92,7 @@ class Benchmark:
     def __init__(self, spec: str, scorer: str | None = None):
         self.spec = spec
         self.scorer = check_scorer(scorer or self.default_scorer)
+        self.plugin = PluginScorer(self.scorer) if is_plugin(self.scorer) else None  # imported now: errors at load
 
     def problems(self, split: str = "test", limit: int | None = None) -> list[Problem]:
         """The first `limit` problems of a split; the same ones on every run."""
@@ -105,6 +107,8 @@ class Benchmark:
 
     def score(self, problem: Problem, response: str | None) -> Score:
         """Grade a response (the model's final-answer text) with this benchmark's scorer."""
+        if self.plugin is not None:
+            return self.plugin(problem.id, problem.question, problem.answer, problem.metadata, response)
         if self.scorer == TASK_SCORER:
             return self.score_task(problem, response)
         return SCORERS[self.scorer](problem.answer, response, problem.question)

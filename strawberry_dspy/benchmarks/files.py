@@ -48,7 +48,9 @@ def problems_from_rows(spec: str, rows: Iterable[dict], columns: list[str], opti
         if question is None or raw_answer is None or not str(question).strip():
             continue
         question, answer = str(question), gold_answer(raw_answer)
-        metadata = {"source": spec, "row": row_number}
+        # the row's other columns ride along: a plug-in scorer reads them (a code task's tests)
+        metadata = {**{k: v for k, v in row.items() if k not in (question_column, answer_column) and v is not None},
+                    "source": spec, "row": row_number}
         if answer != str(raw_answer).strip():
             metadata["solution"] = str(raw_answer)
         problems.append(Problem(id=question_hash(question)[:16], question=question, answer=answer, metadata=metadata))

@@ -64,7 +64,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             sub.add_parser(name)  # never shown: argparse prints only the chosen command's help
             continue
         module = COMMANDS[name]
-        module.add_arguments(sub.add_parser(name, help=module.__doc__, description=module.__doc__))
+        text = (module.__doc__ or "").replace("%", "%%")  # argparse formats a help (not a description) with %
+        module.add_arguments(sub.add_parser(name, help=text, description=module.__doc__))
     return parser
 
 

@@ -10,7 +10,7 @@ from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config, parse_overrides
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.executors import use_executor
-from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
 
 INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its finished trials in study.sqlite)"
 
@@ -18,8 +18,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml)")
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    parser.add_argument("--model", help="the task model spec (default: the recipe's)")
-    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... task models")
+    add_model_flags(parser, "the task model spec (default: the recipe's)")
     parser.add_argument("--concurrency", type=int, help="problems in flight at once")
     add_options(parser, CompileOptions)
     add_executor_flags(parser)

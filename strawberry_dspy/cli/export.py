@@ -12,7 +12,7 @@ INTERRUPTED = "interrupted: nothing was written (an export appears only when it 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", help="a run directory holding traces.sqlite (or the file itself)")
+    parser.add_argument("dir", metavar="HARVEST_DIR", help="a harvest directory (or its traces.sqlite)")
     add_options(parser, ExportConfig)
     parser.add_argument("--exclude-dev", action="store_true", help="keep the dev split out too, not just test")
     parser.add_argument("--out", help="output directory (default DIR/exports/FORMAT-STYLE)")

@@ -9,8 +9,9 @@ from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestOptions, harvest
 from strawberry_dspy.harvest.cost import describe
 from strawberry_dspy.executors import use_executor
+from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
-from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -25,8 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
     parser.add_argument("--limit", type=int, help="number of problems")
     parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
-    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
-    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
+    add_model_flags(parser)
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
     add_options(parser, HarvestOptions)
@@ -46,8 +46,10 @@ def summary_table(s: HarvestSummary) -> str:
         ("pass rate", rate),
         ("in band", f"{s.in_band}/{s.problems} problems with pass rate in {s.band}"),
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
+        ("429s and retries", f"{s.rate_limited} call(s) refused for the provider's rate (429), {s.retries} call(s) "
+                             "tried again"),
         ("cost", describe(s.cost, s.model)),
-        ("time", f"{s.wall_s:.1f} s"),
+        ("time", f"{s.wall_s:.1f} s  ({s.traces_per_s:.2f} traces/s)"),
         *_node_rows(s),
         *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
           if any(s.left_out.values()) else []),
@@ -56,7 +58,7 @@ def summary_table(s: HarvestSummary) -> str:
 
 def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
     """Throughput of each node that sampled traces, and units run again after a worker died."""
-    rows = [("per node", ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(s.per_node.items())))]
+    rows = [("per node", per_node_line(s.per_node))]
     if s.rerun:
         rows.append(("workers lost", f"{s.rerun} unit(s) sampled again, none stored twice"))
     return rows if s.per_node else rows[1:]

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.options import add_executor_flags
+from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
-from strawberry_dspy.run import run, summary_table
+from strawberry_dspy.run import RunOptions, run, summary_table
 
 INTERRUPTED = "interrupted: nothing was written (a run directory appears only when the run has finished)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
-    parser.add_argument("--model", help="model spec: local, local:/path.gguf, ollama_chat/NAME, openai/NAME, ...")
-    parser.add_argument("--api-base", help="OpenAI-compatible server URL for openai/... models")
+    add_model_flags(parser)
     parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
     parser.add_argument("--split", help="train, dev or test")
     parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--concurrency", type=int, help="problems in flight at once")
-    parser.add_argument("--samples", type=int, default=1, help="seeded samples per problem: accuracy becomes the mean "
-                                                               "per-problem pass rate with a 95%% interval (default 1)")
+    parser.add_argument("--concurrency", type=int, metavar="C", help="problems in flight at once")
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
+    add_options(parser, RunOptions)
     add_executor_flags(parser)
-    parser.epilog = "Any other knob: --key=value, e.g. --strawberry.check_every=2 --temperature=0.9"
+    parser.epilog = ("A --key=value naming a run option sets it (e.g. --samples=4); any other is a knob of the "
+                     "recipe, e.g. --strawberry.check_every=2 --seed=1")
 
 
 def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
@@ -39,9 +38,13 @@ def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> di
 
 
 def main(args: argparse.Namespace) -> int:
-    config, program = load_program_file(args.program, cli_overrides(args))
+    options, recipe_overrides = split_options(RunOptions, parse_overrides(args.overrides))
+    options = options_from_args(RunOptions, args, options)
+    config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
+    if options.temperature is not None:
+        config.set_temperature(options.temperature)  # a compiled program reads the same knobs
     with use_executor(args.executor, args.ray_address):
-        out, summary, _ = run(config, args.out, program, samples=args.samples)
+        out, summary, _ = run(config, args.out, program, progress=options.progress, samples=options.samples)
     print(summary_table(summary, f"{config.program} on {config.benchmark} ({config.split}, model {config.model})"))
     print(f"\nrun directory: {out}")
     return 0

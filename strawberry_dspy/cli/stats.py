@@ -12,7 +12,7 @@ from strawberry_dspy.store import TraceStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", help="a harvest directory (or its traces.sqlite)")
+    parser.add_argument("dir", metavar="HARVEST_DIR", help="a harvest directory (or its traces.sqlite)")
     add_options(parser, StatsOptions)
 
 

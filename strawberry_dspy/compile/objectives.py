@@ -27,7 +27,8 @@ EVALUATION_KEYS = ("value", "accuracy", "pass_rate", "in_band", "problems", "sam
 class Objective:
     """The dev-split score a compile maximizes."""
 
-    name: str = option("accuracy", "accuracy or band (problems whose pass rate lies in --band)", flag="--objective")
+    name: str = option("accuracy", "accuracy (problems solved) or band (problems whose pass rate lies in --band)",
+                       flag="--objective", choices=OBJECTIVES)
     band: Band = option(DEFAULT_BAND, "the pass-rate band of --objective band")
     samples: int | None = option(None, "samples per dev problem, distinct seeds (band needs >= 2)",
                                  shown=f"1; {DEFAULT_BAND_SAMPLES} for band")

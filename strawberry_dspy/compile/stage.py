@@ -38,7 +38,8 @@ COMPILED_FILE = "compiled.json"
 class CompileOptions:
     """What `strawberry compile` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
 
-    optimizer: str = option("search", "; ".join(f"{k}: budget = {v}" for k, v in BUDGET_MEANING.items()))
+    optimizer: str = option("search", "; ".join(f"{k}: budget = {v}" for k, v in BUDGET_MEANING.items()),
+                            choices=OPTIMIZERS)
     budget: int = option(8, "see --optimizer")
     objective: Objective = dataclasses.field(default_factory=Objective)  # its fields are flags: --objective, --band, --samples
     prompt_model: str | None = option(None, "teacher / proposer / reflection model spec (default: the task model)")

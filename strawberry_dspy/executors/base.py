@@ -12,6 +12,7 @@ Ctrl-C drops them).
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -84,6 +85,17 @@ class Session(Protocol):
 
     def close(self) -> None:
         """Done with this workload: free the workers for the next one."""
+
+
+def node_label() -> str:
+    """How a node is named in the per-node rows and in Ray's start line: its host name (as Ray's node table has it),
+    the same for the thread executor's one host and for each Ray node."""
+    return socket.gethostname()
+
+
+def per_node_line(rates: dict[str, float]) -> str:
+    """'vm 1.20 traces/s, gpu-2 3.41 traces/s': the per-node row of the run and harvest tables."""
+    return ", ".join(f"{node} {rate:.2f} traces/s" for node, rate in sorted(rates.items()))
 
 
 @dataclass

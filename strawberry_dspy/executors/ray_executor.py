@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from loguru import logger
 from strawberry_dspy.benchmarks import Benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.executors.base import Executor, Outcome, Worker, Workload
+from strawberry_dspy.executors.base import Executor, Outcome, Worker, Workload, node_label
 from strawberry_dspy.extras import require_ray_extra
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.models.resolve import is_embedded
@@ -58,6 +59,62 @@ class Shipped:
 RESTART_TIMEOUT_S = 300  # how long the driver waits for Ray to restart a lost worker
 
 
+def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
+    """A UserError at once, with its cause, when nothing answers at a HOST:PORT address (ray.init would retry for
+    minutes); "auto", None and ray:// client addresses are left to Ray."""
+    if not address or address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray-address must be auto or HOST:PORT (the head's GCS address), got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise UserError(f"cannot reach a Ray cluster at --ray-address {address!r} "
+                        f"({type(error).__name__}: {error.strerror or error}); check the address (`ray status` on the "
+                        "head prints it), or leave --ray-address out for a local instance") from None
+
+
+def join_error(address: str | None, error: BaseException) -> UserError:
+    """The one line for a failed ray.init: what was tried, the cause as Ray gave it (every line of it, joined), and
+    the fix for that cause."""
+    import ray
+
+    reasons = []
+    for cause in (error, error.__cause__ or error.__context__):
+        if cause is not None:
+            text = " ".join(str(getattr(cause, "message", None) or cause).split())
+            if text and text not in reasons:
+                reasons.append(f"{type(cause).__name__}: {text}"[:300])
+    target = f"--ray-address {address!r}" if address else "a local Ray instance"
+    if isinstance(error, ray.exceptions.AuthenticationError) or "token" in " ".join(reasons).lower():
+        fix = ("the cluster asks for its authentication token: set RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) to the "
+               "token the head was started with")
+    else:
+        fix = "start one with `ray start --head`, or leave --ray-address out for a local instance"
+    return UserError(f"cannot join a Ray cluster at {target} ({'; caused by '.join(reasons) or type(error).__name__}): "
+                     f"{fix}")
+
+
+def _started_head() -> bool:
+    """Whether ray.init started a new instance (its head node) rather than connecting to a running one."""
+    import ray
+
+    node = getattr(ray._private.worker, "_global_node", None)
+    return bool(getattr(node, "head", False))
+
+
+def joined_line(joined: str, address: str | None) -> str:
+    """What Ray joined: the resolved address, the nodes by the labels the per-node rows use, and the CPUs."""
+    import ray
+
+    alive = [n for n in ray.nodes() if n.get("Alive")]
+    labels = sorted(n.get("NodeManagerHostname") or n.get("NodeManagerAddress") or "?" for n in alive)
+    asked = f" (--ray-address {address})" if address else ""
+    return (f"ray: joined {joined} at {ray.get_runtime_context().gcs_address}{asked}: {len(alive)} node(s) "
+            f"({', '.join(labels)}), {int(ray.cluster_resources().get('CPU', 0))} CPU(s)")
+
+
 class WorkerActor:
     """A Ray actor running units of the current workload, one at a time."""
 
@@ -65,7 +122,7 @@ class WorkerActor:
         import ray
 
         self.node_id = ray.get_runtime_context().get_node_id()
-        self.label = ray.util.get_node_ip_address()
+        self.label = node_label()  # the same label the thread executor gives its host
         self.key: str | None = None
         self.worker: Worker | None = None
 
@@ -134,20 +191,21 @@ class RayExecutor(Executor):
         import ray
 
         self.started = False
+        joined = "this process's Ray instance"
         if not ray.is_initialized():
+            check_reachable(address)
             try:  # address None: a local instance (or RAY_ADDRESS); "auto": the cluster `ray start` runs here
                 with _terminal_ctrl_c_ignored():
                     ray.init(address=address, include_dashboard=False, log_to_driver=False,
                              logging_level=logging.ERROR)
-            except (ConnectionError, ValueError, RuntimeError) as error:
-                raise UserError(f"cannot reach a Ray cluster at --ray-address {address!r} ({str(error).splitlines()[0]}); "
-                                "start one with `ray start --head`, or leave --ray-address out for a local instance") from None
+            except Exception as error:  # connection, auth, version mismatch: each named with its cause
+                raise join_error(address, error) from None
             self.started = True
+            joined = "a new local Ray instance" if _started_head() else "the running Ray cluster"
         self.workers: list = []
         self.pids: list[int] = []  # of the workers as started (a restarted one has a new pid)
         self.engines: dict[tuple[str, str], tuple[Any, tuple[str, str]]] = {}  # (node, model spec) -> actor, address
-        logger.info("ray: {} node(s), {} CPU(s)", len([n for n in ray.nodes() if n.get("Alive")]),
-                    int(ray.cluster_resources().get("CPU", 0)))
+        logger.info("{}", joined_line(joined, address))
 
     def open(self, workload: Workload, concurrency: int) -> _RaySession:
         import ray

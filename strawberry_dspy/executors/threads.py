@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Callable
 
 from dspy.dsp.utils.settings import thread_local_overrides
 
-from strawberry_dspy.executors.base import Executor, Outcome, Session, Worker, Workload
+from strawberry_dspy.executors.base import Executor, Outcome, Session, Worker, Workload, node_label
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.build import build_program
 
@@ -28,7 +27,7 @@ class _ThreadSession:
     queued = 0  # a thread pool queues nothing: the next unit starts when the driver submits it
 
     def __init__(self, worker: Worker, concurrency: int):
-        self.worker, self.node = worker, socket.gethostname()
+        self.worker, self.node = worker, node_label()
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="strawberry")
         # the caller's DSPy settings (callbacks, a test's LM) reach the threads, as in DSPy's own ParallelExecutor
         self.overrides = thread_local_overrides.get().copy()

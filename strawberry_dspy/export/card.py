@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import yaml
 
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.render import __doc__ as STYLE_NOTES
 from strawberry_dspy.export.weighting import __doc__ as WEIGHTING_NOTES
-from strawberry_dspy.export.writer import DATA_FILES
+from strawberry_dspy.export.writer import DATA_FILES, hub_data_file
 from strawberry_dspy.provenance import package_versions
 
 TRL_TYPES = {
@@ -18,6 +19,12 @@ TRL_TYPES = {
     "kto": ("unpaired preference", "KTOTrainer"),
     "stepwise": ("stepwise supervision", "a process reward model trainer"),
 }
+
+
+def public_store(store: str) -> str:
+    """The store as a published card names it: its harvest folder's name, no local path."""
+    path = Path(store)
+    return f"{path.parent.name}/{path.name}"
 
 
 def export_yaml(config: ExportConfig, store: str) -> str:
@@ -37,7 +44,9 @@ def _columns(config: ExportConfig) -> str:
     return "`prompt`, `completions`, `labels` (standard: TRL has no conversational stepwise form); provenance: `problem_id`, `trace_id`"
 
 
-def _load_snippet(config: ExportConfig) -> str:
+def _load_snippet(config: ExportConfig, repo: str | None) -> str:
+    if repo:
+        return f'from datasets import load_dataset\nds = load_dataset("{repo}", split="train")'
     if config.to == "disk":
         return f'from datasets import load_from_disk\nds = load_from_disk("PATH/{DATA_FILES["disk"]}")'
     kind = "json" if config.to == "jsonl" else "parquet"
@@ -45,22 +54,36 @@ def _load_snippet(config: ExportConfig) -> str:
             f'ds = load_dataset("{kind}", data_files="PATH/{DATA_FILES[config.to]}", split="train")')
 
 
-def _front_matter(config: ExportConfig) -> str:
+def _front_matter(config: ExportConfig, repo: str | None) -> str:
     meta: dict = {"tags": ["trl", "strawberry-dspy", config.format]}
-    if config.to != "disk":
-        meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": DATA_FILES[config.to]}]}]
+    data_file = hub_data_file(config.to) if repo else DATA_FILES.get(config.to) if config.to != "disk" else None
+    if data_file:  # the file this folder or repo really holds
+        meta["configs"] = [{"config_name": "default", "data_files": [{"split": "train", "path": data_file}]}]
     return "---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n"
 
 
+def _review_line(flagged: dict) -> str:
+    problems, traces = flagged.get("problems", 0), flagged.get("traces", 0)
+    return (f"Review: {problems} problem(s) of the band and {traces} trace(s) that a reviewer flagged (`strawberry "
+            "review`, the Harvest browser) were left out (`flagged`); pass rates, and so the band, still count every "
+            "finished trace.")
+
+
 def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats: dict, store: str,
-                 harvest_versions: dict) -> str:
-    """README.md: what the data is, where it came from, what was removed, and how to load it."""
+                 harvest_versions: dict, repo: str | None = None) -> str:
+    """README.md: what the data is, where it came from, what was removed, and how to load it.
+
+    With `repo` it is the card of the Hub copy: `configs` names the repo's data file, the snippet loads the repo,
+    and the store is named without its local path.
+    """
+    if repo:
+        store = public_store(store)
     trl_type, trainer = TRL_TYPES[config.format]
     if config.format == "sft" and config.sft_form == "messages":
         trl_type = "language modeling"
     lo, hi = config.band
     lines = [
-        _front_matter(config),
+        _front_matter(config, repo),
         f"# strawberry-dspy {config.format.upper()} export ({config.style} traces)",
         "",
         f"Reasoning traces harvested by the `{meta.get('program', '?')}` program, in TRL's **{trl_type}** type "
@@ -69,7 +92,7 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"Columns: {_columns(config)}.",
         "",
         "```python",
-        _load_snippet(config),
+        _load_snippet(config, repo),
         "```",
         "",
         "## Provenance",
@@ -83,6 +106,7 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"| harvested | {meta.get('created_at', '?')} |",
         f"| pass-rate band | [{lo}, {hi}] |",
         f"| style | {config.style} |",
+        f"| thinking | {'left out' if config.thinking == 'off' else f'in each assistant message as `{config.thinking}`'} |",
         "",
         "## Counts",
         "",
@@ -96,6 +120,8 @@ def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats
         f"`{config.decontam_benchmark or meta.get('benchmark', '?')}`. Problems whose question was in the compiled "
         "program's demos (their answer was in the prompt) are removed too (`demo`). Identical renderings of a "
         "problem's traces are kept once.",
+        "",
+        _review_line(counts.get("flagged") or {}),
         "",
         "## Trace style and loss",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,9 @@ DESTINATIONS = ("jsonl", "parquet", "disk")
 WEIGHTINGS = ("steps", "tokens", "none")
 SFT_FORMS = ("prompt-completion", "messages")
 NUDGE_MODES = ("inline", "drop")
+# where a reasoning model's thinking goes in an assistant message: off (left out), or the key TRL's chat templates read
+# (`reasoning_content`: Qwen3, DeepSeek-R1 and most; `thinking`: gpt-oss, LFM2)
+THINKING_KEYS = ("off", "reasoning_content", "thinking")
 EVAL_SPLITS = ("test", "dev")
 
 
@@ -30,6 +34,8 @@ class ExportConfig:
     nudges: str = option("inline", "flat style: keep nudges inline (the model's own self-questions) or drop them",
                          choices=NUDGE_MODES)
     system: str | None = option(None, "flat style: a system message for every prompt (default none)")
+    thinking: str = option("off", "a reasoning model's own thinking in the assistant messages, under this key as "
+                           "TRL's chat templates read it (off: left out)", choices=THINKING_KEYS)
     max_pairs: int = option(4, "DPO: at most this many (correct, incorrect) pairs per problem")
     weighting: str = option("steps", "DPO: weight pairs by trace length in steps or completion tokens, or none",
                             choices=WEIGHTINGS)
@@ -47,12 +53,17 @@ class ExportConfig:
     ngram_threshold: float = option(0.5, "overlap (shared n-grams / the shorter question's) that counts as "
                                     "contamination")
     to: str = option("jsonl", "file format (disk: datasets.save_to_disk)", choices=DESTINATIONS)
-    push_to_hub: str | None = option(None, "also push the dataset to this Hub dataset repo", metavar="REPO")
+    push_to_hub: str | None = option(None, "also publish the export to this Hub dataset repo (OWNER/NAME): its data "
+                                     "file, card and export.yaml in one commit; needs HF_HUB_OFFLINE=0 and HF_TOKEN",
+                                     metavar="REPO")
+    private: bool = option(False, "with --push-to-hub: create the repo private (an existing repo keeps its "
+                           "visibility)")
 
     def validate(self) -> None:
         """Raise a UserError naming the first bad setting."""
         for name, allowed in (("format", FORMATS), ("style", STYLES), ("to", DESTINATIONS),
-                              ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES)):
+                              ("weighting", WEIGHTINGS), ("sft_form", SFT_FORMS), ("nudges", NUDGE_MODES),
+                              ("thinking", THINKING_KEYS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         self.band = Band.of(self.band)
@@ -71,6 +82,10 @@ class ExportConfig:
         if missing:
             raise UserError(f"--demos {missing[0]!r} is not a file: pass the compiled.json (or recipe) that harvested "
                             "or will be evaluated with these problems")
+        if self.private and not self.push_to_hub:
+            raise UserError("--private applies to --push-to-hub only: add --push-to-hub OWNER/NAME or drop --private")
+        if self.push_to_hub is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", self.push_to_hub):
+            raise UserError(f"--push-to-hub must name a dataset repo as OWNER/NAME, got {self.push_to_hub!r}")
         if self.decontam_limit < 1:
             raise UserError(f"--decontam-limit must be >= 1, got {self.decontam_limit}")
 

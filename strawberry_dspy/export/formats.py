@@ -49,7 +49,7 @@ def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], conf
             if config.style == "turns" and demos_not_recorded(trace.turns):
                 stats["demos_missing"] += 1
             prompt, completion = render(trace, problem.question, config.style, nudges=config.nudges,
-                                        system=config.system)
+                                        system=config.system, thinking=config.thinking)
             item = Rendered(trace, prompt, completion)
             key = item.key() if completion else ""
             if not completion or key in seen:
@@ -58,6 +58,14 @@ def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], conf
             seen.add(key)
             kept.append(item)
         yield problem, kept
+
+
+def _more(config: ExportConfig, why: str) -> str:
+    """The fix for an export left with too few traces: widen --band while it can be widened, else harvest more."""
+    if config.band.lo <= 0.0 and config.band.hi >= 1.0:
+        return (f"--band {config.band.lo:g} {config.band.hi:g} already keeps every problem: harvest more samples "
+                "per problem (--samples) or more problems")
+    return f"widen --band {why}"
 
 
 def sft_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
@@ -71,7 +79,7 @@ def sft_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
                        else {"prompt": item.prompt, "completion": item.completion})
             count += 1
             yield {**columns, "problem_id": problem.id, "trace_id": item.trace.id}
-    _require(count, "SFT needs correct traces and none are left", "widen --band or harvest more samples")
+    _require(count, "SFT needs correct traces and none are left", _more(config, "or harvest more samples"))
 
 
 def kto_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
@@ -86,7 +94,7 @@ def kto_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
     stats["desirable"], stats["undesirable"] = desirable, undesirable
     _require(desirable and undesirable,
              f"KTO needs both correct and incorrect traces, got {desirable} correct and {undesirable} incorrect",
-             "widen --band so problems the model sometimes fails (or solves) are included")
+             _more(config, "so problems the model sometimes fails (or solves) are included"))
 
 
 def dpo_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[JsonRow]:
@@ -112,7 +120,7 @@ def dpo_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
                     spill.write(json.dumps(row, ensure_ascii=False) + "\n")
                     lengths.append(_lengths(good.trace, bad.trace, config.weighting))
         _require(lengths, "DPO needs problems with both a correct and an incorrect trace and none are left",
-                 "widen --band (pairs come from problems with a pass rate strictly between 0 and 1)")
+                 _more(config, "(pairs come from problems with a pass rate strictly between 0 and 1)"))
         weights = pair_weights(lengths, config.alpha if config.weighting != "none" else 0.0)
         stats["pairs"] = len(lengths)
         counts = resample_counts(weights, config.resample, config.seed) if config.resample else [1] * len(weights)

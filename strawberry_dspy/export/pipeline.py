@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.card import dataset_card, export_yaml
+from strawberry_dspy.export.card import dataset_card, export_yaml, public_store
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
@@ -63,6 +63,20 @@ def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str
             yield problem, traces
 
 
+def unflagged(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], flagged_traces: set[int],
+              counts: dict | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    """Each problem without its traces a reviewer flagged (`strawberry review`); a problem left with none is skipped.
+
+    counts: its "traces" entry counts the traces left out.
+    """
+    for problem, traces in groups:
+        kept = [t for t in traces if t.id not in flagged_traces]
+        if counts is not None:
+            counts["traces"] += len(traces) - len(kept)
+        if kept:
+            yield problem, kept
+
+
 def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
            overwrite: bool = False) -> ExportReport:
     """Export a harvest store's traces as a TRL-ready dataset with its card; nothing is written on error."""
@@ -102,18 +116,24 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     # the band from the pass rates alone (no turn read), so that only the chosen problems' turns are read
     rates = {pid: pass_rate(correct, total) for pid, (correct, total) in store.tallies().items()
              if total and pid in clean.kept}
-    chosen = [pid for pid, rate in rates.items() if config.band.contains(rate)]
-    groups = tqdm(store.by_problem(meta_kinds(config), chosen), desc="export", unit="problem", disable=None,
+    # a reviewer's flags: the band still reads every trace (how hard the problem was), the rows leave flagged ones out
+    flagged_problems, flagged_traces = store.flagged()
+    in_band_ids = [pid for pid, rate in rates.items() if config.band.contains(rate)]
+    chosen = [pid for pid in in_band_ids if pid not in flagged_problems]
+    counts["flagged"] = flagged = {"problems": len(in_band_ids) - len(chosen), "traces": 0}
+    groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export", unit="problem", disable=None,
                   leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in select(groups, clean.kept, config.band):
+        for group in unflagged(select(groups, clean.kept, config.band), flagged_traces, flagged):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
-            seen = (f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}" if rates
-                    else "no problems left after decontamination")
-            raise UserError(f"--band {config.band.lo:g} {config.band.hi:g} selects no problem ({seen}): widen the band")
+            error = _nothing_selected(config, rates, clean.counts(), len(problems), len(clean.kept))
+            if flagged["problems"] or flagged["traces"]:
+                error = UserError(f"{error} ({flagged['problems']} problem(s) and {flagged['traces']} trace(s) are "
+                                  "flagged: strawberry review DIR --list)")
+            raise error
 
     def provenance(rows: int) -> dict[str, str]:  # written after the rows, when the counts are final
         counts["duplicates_dropped"], counts["empty_skipped"] = stats.pop("duplicates"), stats.pop("empty")
@@ -130,10 +150,30 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         rows = write_export(out, ROWS[config.format](rendered_groups(in_band(), config, stats), config, stats),
                             config.to, provenance, overwrite, store.path.parent)
     logger.info("exported {} {} rows to {}", rows, config.format, out)
-    if config.push_to_hub:
-        push_to_hub(config.push_to_hub, out, config.to, files["README.md"])
-        logger.info("pushed to the Hub dataset {}", config.push_to_hub)
+    if repo := config.push_to_hub:
+        store_name = str(store.path)
+        texts = {"README.md": dataset_card(config, meta, counts, stats, store_name, store.meta_json("versions_json"),
+                                           repo=repo),
+                 "export.yaml": export_yaml(config, public_store(store_name))}
+        url = push_to_hub(repo, out, config.to, texts, private=config.private)
+        logger.info("pushed to the Hub dataset {} ({})", repo, url)
     return ExportReport(out, rows, counts, stats)
+
+
+def _nothing_selected(config: ExportConfig, rates: dict, removed: dict[str, int], problems: int,
+                      kept: int) -> UserError:
+    """Why no problem reached the export, with the fix that fits: decontamination, failures, or the band."""
+    lo, hi = config.band
+    if not kept:
+        reasons = ", ".join(f"{n} by {reason}" for reason, n in removed.items() if n)
+        return UserError(f"decontamination removed all {problems} problem(s) of the store ({reasons}): nothing is "
+                         "left to export; harvest problems of the train split (the test split never reaches a "
+                         "training export), or check --decontam-benchmark")
+    if not rates:
+        return UserError(f"none of the {kept} problem(s) left after decontamination has a finished trace: rerun "
+                         "the harvest (it samples failed traces again)")
+    seen = f"pass rates from {min(rates.values()):.2f} to {max(rates.values()):.2f}"
+    return UserError(f"--band {lo:g} {hi:g} selects no problem ({seen}): widen the band to include them")
 
 
 @contextmanager

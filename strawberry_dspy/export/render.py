@@ -11,6 +11,9 @@ turns - the conversation as the model saw it: the trace's system prompt, the wor
         covers all of those turns, the user nudges included; as SFT `messages` it covers the whole
         chat unless the trainer masks non-assistant turns (SFTConfig(assistant_only_loss=True)).
 Verifier critiques (role "verifier") and titles were never part of the main chat and are left out.
+A reasoning model's own thinking is left out unless asked for (`--thinking KEY`): then every assistant message
+carries its turn's thinking ('' when it had none) under KEY (`reasoning_content` or `thinking`), where TRL's chat templates read it and
+render it (e.g. as a `<think>` block); in the flat style the one message carries the thinking of the turns it joins.
 """
 
 from __future__ import annotations
@@ -21,13 +24,20 @@ Message = dict[str, str]
 
 
 def render(trace: StoredTrace, question: str, style: str, *, nudges: str = "inline",
-           system: str | None = None) -> tuple[list[Message], list[Message]]:
-    """(prompt messages, completion messages) of a trace in the given style."""
+           system: str | None = None, thinking: str = "off") -> tuple[list[Message], list[Message]]:
+    """(prompt messages, completion messages) of a trace in the given style (thinking: off, or the key that holds
+    the model's thinking in an assistant message)."""
     if style == "flat":
         prompt = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": question}]
         text = flat_text(trace.turns, nudges == "inline")
-        return prompt, [{"role": "assistant", "content": text}] if text else []
-    prompt, completion = split_conversation(conversation(trace.turns))
+        if not text:
+            return prompt, []
+        message = {"role": "assistant", "content": text}
+        if thinking != "off":
+            message[thinking] = "\n\n".join(t.thinking for t in trace.turns
+                                             if t.role == "assistant" and t.kind != "title" and t.thinking)
+        return prompt, [message]
+    prompt, completion = split_conversation(conversation(trace.turns, thinking))
     return with_demos(prompt, trace.turns), completion
 
 
@@ -50,10 +60,12 @@ def with_demos(prompt: list[Message], turns: list[StoredTurn]) -> list[Message]:
     return [prompt[0], *({"role": m["role"], "content": m["content"]} for m in demos), *prompt[1:]]
 
 
-def conversation(turns: list[StoredTurn]) -> list[Message]:
-    """The main chat of a trace: system, user and assistant turns in order (no verifier, no titles)."""
-    return [{"role": t.role, "content": t.content} for t in turns
-            if t.role in ("system", "user", "assistant") and t.kind != "title"]
+def conversation(turns: list[StoredTurn], thinking: str = "off") -> list[Message]:
+    """The main chat of a trace: system, user and assistant turns in order (no verifier, no titles); with a
+    thinking key, an assistant turn's thinking under it."""
+    return [{"role": t.role, "content": t.content, thinking: t.thinking}
+            if thinking != "off" and t.role == "assistant" else {"role": t.role, "content": t.content}
+            for t in turns if t.role in ("system", "user", "assistant") and t.kind != "title"]
 
 
 def split_conversation(messages: list[Message]) -> tuple[list[Message], list[Message]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -69,14 +71,35 @@ def written_rows(out: Path, to: str) -> list[dict]:
     return (Dataset.from_parquet(str(target)) if to == "parquet" else load_from_disk(str(target))).to_list()
 
 
-def push_to_hub(repo: str, out: Path, to: str, card: str) -> None:
-    """Push the written dataset and its card to a Hub dataset repo; any failure is one UserError line."""
-    try:
-        to_dataset(written_rows(out, to)).push_to_hub(repo)
-        from huggingface_hub import HfApi
+def hub_data_file(to: str) -> str:
+    """The data file's name in a Hub repo: the export's own file, or for a save_to_disk export its parquet copy
+    (a Hub repo serves files that `load_dataset` reads, not Arrow folders)."""
+    return DATA_FILES["parquet" if to == "disk" else to]
 
-        HfApi().upload_file(path_or_fileobj=card.encode("utf-8"), path_in_repo="README.md", repo_id=repo,
-                            repo_type="dataset")
+
+def push_to_hub(repo: str, out: Path, to: str, texts: dict[str, str], private: bool = False) -> str:
+    """Publish the written export to a Hub dataset repo in one commit: its data file, and `texts` (the card and
+    export.yaml, name -> text); returns the commit's URL. Any failure is one UserError line.
+
+    The repo is created when missing (private with `private`; an existing repo keeps its visibility). The endpoint
+    is read from HF_ENDPOINT now, not when huggingface_hub was imported.
+    """
+    try:
+        from huggingface_hub import CommitOperationAdd, HfApi
+
+        if to == "disk":
+            buffer = io.BytesIO()
+            to_dataset(written_rows(out, to)).to_parquet(buffer)
+            data: Path | bytes = buffer.getvalue()
+        else:
+            data = out / DATA_FILES[to]
+        operations = [CommitOperationAdd(path_in_repo=hub_data_file(to), path_or_fileobj=data)]
+        operations += [CommitOperationAdd(path_in_repo=name, path_or_fileobj=text.encode("utf-8"))
+                       for name, text in texts.items()]
+        api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
+        api.create_repo(repo, repo_type="dataset", private=private or None, exist_ok=True)
+        commit = api.create_commit(repo, operations, commit_message="strawberry-dspy export", repo_type="dataset")
+        return commit.commit_url
     except Exception as error:  # network, auth, offline mode, bad repo name: all end the same way
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise UserError(f"push to the Hub repo {repo!r} failed ({type(error).__name__}: {reason}): the export is "

@@ -61,8 +61,14 @@ class Cost:
 
 
 def litellm_price(model: str, api_base: str | None = None) -> Price | None:
-    """litellm's price of a model spec, or None (local, self-hosted behind api_base, or not in the map)."""
-    if model.startswith(LOCAL_PREFIXES) or (api_base and not model.startswith("azure/")):
+    """litellm's price of a model spec, or None (served on this machine, or not in the map).
+
+    The model's name decides, whether or not an `api_base` serves it: a proxy or gateway in front of
+    `anthropic/claude-haiku-4-5` bills that model's list price, and a self-hosted model's name (`openai/my-model`)
+    is not in the map. A recipe's `prices:` overrides it either way (`price_for`).
+    """
+    del api_base  # kept in the signature: callers pass it, and it no longer hides a known price
+    if model.startswith(LOCAL_PREFIXES):
         return None
     import litellm  # imported here: a second of start-up that only the cost lines need
 
@@ -112,7 +118,7 @@ def describe(cost: Cost | None, model: str = "") -> str:
         return cost.describe()
     if model.startswith(LOCAL_PREFIXES):
         return "none (served on this machine; set prices: in the recipe to count it)"
-    return "unknown (no known price for this model: set prices: in the recipe)"
+    return "unknown (litellm's price table does not list this model: set prices: in the recipe)"
 
 
 def store_cost(store, cache_write: int | None = None) -> Cost | None:

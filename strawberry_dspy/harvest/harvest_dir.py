@@ -10,15 +10,15 @@ import dspy
 
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.harvest.following import HARVEST_DIR
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.store import STORE_FILE, TraceStore
-from strawberry_dspy.stage_output import OutputKind, claim_dir, default_dir, lock_output, remove_created, task_slug
+from strawberry_dspy.stage_output import claim_dir, default_dir, lock_output, remove_created, task_slug
 from strawberry_dspy.stage_output import write_provenance as write_output_provenance
 
 # What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
 # would silently mix. The number of samples and problems may grow between runs.
 IDENTITY_KEYS = ("program_hash", "program", "benchmark", "split", "scorer", "model", "temperature", "seed")
-HARVEST_DIR = OutputKind("harvest", "harvest directory", (STORE_FILE,))
 
 
 def program_hash(config: RunConfig, program: dspy.Module | None = None) -> str:

@@ -23,6 +23,7 @@ from strawberry_dspy.harvest.cost import Cost, store_cost
 from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
                                                  write_provenance)
 from strawberry_dspy.harvest.options import HarvestOptions
+from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Trace, Turn
@@ -55,6 +56,13 @@ class HarvestSummary:
     per_node: dict[str, float] = field(default_factory=dict)  # traces/s stored from each node's workers
     rerun: int = 0  # units sampled again because their worker died (never stored twice)
     left_out: dict = field(default_factory=dict)  # problems not harvested, per reason (admission.Admission.counts)
+    rate_limited: int = 0  # calls the provider refused for its rate (429) in this run
+    retries: int = 0  # calls tried again after a transient failure (429s included) in this run
+
+    @property
+    def traces_per_s(self) -> float:
+        """Traces stored per second by this run."""
+        return self.new / self.wall_s if self.wall_s else 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -193,8 +201,13 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
                     len(problems) * samples - len(work), len(work))
         ids = {p.id for p in problems}
         counts = [v for k, v in tallies(store).items() if k in ids]
-        bar = HarvestProgress(len(work), sum(c for c, _ in counts), sum(t for _, t in counts), enabled=progress)
-        interrupted, start = False, time.perf_counter()
+        def keep(record: dict) -> None:  # for the live UI: the harvest's progress, in its store
+            store.set_meta({PROGRESS_META: json.dumps(record)})
+
+        bar = HarvestProgress(len(work), sum(c for c, _ in counts), sum(t for _, t in counts), enabled=progress,
+                              planned=len(problems) * samples, on_tick=keep)
+        keep(bar.record())
+        interrupted, start, state = False, time.perf_counter(), INTERRUPTED
         harvester, stats = None, RunStats()
         try:
             if work:
@@ -203,8 +216,10 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
                 stats = (executor or current_executor()).run(workload, sample_trace, harvester.units(work),
                                                              harvester.store_one, config.concurrency)
                 interrupted = stats.interrupted
+            state = INTERRUPTED if interrupted else STOPPED if harvester and harvester.abort_reason else FINISHED
         finally:
             bar.close()
+            keep(bar.record(state))
         wall = time.perf_counter() - start
         rates = refresh_selection(store, band)
         summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
@@ -241,4 +256,4 @@ def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: i
                           failed=failed, new=bar.new, new_failed=bar.failed,
                           skipped=bar.skipped, pass_rate=correct / valid if valid else None, in_band=in_band, band=band,
                           completion_tokens=bar.completion_tokens, wall_s=wall, interrupted=interrupted,
-                          cost=store_cost(store))
+                          cost=store_cost(store), rate_limited=bar.events[0], retries=bar.events[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,7 +50,7 @@ def verifier_agreement(store: TraceStore) -> VerifierAgreement:
     return trace_signals(store)[0]
 
 
-__all__ = ["NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated_answer", "trace_signals",
+__all__ = ["NO_NUDGE_EFFECTS", "NudgeEffect", "VerifierAgreement", "auroc", "nudge_effects", "stated_answer", "trace_signals",
            "verifier_agreement"]
 
 
@@ -65,7 +66,9 @@ def _same_written_apart(a: str, b: str) -> bool:
 
 @dataclass
 class NudgeEffect:
-    """How often a user prompt, sent after the model had stated an answer, was followed by a different one."""
+    """How often a user prompt, sent after the model had stated an answer, was followed by a different one.
+
+    Keyed by the prompt's label: `#i text` for the recipe's nudge i, `(continue prompt) text`, or a check."""
 
     sent: int = 0  # times sent while an answer stood
     changed: int = 0  # the next stated answer differed
@@ -73,19 +76,59 @@ class NudgeEffect:
     regressions: int = 0  # ... from right to wrong
 
 
-def _prompt_label(turn_kind: str, content: str, forced: bool, after_critique: bool) -> str:
+NO_NUDGE_EFFECTS = ("nothing to show: no trace stated an answer and was then prompted again (a prompt counts only "
+                    "after the model has stated an answer; a trace that ends at its first <final_answer> has none)")
+NUDGE_SEP = "\x1f"  # between a nudge's index ("c": the continue prompt, "": not recorded) and its text
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _nudge_text(content: str) -> str:
+    """A nudge turn's own prompt: without a prepended critique, the re-anchored problem or the scratchpad line."""
+    lines = [line for line in content.rsplit("\n\n", 1)[-1].strip().splitlines()
+             if line.strip() and not line.startswith("Scratchpad so far:")]
+    return lines[-1].strip() if lines else ""
+
+
+def _prompt_label(turn_kind: str, content: str, forced: bool, after_critique: bool,
+                  recipe: tuple[tuple[str, ...], str | None] = ((), None)) -> str:
+    """A user prompt's row in the nudge table: `#i text` for the recipe's nudge i (its text as the recipe words it,
+    without the re-anchored problem), `(continue prompt) text`, or the kind of check."""
     if turn_kind == "check":
         label = "(time is up: answer now)" if forced else "(confidence check)"
     else:
-        label = content.rsplit("\n\n", 1)[-1].strip()  # a verifier critique is prepended as its own paragraph
+        index, _, text = content.partition(NUDGE_SEP) if NUDGE_SEP in content else ("", "", content)
+        nudges, continue_prompt = recipe
+        if index == "c":
+            label = f"(continue prompt) {_one_line(continue_prompt or _nudge_text(text))}"
+        elif index.isdigit():
+            i = int(index)
+            label = f"#{i} {_one_line(nudges[i] if i < len(nudges) else _nudge_text(text))}"
+        else:  # a store from before nudges recorded their index
+            label = _one_line(_nudge_text(text))
     return f"{label} [after a critique]" if after_critique else label
 
 
 @lru_cache(maxsize=1 << 16)  # a harvest sends the same few prompts millions of times
-def _event_label(event: int, value: str | int | None, after_critique: bool) -> str:
+def _event_label(event: int, value: str | int | None, after_critique: bool,
+                 recipe: tuple[tuple[str, ...], str | None]) -> str:
     if event == NUDGE:
-        return _prompt_label("nudge", value, False, after_critique)
+        return _prompt_label("nudge", value, False, after_critique, recipe)
     return _prompt_label("check", "", bool(value), after_critique)
+
+
+def recipe_prompts(meta: dict[str, str]) -> tuple[tuple[str, ...], str | None]:
+    """(the recipe's nudges, its continue prompt) from a store's recorded config; empty where it has none."""
+    try:
+        knobs = (json.loads(meta.get("config_json") or "{}") or {}).get("strawberry") or {}
+    except ValueError:
+        return (), None
+    nudges = knobs.get("nudges") if isinstance(knobs, dict) else None
+    continue_prompt = knobs.get("continue_prompt") if isinstance(knobs, dict) else None
+    return (tuple(n for n in nudges if isinstance(n, str)) if isinstance(nudges, list) else (),
+            continue_prompt if isinstance(continue_prompt, str) else None)
 
 
 def nudge_effects(store: TraceStore, is_correct: Callable[[str, str], bool]) -> dict[str, NudgeEffect]:
@@ -104,6 +147,7 @@ def trace_signals(store: TraceStore, is_correct: Callable[[str, str], bool] | No
     verdicts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     effects: dict[str, NudgeEffect] = defaultdict(NudgeEffect)
     nudges = is_correct is not None
+    recipe = recipe_prompts(store.meta()) if nudges else ((), None)
     for problem_id, correct, events in store.signal_events():
         trace_scores: list[float] = []
         current = label = None
@@ -128,7 +172,7 @@ def trace_signals(store: TraceStore, is_correct: Callable[[str, str], bool] | No
                 verdicts[verdict][0 if correct else 1] += 1
                 trace_scores.append(VERDICT_SCORE.get(verdict, 0.5))
             elif event is not None:  # a nudge or a check
-                label = _event_label(event, value, critique) if current else None
+                label = _event_label(event, value, critique, recipe) if current else None
                 critique = False
                 if label:
                     effects[label].sent += 1

@@ -11,10 +11,10 @@ from loguru import logger
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.harvest.cost import Cost, describe, store_cost
-from strawberry_dspy.harvest.signals import NudgeEffect, VerifierAgreement, trace_signals, verdict_names
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number, is_plugin
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -52,6 +52,8 @@ class HarvestStats:
     verifier: VerifierAgreement
     nudges: dict[str, NudgeEffect]
     cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache
+    flagged: tuple[int, int] = (0, 0)  # (problems, traces) a reviewer flagged: left out of exports
+    thinking: tuple[int, int] = (0, 0)  # (turns whose thinking was kept, completion tokens reported as reasoning)
 
     @property
     def in_band(self) -> list[str]:
@@ -81,11 +83,13 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
         def score(problem, answer):
             return SCORERS["numeric" if is_number(problem.answer) else "exact"](problem.answer, answer)
 
+    own = is_plugin(meta.get("scorer"))  # the user's scorer: it alone says what is right, even for two numbers
+
     @lru_cache(maxsize=100_000)
     def is_correct(problem_id: str, answer: str) -> bool:
         problem = problems[problem_id]
         gold, stated = cached_number(problem.answer), cached_number(answer)
-        if gold is not None and stated is not None:
+        if gold is not None and stated is not None and not own:
             return abs(gold - stated) <= NUMERIC_TOLERANCE
         return bool(score(problem, answer).correct)
 
@@ -100,12 +104,14 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     prompt, cached, completion = store.token_totals()
     cache_write = store.cache_write_total()
     verifier, nudges = trace_signals(store, answer_checker(store))
+    flagged_problems, flagged_traces = store.flagged()
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
         rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
         cached_tokens=cached, completion_tokens=completion,
         cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
-        verifier=verifier, nudges=nudges)
+        verifier=verifier, nudges=nudges, flagged=(len(flagged_problems), len(flagged_traces)),
+        thinking=store.thinking_totals())
 
 
 def _share(part: int, whole: int) -> str:
@@ -126,6 +132,8 @@ def format_stats(s: HarvestStats) -> str:
         ("pass rate", f"{_share(s.correct, valid)} of non-failed traces"),
         ("in band", f"{len(s.in_band)} problems with pass rate in [{lo:g}, {hi:g}]"),
         ("always / never", f"{s.count_rate(1.0)} always solved, {s.count_rate(0.0)} never solved"),
+        ("flagged", f"{s.flagged[0]} problems, {s.flagged[1]} traces (left out of exports; `strawberry review "
+                    "DIR --list`)"),
     ], "harvest")]
     sections.append("traces by stop reason\n" + format_grid(
         ["stop reason", "traces", "share", "correct"],
@@ -135,7 +143,11 @@ def format_stats(s: HarvestStats) -> str:
     if s.cache_write_tokens:
         rows.append(("cache writes", f"{s.cache_write_tokens}  ({_share(s.cache_write_tokens, s.prompt_tokens)} "
                                      "of prompt tokens written to the prompt cache)"))
-    rows += [("completion tokens", f"{s.completion_tokens}{per_trace}"), ("cost", describe(s.cost, s.meta.get("model", "")))]
+    rows.append(("completion tokens", f"{s.completion_tokens}{per_trace}"))
+    if any(s.thinking):
+        reported = f", {s.thinking[1]} of the completion tokens reported as reasoning" if s.thinking[1] else ""
+        rows.append(("thinking", f"kept for {s.thinking[0]} turns{reported} (export --thinking KEY includes it)"))
+    rows.append(("cost", describe(s.cost, s.meta.get("model", ""))))
     if s.cost and s.traces:
         rows.append(("cost per trace", f"${s.cost.usd / s.traces:.5f}"))
         rows.append(("saved by cache", f"${s.cost.saved_usd:.4f}"))
@@ -158,9 +170,10 @@ def _verifier_section(v: VerifierAgreement) -> str:
 def _nudge_section(nudges: dict[str, NudgeEffect]) -> str:
     title = "user prompts that preceded a change of the stated answer"
     if not nudges:
-        return f"{title}\nnone: no trace stated an answer and was then prompted again"
-    rows = [[label if len(label) <= 48 else label[:45] + "...", str(e.sent), str(e.changed), str(e.corrections),
+        return f"{title}\n{NO_NUDGE_EFFECTS}"
+    rows = [[label if len(label) <= 60 else label[:57] + "...", str(e.sent), str(e.changed), str(e.corrections),
              str(e.regressions)] for label, e in list(nudges.items())[:MAX_NUDGE_ROWS]]
     return (f"{title}\n" + format_grid(["prompt", "sent after an answer", "answer changed", "wrong->right",
                                         "right->wrong"], rows)
-            + "\n(a stated answer: a <final_answer>, or for numeric problems the last number of a turn)")
+            + "\n(#i: the recipe's nudge i, as the recipe words it; a stated answer: a <final_answer>, or for numeric "
+              "problems the last number of a turn)")

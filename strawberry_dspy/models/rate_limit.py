@@ -14,7 +14,7 @@ The gate makes the run adapt instead:
 The gate wraps each single try at the provider, inside the retry loop of `models/retry.py`: every 429 reaches
 the gate (which cuts and pauses), and the retry layer waits out its Retry-After and tries again, holding no slot
 while it waits. Executors need no change: `lm_for` returns a `GatedLM`, and the harvest's progress bar shows
-`throttle_note()`.
+`throttle_note()`, once per gate a log line.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping
 
 import dspy
-from dspy.utils.exceptions import LMRateLimitError
 from loguru import logger
 
-from strawberry_dspy.models.retry import RetryingLM
+from strawberry_dspy.models.retry import RetryingLM, is_rate_limit
 
 CHARS_PER_TOKEN = 4  # estimating a prompt's tokens before the provider counts them
 MAX_PAUSE_S = 120.0  # a header asking for longer is capped (a daily budget's reset would stall the run for hours)
@@ -112,7 +111,7 @@ class RateGate:
 
     def done(self, ticket: Ticket, error: BaseException | None = None) -> bool:
         """Record how an admitted call ended; True when it was refused for the rate (then it may be queued again)."""
-        limited = isinstance(error, LMRateLimitError) or getattr(error, "status", None) == 429
+        limited = is_rate_limit(error)
         with self.cond:
             self.in_flight -= 1
             if limited:
@@ -121,7 +120,10 @@ class RateGate:
                     self.limit = max(1.0, self.limit / 2)
                     self.lowest = min(self.lowest, int(self.limit))
                     self.wave += 1
-                    logger.info("rate limited: {} call(s) in flight at most now", int(self.limit))
+                    # one line per gate; after it the progress bar's postfix carries the status
+                    (logger.debug if self.wave > 1 else logger.info)(
+                        "rate limited by the provider (HTTP 429): at most {} of {} call(s) in flight now, raised "
+                        "again as calls succeed", int(self.limit), self.ceiling)
                 pause = pause_s(error, time.time())
                 if pause:
                     self.paused_until = max(self.paused_until, self.clock() + min(pause, MAX_PAUSE_S))
@@ -149,10 +151,13 @@ class RateGate:
         return int(self.limit) < self.ceiling or self.paused_until > self.clock()
 
     def note(self) -> str:
-        """'throttled 4/32' while throttled (the calls it admits now / the run's concurrency), else ''."""
+        """The rate-limit status while throttled, else '': 'rate limited: 4 of 32 calls in flight' (the calls it
+        admits now, of the run's concurrency), with ', paused 12 s' while it waits out a Retry-After."""
         if not self.throttled:
             return ""
-        return f"throttled {int(self.limit)}/{self.ceiling}, {self.refusals} x 429"
+        pause = self.paused_until - self.clock()
+        return (f"rate limited: {int(self.limit)} of {self.ceiling} calls in flight"
+                + (f", paused {math.ceil(pause)} s" if pause > 0 else ""))
 
     def __getstate__(self) -> dict:  # a worker process gets a fresh gate of the same settings
         state = dict(self.__dict__)

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 import dspy
-from dspy.utils.exceptions import LMError, LMProviderError, LMTransportError, is_retryable_lm_error
+from dspy.utils.exceptions import (LMError, LMProviderError, LMRateLimitError, LMTransportError,
+                                   is_retryable_lm_error)
 from loguru import logger
 
 from strawberry_dspy.models.retry_settings import RetrySettings  # noqa: F401  (its home is light: config reads it)
@@ -66,6 +67,34 @@ def describe(exc: BaseException, settings: RetrySettings) -> str:
     return f"HTTP {status}: {text}" if status and f"HTTP {status}" not in text else text
 
 
+def is_rate_limit(exc: BaseException | None) -> bool:
+    """Whether a provider refused a call for its rate (HTTP 429)."""
+    return isinstance(exc, LMRateLimitError) or getattr(exc, "status", None) == 429
+
+
+class ProviderEvents:
+    """What the providers of this process answered that a run should report: 429s and retries (thread-safe).
+
+    One process-wide tally: a harvest reads it at its start and end (`snapshot`) for its progress bar and summary.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rate_limited = self.retries = 0
+
+    def count(self, exc: BaseException, retried: bool) -> None:
+        with self.lock:
+            self.rate_limited += is_rate_limit(exc)
+            self.retries += retried
+
+    def snapshot(self) -> tuple[int, int]:
+        """(429s, retries) so far."""
+        return self.rate_limited, self.retries
+
+
+PROVIDER_EVENTS = ProviderEvents()
+
+
 class Outage:
     """Whether every call of one LM is failing right now; says so once, and once when the provider is back.
 
@@ -81,13 +110,16 @@ class Outage:
         self.spent = False  # a call used up the budget in this streak: the others stop retrying too
 
     def failed(self, exc: BaseException, settings: RetrySettings) -> float:
-        """Record a transient failure; returns when the current streak of failures began."""
+        """Record a transient failure; returns when the current streak of failures began.
+
+        A rate limit (429) is not announced as an outage: the rate gate and the progress bar report it as a status.
+        """
         with self.lock:
             now = time.monotonic()
             if self.since is None:
                 self.since, self.failures = now, 0
             self.failures += 1
-            if not self.announced and self.failures >= 2 and now - self.since >= ANNOUNCE_AFTER_S:
+            if not self.announced and not is_rate_limit(exc) and self.failures >= 2 and now - self.since >= ANNOUNCE_AFTER_S:
                 self.announced = True
                 logger.warning("provider unavailable ({}); retrying each call for up to {:g} s (retry.budget_s)",
                                describe(exc, settings), settings.budget_s)
@@ -114,6 +146,7 @@ class _Call:
     def wait_after(self, exc: Exception) -> float:
         self.attempts += 1
         if not is_transient(exc):
+            PROVIDER_EVENTS.count(exc, retried=False)
             raise exc
         since = self.outage.failed(exc, self.settings)
         # the budget runs from this call's start or the outage's, whichever is earlier: once an outage has
@@ -130,7 +163,9 @@ class _Call:
         else:
             logger.debug("{} attempt {} failed ({}); retrying in {:.1f} s", self.model, self.attempts,
                          describe(exc, self.settings), wait)
+            PROVIDER_EVENTS.count(exc, retried=True)
             return wait
+        PROVIDER_EVENTS.count(exc, retried=False)
         raise ProviderUnavailable(
             f"provider unavailable: {describe(exc, self.settings)}; {self.attempts} attempt(s) by this call, "
             f"failing for {now - began:.1f} s; gave up at {limit}", model=self.model,

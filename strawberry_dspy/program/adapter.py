@@ -18,6 +18,7 @@ import dspy
 from loguru import logger
 
 from strawberry_dspy.program.final_answer import parse_final_answer
+from strawberry_dspy.program.thinking import THINKING, joined, native_thinking, split_thinking
 
 ANSWER_FORMAT = "Give your final answer inside <final_answer></final_answer> tags."
 MAX_DEMOS = 3  # demos sit in the prefix of every turn: keep them few and short
@@ -92,6 +93,7 @@ class TextAdapter(dspy.Adapter):
         if len(text) > self.max_reply_chars:
             logger.warning("a model reply of {} chars was cut to max_reply_chars={}", len(text), self.max_reply_chars)
             text = text[: self.max_reply_chars]
+        text = split_thinking(text)[1]  # an open model's inline <think> block is not its reply (_call_postprocess)
         names = list(signature.output_fields)
         if len(names) == 1 and "conversation" in signature.input_fields:
             return {names[0]: text}
@@ -101,6 +103,15 @@ class TextAdapter(dspy.Adapter):
         values[answer] = parsed.answer if parsed.found else text
         values["answer_status"] = parsed.status
         values["raw_completion"] = text
+        return values
+
+    def _call_postprocess(self, processed_signature, original_signature, outputs, lm, lm_kwargs):
+        """DSPy's parsing, plus the model's thinking in the THINKING field (DSPy keeps only the signature's fields
+        of what `parse` returns): what the provider returned beside the reply, then any inline <think> block."""
+        values = super()._call_postprocess(processed_signature, original_signature, outputs, lm, lm_kwargs)
+        for value, output in zip(values, outputs):
+            text = output.get("text") if isinstance(output, dict) else output
+            value[THINKING] = joined(native_thinking(output), split_thinking(str(text or ""))[0])
         return values
 
     def format_field_with_value(self, fields_with_values, role: str = "assistant") -> str:

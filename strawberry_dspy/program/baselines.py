@@ -13,7 +13,8 @@ from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.program.knobs import BaselineKnobs
 from strawberry_dspy.program.signatures import AnswerSignature
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.program.turn_call import sum_usage
+from strawberry_dspy.program.thinking import THINKING
+from strawberry_dspy.program.turn_call import reasoning_tokens, sum_usage
 
 
 class _SingleCall(dspy.Module):
@@ -54,15 +55,18 @@ class _SingleCall(dspy.Module):
             try:
                 pred = self.predictor(question=question, config=config)
                 text, answer = pred.get("raw_completion") or pred.get("reasoning") or pred.answer or "", pred.answer
+                thinking = pred.get(THINKING) or ""
             except AdapterParseError:
-                text, answer = "", None
+                text, answer, thinking = "", None, ""
             except Exception as exc:  # provider failure: recorded, not raised
                 trace.stop_reason, trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
                 return dspy.Prediction(answer=None, trace=trace)
         status = parse_final_answer(text).status
-        prompt, completion, cached, written = sum_usage(tracker.get_total_tokens())
+        usage = tracker.get_total_tokens()
+        prompt, completion, cached, written = sum_usage(usage)
         trace.add(Turn("assistant", "final", text, prompt, completion, cached, round(time.perf_counter() - start, 4),
-                       meta={"answer_status": status}, cache_write_tokens=written))
+                       meta={"answer_status": status}, cache_write_tokens=written, thinking=thinking,
+                       reasoning_tokens=reasoning_tokens(usage)))
         # Without tags the whole reply is the answer; the scorer extracts from it.
         trace.final_answer, trace.answer_status, trace.stop_reason = (answer or None), status, "final_answer"
         return dspy.Prediction(answer=trace.final_answer, trace=trace)

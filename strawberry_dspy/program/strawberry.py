@@ -153,7 +153,7 @@ class TurnLoop:
                 self.maybe_title(self.steps)
             self.next_nudge()
         self.finish(None, "missing", reason)
-        if k.force_answer and reason != "stopped":
+        if k.force_answer and reason != "stopped" and not self.stopping.is_set():  # a stop that came meanwhile too
             self.pending_meta = {"forced": True}
             reply = self.ask("check", _join(self.feedback, check_prompt(k, k.force_prompt, self.question)),
                              lambda chat, prompt, config: self.p.check(chat, prompt, config, prefill=k.answer_prefill),
@@ -166,7 +166,7 @@ class TurnLoop:
 
     def verify(self, steps: int) -> str | None:
         """Critique the recent window; return the feedback to prepend to the next user turn."""
-        if not self.p.verifier.due(steps):
+        if not self.p.verifier.due(steps) or self.stopping.is_set():  # a stop ends the loop after the call in flight
             return None
         recent = [t.content for t in self.trace.turns if t.kind == "step"]
         reply, verdict = self.p.verifier(self.question, recent, self.config(cool=True))
@@ -176,7 +176,7 @@ class TurnLoop:
         return f"A verifier reviewed your last {window} steps: {reply.text}" if reply.text else None
 
     def maybe_title(self, steps: int) -> None:
-        if self.p.title.due(steps):
+        if self.p.title.due(steps) and not self.stopping.is_set():
             reply = self.p.title(self.chat, self.config(cool=True))
             self.record(Turn("assistant", "title", reply.text, **reply.costs(), meta={"step": steps}))
 

@@ -20,6 +20,8 @@ class Turn:
     latency_s: float = 0.0
     meta: dict = field(default_factory=dict)
     cache_write_tokens: int = 0  # prompt tokens written to the provider's prompt cache (Anthropic charges them extra)
+    thinking: str = ""  # the model's own thinking beside its reply (program/thinking.py); never sent back in the chat
+    reasoning_tokens: int = 0  # of the completion tokens, those the provider reports as reasoning (0: not reported)
 
 
 @dataclass

@@ -9,6 +9,8 @@ import dspy
 from dspy.utils.exceptions import AdapterParseError
 from dspy.utils.usage_tracker import track_usage
 
+from strawberry_dspy.program.thinking import THINKING
+
 
 @dataclass
 class Reply:
@@ -21,15 +23,19 @@ class Reply:
     latency_s: float = 0.0
     parse_error: str | None = None
     cache_write_tokens: int = 0
+    thinking: str = ""  # the model's own thinking beside the text (program/thinking.py)
+    reasoning_tokens: int = 0
 
     def costs(self) -> dict:
-        """The token and latency fields of a Turn."""
+        """The fields of a Turn the call fills beside its text: tokens, latency, the model's thinking."""
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cached_tokens": self.cached_tokens,
             "latency_s": round(self.latency_s, 4),
             "cache_write_tokens": self.cache_write_tokens,
+            "thinking": self.thinking,
+            "reasoning_tokens": self.reasoning_tokens,
         }
 
 
@@ -52,6 +58,15 @@ def sum_usage(usage_by_lm: dict) -> tuple[int, int, int, int]:
     return prompt, completion, cached, written
 
 
+def reasoning_tokens(usage_by_lm: dict) -> int:
+    """The completion tokens a provider reports as reasoning (`completion_tokens_details.reasoning_tokens`), or 0."""
+    total = 0
+    for usage in usage_by_lm.values():
+        details = usage.get("completion_tokens_details")
+        total += int((details.get("reasoning_tokens") if isinstance(details, dict) else 0) or 0)
+    return total
+
+
 def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, config: dict | None = None,
               prefill: str = "") -> Reply:
     """Call a one-output turn predictor; an empty or unparseable reply is recorded, not raised.
@@ -61,12 +76,13 @@ def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, conf
     """
     (output_name,) = predict.signature.output_fields
     start = time.perf_counter()
-    parse_error = None
+    parse_error, thinking = None, ""
     with track_usage() as tracker:
         try:
             extra = {"prefill": prefill} if prefill else {}
             prediction = predict(conversation=conversation, prompt=prompt, config=dict(config or {}), **extra)
             text = (getattr(prediction, output_name, None) or "").strip()
+            thinking = getattr(prediction, THINKING, None) or ""
             if prefill and not text.startswith(prefill.strip()):
                 text = prefill + text
         except AdapterParseError as exc:
@@ -75,4 +91,6 @@ def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, conf
     prompt_tokens, completion_tokens, cached, written = sum_usage(tracker.get_total_tokens())
     if not text and parse_error is None:
         parse_error = "empty reply"
-    return Reply(text, prompt_tokens, completion_tokens, cached, latency, parse_error, written)
+    usage = tracker.get_total_tokens()
+    return Reply(text, prompt_tokens, completion_tokens, cached, latency, parse_error, written, thinking,
+                 reasoning_tokens(usage))

@@ -47,6 +47,24 @@ def resolve_recipe(name_or_path: str | Path) -> Path:
     return packaged(name_or_path) or path
 
 
+FILE_SOURCES = ("jsonl", "csv", "parquet")  # benchmark specs that name a file
+
+
+def anchor_packaged_paths(data: dict, recipe: Path) -> dict:
+    """A packaged recipe's benchmark file named relative to the package's folder (`jsonl:strawberry_dspy/...`), as
+    an absolute path, so the recipe runs from any folder; a user's recipe, or a path that exists here, as given."""
+    spec = data.get("benchmark")
+    if recipe.resolve().parent != RECIPES_DIR or not isinstance(spec, str):
+        return data
+    source, sep, rest = spec.partition(":")
+    target, query, options = rest.partition("?")
+    packaged_file = RECIPES_DIR.parents[1] / target
+    if source in FILE_SOURCES and sep and not Path(target).is_absolute() and not Path(target).exists() \
+            and packaged_file.exists():
+        return {**data, "benchmark": f"{source}:{packaged_file}{query}{options}"}
+    return data
+
+
 def describe(name: str) -> str:
     """The first sentence of a recipe's opening comment (what the recipe is), or ''."""
     lines = []

@@ -131,7 +131,8 @@ SCORER_NAMES = (*SCORERS, TASK_SCORER)
 
 
 def check_scorer(name: str) -> str:
-    """The scorer name itself, or a UserError naming the valid ones."""
-    if name not in SCORER_NAMES:
-        raise UserError(f"unknown scorer {name!r}: expected one of {', '.join(SCORER_NAMES)}")
+    """The scorer name itself (a built-in one, or `module:function`: scoring/plugin.py), or a UserError."""
+    if name not in SCORER_NAMES and ":" not in name:
+        raise UserError(f"unknown scorer {name!r}: expected one of {', '.join(SCORER_NAMES)}, or your own "
+                        "function as module:function (e.g. mypackage.checks:score)")
     return name

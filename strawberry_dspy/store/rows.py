@@ -58,13 +58,14 @@ class StoredTurn:
     kind: str
     content: str
     meta: dict = field(default_factory=dict, hash=False)
+    thinking: str = ""  # the model's own thinking, when the export reads it (else '')
 
 
-def stored_turn(role: str, kind: str, content: str, meta: dict) -> StoredTurn:
-    """StoredTurn(role, kind, content, meta), built in one step: the frozen dataclass's __init__ (one
+def stored_turn(role: str, kind: str, content: str, meta: dict, thinking: str = "") -> StoredTurn:
+    """StoredTurn(role, kind, content, meta, thinking), built in one step: the frozen dataclass's __init__ (one
     object.__setattr__ per field) costs three times as much, and an export builds millions of turns."""
     turn = _new(StoredTurn)
-    _set(turn, "__dict__", {"role": role, "kind": kind, "content": content, "meta": meta})
+    _set(turn, "__dict__", {"role": role, "kind": kind, "content": content, "meta": meta, "thinking": thinking})
     return turn
 
 
@@ -84,3 +85,13 @@ class StoredTrace:
     stop_reason: str
     final_answer: str | None
     turns: list[StoredTurn]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A reviewer's flag: one trace (trace_id) or a whole problem (trace_id None), kept out of exports."""
+
+    problem_id: str
+    trace_id: int | None
+    note: str
+    created_at: str

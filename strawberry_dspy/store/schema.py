@@ -31,6 +31,14 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE traces ADD COLUMN rule TEXT;",  # 2: the scoring rule that decided a trace's label
     "CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "  # 3
     "answer TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;",
+    # 4: review flags (`strawberry review`, the Harvest browser): a flagged trace, or every trace of a flagged problem,
+    # stays out of exports. trace_id 0 flags the whole problem (trace ids start at 1).
+    "CREATE TABLE flags (problem_id TEXT NOT NULL REFERENCES problems(id), trace_id INTEGER NOT NULL, "
+    "note TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (problem_id, trace_id)) WITHOUT ROWID;",
+    # 5: a reasoning model's own thinking per turn (program/thinking.py), its own table: the turns table, its
+    # positional inserts and every reader that never shows thinking stay as they were
+    "CREATE TABLE thinking (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "
+    "text TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;",
 )
 SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
@@ -43,6 +51,8 @@ DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a co
 # A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
 # stores of this version stay readable by every reader as they are.
 CACHE_WRITE_KEY = "cache_write_tokens"
+REASONING_TOKENS_KEY = "reasoning_tokens"  # likewise: the completion tokens a provider reports as reasoning
+WHOLE_PROBLEM = 0  # flags.trace_id of a flag on a whole problem
 FAILED = "stop_reason = 'error'"  # a failed trace: counted, never in a pass rate or an export
 
 

@@ -17,8 +17,10 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, SCHEMA, SCHEMA_VERSION,
-                                          STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS, now)
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA,
+                                          SCHEMA_VERSION, STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS,
+                                          WHOLE_PROBLEM, now)
+from strawberry_dspy.store.rows import Flag
 from strawberry_dspy.store.views import StoreViews
 
 
@@ -36,6 +38,8 @@ class TraceStore(StoreViews):
         self.lock = threading.Lock()
         self.trace_columns = TRACE_COLUMNS  # those this store has (an older store read as it is lacks the newer ones)
         self.legacy = False  # no stated_answers table: a read-only store of a version before 3, read as it is
+        self.has_flags = True  # False: a read-only store of a version before 4 (no review flags table)
+        self.has_thinking = True  # False: a read-only store of a version before 5 (no thinking table)
         # readers compute a turn's stated answer where the store has none (NULL)
         conn.create_function("stated_answer", 2, lambda text, gold: stated_answer(text or "", gold or ""),
                              deterministic=True)
@@ -61,8 +65,10 @@ class TraceStore(StoreViews):
                 store._migrate(version)
             present = {row[1] for row in conn.execute("PRAGMA table_info(traces)")}
             store.trace_columns = tuple(c for c in TRACE_COLUMNS if c in present)
-            store.legacy = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stated_answers'").fetchone() is None
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            store.legacy = "stated_answers" not in tables
+            store.has_flags = "flags" in tables
+            store.has_thinking = "thinking" in tables
         except BaseException:
             conn.close()
             raise
@@ -172,14 +178,68 @@ class TraceStore(StoreViews):
                          for i, t in enumerate(turns)])
                     self.conn.executemany("INSERT INTO stated_answers VALUES (?, ?, ?)",
                                           [(trace_id, i, answer) for i, answer in stated])
+                    self.conn.executemany("INSERT INTO thinking VALUES (?, ?, ?)",
+                                          [(trace_id, i, t.thinking) for i, t in enumerate(turns) if t.thinking])
             except sqlite3.IntegrityError:
                 return None
         return trace_id
 
+    # -- review flags (`strawberry review`, the Harvest browser) -------------------------------------------------
+    def flag_trace(self, trace_id: int, note: str = "") -> Flag:
+        """Flag one finished trace (its note replaced if already flagged); an unknown or failed one is a UserError."""
+        return self._flag(self.flag_trace_check(trace_id), trace_id, note)
+
+    def flag_trace_check(self, trace_id: int) -> str:
+        """The problem of a trace that can be flagged; a UserError for an unknown or failed trace."""
+        with self.lock:
+            row = self.conn.execute("SELECT problem_id, stop_reason FROM traces WHERE id = ?", (trace_id,)).fetchone()
+        if row is None:
+            raise UserError(f"no trace with id {trace_id} in {self.path}: list the ids with `strawberry review "
+                            f"{self.path.parent} --traces` (or read them in the Harvest browser)")
+        if row[1] == "error":
+            raise UserError(f"trace {trace_id} failed: a failed trace is never exported, so there is nothing to "
+                            "flag (a plain rerun of the harvest samples it again)")
+        return row[0]
+
+    def flag_problem(self, problem_id: str, note: str = "") -> Flag:
+        """Flag a whole problem: every trace of it stays out of exports; an unknown id is a UserError."""
+        self.flag_problem_check(problem_id)
+        return self._flag(problem_id, WHOLE_PROBLEM, note)
+
+    def flag_problem_check(self, problem_id: str) -> None:
+        """A UserError for a problem id the store does not hold."""
+        if self.problem(problem_id) is None:
+            raise UserError(f"no problem with id {problem_id!r} in {self.path}: list the ids with `strawberry "
+                            f"review {self.path.parent} --traces`")
+
+    def _flag(self, problem_id: str, trace_id: int, note: str) -> Flag:
+        flag = Flag(problem_id, trace_id or None, note, now())
+        self._review_write("INSERT OR REPLACE INTO flags (problem_id, trace_id, note, created_at) VALUES (?, ?, ?, ?)",
+                           (problem_id, trace_id, note, flag.created_at))
+        return flag
+
+    def unflag_trace(self, trace_id: int) -> bool:
+        """Remove a trace's flag; False when it had none."""
+        return self._review_write("DELETE FROM flags WHERE trace_id = ? AND trace_id != ?", (trace_id, WHOLE_PROBLEM)) > 0
+
+    def unflag_problem(self, problem_id: str) -> bool:
+        """Remove a problem's own flag (its traces' flags stay); False when it had none."""
+        return self._review_write("DELETE FROM flags WHERE problem_id = ? AND trace_id = ?",
+                                  (problem_id, WHOLE_PROBLEM)) > 0
+
+    def _review_write(self, statement: str, args: tuple) -> int:
+        """One flag write (a transaction); a store that cannot be written is a UserError, not a traceback."""
+        try:
+            with self.lock, self.conn:
+                return self.conn.execute(statement, args).rowcount
+        except sqlite3.OperationalError as exc:
+            raise UserError(f"cannot write the review flag to {self.path} ({exc}): check that the file is "
+                            "writable, or retry in a moment") from None
+
     def delete_failed(self) -> int:
         """Remove failed traces (and their turns) so they are sampled again; returns how many."""
         with self.lock, self.conn:
-            for table in ("turns", "stated_answers"):
+            for table in ("turns", "stated_answers", "thinking", "flags"):  # flags: none can exist, but a trace id may be reused
                 self.conn.execute(f"DELETE FROM {table} WHERE trace_id IN (SELECT id FROM traces WHERE {FAILED})")
             return self.conn.execute(f"DELETE FROM traces WHERE {FAILED}").rowcount
 
@@ -191,8 +251,11 @@ def stated_rows(turns: list[Turn], gold: str) -> list[tuple[int, str]]:
 
 
 def _stored_meta(turn: Turn) -> dict:
-    """A turn's meta as stored: cache writes ride in it (schema 1 has no column for them; readers pop them back)."""
-    return {**turn.meta, CACHE_WRITE_KEY: turn.cache_write_tokens} if turn.cache_write_tokens else turn.meta
+    """A turn's meta as stored: cache writes and reasoning tokens ride in it (schema 1 has no column for them;
+    readers pop them back)."""
+    extra = {key: value for key, value in ((CACHE_WRITE_KEY, turn.cache_write_tokens),
+                                          (REASONING_TOKENS_KEY, turn.reasoning_tokens)) if value}
+    return {**turn.meta, **extra} if extra else turn.meta
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

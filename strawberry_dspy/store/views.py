@@ -13,8 +13,8 @@ from typing import Iterable, Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.store.rows import ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
-from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, STATED_KINDS
+from strawberry_dspy.store.rows import Flag, ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
+from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, REASONING_TOKENS_KEY, STATED_KINDS, WHOLE_PROBLEM
 
 VERDICT, NUDGE, CHECK, ANSWER = range(4)  # the events of `signal_events`
 PROBLEM_COLUMNS = "id, question, answer, split, qhash, metadata_json, pass_rate, in_band"
@@ -55,6 +55,21 @@ class StoreViews:
         row = self.conn.execute(f"SELECT {PROBLEM_COLUMNS} FROM problems WHERE id = ?", (problem_id,)).fetchone()
         return None if row is None else _problem(row)
 
+    # -- review flags ------------------------------------------------------------------------------------------
+    def flags(self) -> list[Flag]:
+        """Every review flag (problem flags and trace flags), oldest first; none in a store of a version before 4."""
+        if not self.has_flags:
+            return []
+        rows = self.conn.execute("SELECT problem_id, trace_id, note, created_at FROM flags ORDER BY created_at, "
+                                 "problem_id, trace_id").fetchall()
+        return [Flag(pid, None if tid == WHOLE_PROBLEM else tid, note, at) for pid, tid, note, at in rows]
+
+    def flagged(self) -> tuple[set[str], set[int]]:
+        """(ids of flagged problems, ids of flagged traces): what an export leaves out."""
+        flags = self.flags()
+        return ({f.problem_id for f in flags if f.trace_id is None},
+                {f.trace_id for f in flags if f.trace_id is not None})
+
     # -- traces and turns --------------------------------------------------------------------------------------
     def traces(self, problem_id: str | None = None, include_failed: bool = True) -> Iterator[TraceRow]:
         """Stored traces (optionally of one problem), ordered by problem then sample."""
@@ -73,14 +88,29 @@ class StoreViews:
 
     def turns(self, trace_id: int) -> list[Turn]:
         """The turns of one trace, in order."""
-        rows = self.conn.execute("SELECT role, kind, content, prompt_tokens, completion_tokens, cached_tokens, latency_s, "
-                                 "meta_json FROM turns WHERE trace_id = ? ORDER BY idx", (trace_id,)).fetchall()
+        thinking, join = self._thinking()
+        rows = self.conn.execute("SELECT u.role, u.kind, u.content, u.prompt_tokens, u.completion_tokens, "
+                                 f"u.cached_tokens, u.latency_s, u.meta_json, {thinking} FROM turns u {join}"
+                                 "WHERE u.trace_id = ? ORDER BY u.idx", (trace_id,)).fetchall()
         turns = []
-        for role, kind, content, prompt, completion, cached, latency, meta_json in rows:
+        for role, kind, content, prompt, completion, cached, latency, meta_json, thought in rows:
             meta = json.loads(meta_json or "{}")
             turns.append(Turn(role, kind, content, prompt or 0, completion or 0, cached or 0, latency or 0.0, meta,
-                              cache_write_tokens=int(meta.pop(CACHE_WRITE_KEY, 0))))
+                              cache_write_tokens=int(meta.pop(CACHE_WRITE_KEY, 0)), thinking=thought or "",
+                              reasoning_tokens=int(meta.pop(REASONING_TOKENS_KEY, 0))))
         return turns
+
+    def _thinking(self) -> tuple[str, str]:
+        """(SQL of a turn `u`'s thinking, the join it needs); '' in a store of a version before 5."""
+        return ("''", "") if not self.has_thinking else (
+            "COALESCE(h.text, '')", "LEFT JOIN thinking h ON h.trace_id = u.trace_id AND h.idx = u.idx ")
+
+    def thinking_totals(self) -> tuple[int, int]:
+        """(turns whose thinking was kept, completion tokens providers reported as reasoning) over the store."""
+        kept = self.conn.execute("SELECT COUNT(*) FROM thinking").fetchone()[0] if self.has_thinking else 0
+        tokens = self.conn.execute(f"SELECT COALESCE(SUM(json_extract(meta_json, '$.{REASONING_TOKENS_KEY}')), 0) "
+                                   "FROM turns WHERE meta_json LIKE ?", (f'%"{REASONING_TOKENS_KEY}"%',)).fetchone()[0]
+        return int(kept), int(tokens)
 
     def trace_of(self, trace_id: int) -> Trace:
         """The stored trace rebuilt as a program Trace (turns, final answer, status, stop reason, error)."""
@@ -91,14 +121,15 @@ class StoreViews:
         return Trace(self.turns(trace_id), final_answer=row[0], answer_status=row[1] or "missing", stop_reason=row[2],
                      error=row[3])
 
-    def by_problem(self, meta_kinds: tuple[str, ...] | None = None,
-                   problem_ids: Iterable[str] | None = None) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    def by_problem(self, meta_kinds: tuple[str, ...] | None = None, problem_ids: Iterable[str] | None = None,
+                   thinking: bool = False) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
         """Each problem with finished traces (by id), with those traces and their turns, one problem at a time.
 
         meta_kinds: the turn kinds whose meta is read (the others get {}); None reads every turn's. Parsing the
         meta of every turn was a third of an export's time, and export reads that of one to three kinds.
         problem_ids: read only these problems (None: all), so that an export never reads the turns of a problem
         it leaves out.
+        thinking: read each turn's thinking too (an export that includes it); else every turn's is ''.
         """
         only, args = ("", ()) if problem_ids is None else (
             " AND t.problem_id IN (SELECT value FROM json_each(?))", (json.dumps(list(problem_ids)),))
@@ -109,8 +140,9 @@ class StoreViews:
         # on each of its turns (twice the values to build).
         order = f"WHERE NOT t.{FAILED}{only} ORDER BY t.problem_id, t.sample"
         traces = self.conn.execute(f"SELECT {STORED_TRACE_COLUMNS} FROM traces t {order}", args)
-        turns = groupby(self.conn.execute(f"SELECT u.trace_id, u.role, u.kind, u.content, {meta} FROM traces t "
-                                          f"JOIN turns u ON u.trace_id = t.id {order}, u.idx",
+        thought, join = self._thinking() if thinking else ("''", "")
+        turns = groupby(self.conn.execute(f"SELECT u.trace_id, u.role, u.kind, u.content, {meta}, {thought} "
+                                          f"FROM traces t JOIN turns u ON u.trace_id = t.id {join}{order}, u.idx",
                                           tuple(meta_kinds or ()) + args), key=itemgetter(0))
         # read while both cursors are open: one snapshot, even of a store a harvest is writing
         problems = {row[0]: _problem(row) for row in self.conn.execute(
@@ -123,8 +155,8 @@ class StoreViews:
             for i, p, s, c, steps, tokens, stop, final in rows:
                 read: list[StoredTurn] = []
                 if pending is not None and pending[0] == i:  # a trace may have no turns
-                    read = [stored_turn(role, kind, content, loads(meta_json) if meta_json else {})
-                            for _, role, kind, content, meta_json in pending[1]]
+                    read = [stored_turn(role, kind, content, loads(meta_json) if meta_json else {}, thought)
+                            for _, role, kind, content, meta_json, thought in pending[1]]
                     pending = next(turns, None)
                 group.append(StoredTrace(i, p, s, bool(c), steps, tokens, stop, final, read))
             yield problems[problem_id], group
@@ -218,7 +250,8 @@ class StoreViews:
         rows in turn order, for the verifier and nudge analyses (`harvest/signals.py`).
 
         The turns `answer_stream` reads, in a form cheaper to read (millions of rows in a large store, three values
-        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its text), CHECK
+        each): VERDICT (a verifier turn, value: its meta's verdict), NUDGE (a user nudge, value: its recipe index, 'c'
+        for the continue prompt or '' when not recorded, char 31, then its text), CHECK
         (a user check, value: its meta's `forced`), ANSWER (an answering turn, value: its stated answer), None.
         """
         stored, join = self._stated_answer()
@@ -228,7 +261,9 @@ class StoreViews:
                  f"WHEN 'nudge' THEN {NUDGE} WHEN 'check' THEN {CHECK} END WHEN {answering} THEN {ANSWER} END")
         # the problem's gold answer is looked up only where a stated answer must be computed (COALESCE stops early)
         value = ("CASE WHEN u.kind = 'verify' THEN json_extract(NULLIF(u.meta_json, ''), '$.verdict') "
-                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN u.content "
+                 "WHEN u.role = 'user' THEN CASE u.kind WHEN 'nudge' THEN "
+                 "CASE json_type(NULLIF(u.meta_json, ''), '$.nudge') WHEN 'integer' THEN "
+                 "json_extract(u.meta_json, '$.nudge') WHEN 'null' THEN 'c' ELSE '' END || char(31) || u.content "
                  "ELSE json_extract(u.meta_json, '$.forced') END "
                  f"WHEN {answering} THEN COALESCE({stored}, stated_answer(u.content, "
                  "(SELECT p.answer FROM problems p WHERE p.id = t.problem_id))) END")

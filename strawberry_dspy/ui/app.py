@@ -7,8 +7,18 @@ from strawberry_dspy.ui import dirs, harvest, playground, runs
 st.set_page_config(page_title="strawberry", page_icon="🍓", layout="wide")
 found = dirs.given()
 start = "harvest" if found.harvests else "runs" if found.runs else "playground"
-st.navigation([
-    st.Page(playground.render, title="Playground", url_path="playground", default=start == "playground"),
-    st.Page(harvest.render, title="Harvest browser", url_path="harvest", default=start == "harvest"),
-    st.Page(runs.render, title="Runs", url_path="runs", default=start == "runs"),
-]).run()
+pages = {
+    "playground": st.Page(playground.render, title="Playground", url_path="playground"),
+    "harvest": st.Page(harvest.render, title="Harvest browser", url_path="harvest"),
+    "runs": st.Page(runs.render, title="Runs", url_path="runs"),
+}
+
+
+def _open_start_page() -> None:
+    st.switch_page(pages[start])
+
+
+# The root URL is a hidden page that opens the page its directories call for: Streamlit serves a default page at "/"
+# only, so with one of the three as default its own URL (/harvest) would answer "Page not found".
+st.navigation([st.Page(_open_start_page, title="strawberry", url_path="start", default=True, visibility="hidden"),
+               *pages.values()]).run()

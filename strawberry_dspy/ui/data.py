@@ -1,4 +1,5 @@
-"""Everything the UI reads from a harvest store, in one place: read-only, and no -wal/-shm left behind.
+"""Everything the UI reads from a harvest store, in one place: read-only, and no -wal/-shm left behind; its one write
+is a reviewer's flag (`flag` / `unflag`, through the store).
 
 Only `TraceStore`'s public read methods and the stats / selection / export functions are used, so
 this one file is what follows the store module when it changes.
@@ -18,10 +19,10 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate
 from strawberry_dspy.export.formats import dpo_rows, rendered_groups
-from strawberry_dspy.export.pipeline import meta_kinds, select
+from strawberry_dspy.export.pipeline import meta_kinds, select, unflagged
 from strawberry_dspy.harvest.stats import HarvestStats, harvest_stats
 from strawberry_dspy.program.trace import Turn
-from strawberry_dspy.store import STORE_FILE, TraceRow, TraceStore, store_path
+from strawberry_dspy.store import STORE_FILE, Flag, TraceRow, TraceStore, store_path
 
 
 def is_harvest_dir(path: Path) -> bool:
@@ -69,6 +70,15 @@ class HarvestView:
     meta: dict[str, str]
     band: Band
     problems: list[ProblemSummary] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)  # a reviewer's flags: problems and traces kept out of exports
+
+    def problem_flag(self, problem_id: str) -> Flag | None:
+        """The flag on a whole problem, or None."""
+        return next((f for f in self.flags if f.problem_id == problem_id and f.trace_id is None), None)
+
+    def trace_flags(self) -> dict[int, Flag]:
+        """trace id -> its flag."""
+        return {f.trace_id: f for f in self.flags if f.trace_id is not None}
 
     @property
     def traces(self) -> int:
@@ -86,7 +96,7 @@ def harvest_view(path: str | Path) -> HarvestView:
             s = sums[row.problem_id]
             s[0], s[1] = s[0] + 1, s[1] + row.failed
             s[2], s[3], s[4] = s[2] + row.completion_tokens, s[3] + row.prompt_tokens, s[4] + row.cached_tokens
-        view = HarvestView(store.path.parent, meta, band)
+        view = HarvestView(store.path.parent, meta, band, flags=store.flags())
         for p in store.problems():
             correct, valid = counts.get(p.id, (0, 0))
             rate = pass_rate(correct, valid)
@@ -101,6 +111,18 @@ def problem_traces(path: str | Path, problem_id: str) -> list[tuple[TraceRow, li
     """One problem's traces with their turns, in sample order."""
     with reading(path) as store:
         return [(row, store.turns(row.id)) for row in store.traces(problem_id)]
+
+
+def flag(path: str | Path, note: str = "", *, trace_id: int | None = None, problem_id: str | None = None) -> Flag:
+    """Flag a trace or a whole problem (the one write the UI makes, through the store)."""
+    with TraceStore.open(store_path(path), readonly=False) as store:
+        return store.flag_trace(trace_id, note) if trace_id is not None else store.flag_problem(problem_id, note)
+
+
+def unflag(path: str | Path, *, trace_id: int | None = None, problem_id: str | None = None) -> bool:
+    """Remove a trace's or a problem's flag."""
+    with TraceStore.open(store_path(path), readonly=False) as store:
+        return store.unflag_trace(trace_id) if trace_id is not None else store.unflag_problem(problem_id)
 
 
 def stats_of(path: str | Path) -> HarvestStats:
@@ -120,7 +142,9 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
-        selected = select(store.by_problem(meta_kinds(config)), kept, config.band)  # read as the rows are made
+        flagged_problems, flagged_traces = store.flagged()
+        kept -= flagged_problems
+        selected = unflagged(select(store.by_problem(meta_kinds(config)), kept, config.band), flagged_traces)
         try:
             return [json.loads(row) for row in dpo_rows(rendered_groups(selected, config, {}), config, {})]
         except UserError:  # no problem with both a correct and an incorrect trace: no pairs

@@ -11,7 +11,8 @@ import streamlit as st
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
-from strawberry_dspy.harvest.signals import verdict_names
+from strawberry_dspy.harvest.following import FINISHED, RUNNING, describe_progress, is_writing, progress_of
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
 from strawberry_dspy.ui import data, dirs
 from strawberry_dspy.ui.widgets import share, show_turns
 
@@ -39,11 +40,14 @@ def _pairs(path: str, version: tuple, band: tuple, max_pairs: int, weighting: st
 
 
 def problems_frame(view: data.HarvestView) -> pd.DataFrame:
-    """The problems table: pass rate, samples, band membership, tokens."""
+    """The problems table: pass rate, samples, band membership, tokens, a reviewer's flags."""
+    traces = Counter(f.problem_id for f in view.flags if f.trace_id is not None)
+    problems = {f.problem_id for f in view.flags if f.trace_id is None}
     return pd.DataFrame([{
         "problem": p.id, "question": p.question, "gold": p.answer, "split": p.split, "samples": p.samples,
         "failed": p.failed, "correct": p.correct, "pass rate": p.pass_rate, "in band": p.in_band,
         "completion tokens": p.completion_tokens, "cached": share(p.cached_tokens, p.prompt_tokens),
+        "flagged": "problem" if p.id in problems else f"{traces[p.id]} traces" if traces[p.id] else "",
     } for p in view.problems])
 
 
@@ -79,15 +83,49 @@ def _default_problem(problems: list[data.ProblemSummary]) -> int:
     return next((i for i, p in enumerate(problems) if p.pass_rate is not None and 0 < p.pass_rate < 1), 0)
 
 
-def _trace_column(title: str, traces: list) -> None:
+def _changed() -> None:
+    """After a flag is written: drop the cached reads (a quick second write may leave the file's size and time as
+    they were) and draw the page again."""
+    for cached in (_view, _traces, _pairs):
+        cached.clear()
+    st.rerun()
+
+
+def _flag_controls(path: str, key: str, flag, what: str, **target) -> None:
+    """A flag's note and a button to flag (or unflag) a trace or a whole problem."""
+    if flag is not None:
+        st.text(f"flagged {flag.created_at}" + (f": {flag.note}" if flag.note else "") + " (left out of exports)")
+        if st.button(f"Unflag {what}", key=f"unflag_{key}"):
+            _write(lambda: data.unflag(path, **target))
+        return
+    note = st.text_input(f"note on the {what} (optional)", key=f"note_{key}",
+                         placeholder="e.g. right answer, wrong reasoning")
+    if st.button(f"Flag {what}", key=f"flag_{key}", help="keep it out of exports (strawberry review, export)"):
+        _write(lambda: data.flag(path, note, **target))
+
+
+def _write(change) -> None:
+    """Write a flag change; its error is shown on the page, then the page is drawn again from the store."""
+    try:
+        change()
+    except UserError as exc:
+        st.error(f"error: {exc}")
+        return
+    _changed()
+
+
+def _trace_column(path: str, title: str, traces: list, flags: dict) -> None:
     st.markdown(f"**{title} ({len(traces)})**")
     for number, (row, turns) in enumerate(traces):
         rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
+        flagged = " · flagged" if row.id in flags else ""
         label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
-                 f"{row.completion_tokens} tokens")
+                 f"{row.completion_tokens} tokens · trace {row.id}{flagged}")
         with st.expander(label, expanded=number == 0):
             if row.error:
                 st.error(row.error)
+            elif not row.failed:  # a failed trace is never exported: nothing to flag
+                _flag_controls(path, f"trace_{row.id}", flags.get(row.id), "trace", trace_id=row.id)
             show_turns(turns)
 
 
@@ -96,12 +134,14 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
     st.markdown(f"**{problem.id}** — {problem.question}")
     st.caption(f"gold {problem.answer!r} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
                f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {problem.split}")
+    with st.expander("review: flag this problem" + (" · flagged" if view.problem_flag(problem.id) else "")):
+        _flag_controls(path, f"problem_{problem.id}", view.problem_flag(problem.id), "problem", problem_id=problem.id)
     traces = _traces(path, problem.id, version)
     right, wrong = st.columns(2)
     with right:
-        _trace_column("correct", [t for t in traces if t[0].correct])
+        _trace_column(path, "correct", [t for t in traces if t[0].correct], view.trace_flags())
     with wrong:
-        _trace_column("incorrect", [t for t in traces if not t[0].correct])
+        _trace_column(path, "incorrect", [t for t in traces if not t[0].correct], view.trace_flags())
     st.subheader(f"DPO pairs `strawberry export --format dpo --band {view.band.lo:g} {view.band.hi:g}` would build")
     a, b, c = st.columns(3)
     max_pairs = a.number_input("max pairs per problem", 1, 64, 4, key="max_pairs")
@@ -119,6 +159,24 @@ def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.Pr
                                 "rejected steps": r["rejected_steps"], "weight": r["weight"]} for r in rows]),
                  hide_index=True)
     st.caption("weights are scaled to average 1 over the whole export (every problem in the band)")
+    for i, r in enumerate(rows, 1):  # the texts a trainer sees: chosen against rejected
+        with st.expander(f"pair {i} · weight {r['weight']:.3f} · chosen sample {sample_of.get(r['chosen_trace_id'])} "
+                         f"({r['chosen_steps']} steps) vs rejected sample {sample_of.get(r['rejected_trace_id'])} "
+                         f"({r['rejected_steps']} steps)", expanded=i == 1):
+            chosen, rejected = st.columns(2)
+            chosen.markdown("**chosen**")
+            chosen.text(_completion_text(r["chosen"]))
+            rejected.markdown("**rejected**")
+            rejected.text(_completion_text(r["rejected"]))
+
+
+def _completion_text(messages: list[dict] | str) -> str:
+    """A DPO completion as text: one message's content, or each message of a multi-turn one under its role."""
+    if isinstance(messages, str):
+        return messages
+    if len(messages) == 1:
+        return messages[0].get("content", "")
+    return "\n\n".join(f"[{m.get('role')}] {m.get('content', '')}" for m in messages)
 
 
 def _stats_tables(path: str, version: tuple) -> None:
@@ -137,10 +195,26 @@ def _stats_tables(path: str, version: tuple) -> None:
         st.caption(f"AUROC of 'incorrect' verdicts for an incorrect trace: "
                    f"{'n/a' if v.auroc is None else f'{v.auroc:.3f}'} (0.5 = chance), {v.traces} traces")
     st.markdown("**User prompts that preceded a change of the stated answer**")
-    st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
-                                "wrong→right": e.corrections, "right→wrong": e.regressions}
-                               for label, e in stats.nudges.items()]), hide_index=True)
+    if not stats.nudges:
+        st.caption(NO_NUDGE_EFFECTS)
+    else:
+        st.dataframe(pd.DataFrame([{"prompt": label, "sent after an answer": e.sent, "answer changed": e.changed,
+                                    "wrong→right": e.corrections, "right→wrong": e.regressions}
+                                   for label, e in stats.nudges.items()]), hide_index=True)
+        st.caption("#i: the recipe's nudge i, as the recipe words it (without the re-anchored problem)")
     st.dataframe(pd.DataFrame(stats.stop_reasons, columns=["stop reason", "traces", "correct"]), hide_index=True)
+
+
+def _following(view: data.HarvestView) -> None:
+    """The harvest run's state: running or finished, done / total, traces/s, ETA, failures, 429s and retries."""
+    record = progress_of(view.meta, is_writing(view.path))
+    if record is None:
+        st.caption("no progress record (harvested before this version kept one)")
+        return
+    show = {RUNNING: st.info, FINISHED: st.success}.get(record["state"], st.warning)
+    show(describe_progress(record), icon=None)
+    if record["state"] == RUNNING and record.get("total"):
+        st.progress(min(record["done"] / record["total"], 1.0))
 
 
 def _browse(path: str) -> None:
@@ -153,6 +227,7 @@ def _browse(path: str) -> None:
     meta = view.meta
     st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
                f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    _following(view)
     rated = [p for p in view.problems if p.pass_rate is not None]
     cols = st.columns(5)
     cols[0].metric("problems", len(view.problems))
@@ -166,7 +241,7 @@ def _browse(path: str) -> None:
         if rated:
             st.altair_chart(histogram(view), width="stretch")
         shown = _filtered(view)
-        st.dataframe(problems_frame(data.HarvestView(view.path, meta, view.band, shown)), hide_index=True,
+        st.dataframe(problems_frame(data.HarvestView(view.path, meta, view.band, shown, view.flags)), hide_index=True,
                      column_config={"pass rate": st.column_config.NumberColumn(format="%.2f")})
         if shown:
             by_id = {p.id: p for p in shown}

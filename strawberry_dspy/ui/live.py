@@ -24,7 +24,7 @@ from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
-from strawberry_dspy.scoring import SCORERS, TASK_SCORER, Score, is_number
+from strawberry_dspy.scoring import SCORERS, TASK_SCORER, PluginScorer, Score, is_number, is_plugin
 from strawberry_dspy.stage_output import staged
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
@@ -57,6 +57,8 @@ def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchm
     """
     if benchmark:
         return load_benchmark(benchmark, config.scorer).score(problem, answer)
+    if is_plugin(config.scorer):  # the user's own scorer grades a typed problem too
+        return PluginScorer(config.scorer)(problem.id, problem.question, problem.answer, problem.metadata, answer)
     name = config.scorer if config.scorer and config.scorer != TASK_SCORER else None
     return SCORERS[name or ("numeric" if is_number(problem.answer) else "math_verify")](problem.answer, answer)
 

@@ -83,7 +83,8 @@ def _controls(run: live.LiveRun | None) -> None:
         st.rerun()
 
 
-def _result(run: live.LiveRun) -> None:
+def _verdict(run: live.LiveRun) -> None:
+    """The outcome above the chat: correct or not, the answer and gold, steps, tokens, stop reason."""
     trace, score = run.trace, run.score
     if trace is None:
         return
@@ -102,6 +103,11 @@ def _result(run: live.LiveRun) -> None:
     cols[2].metric("completion tokens", trace.total("completion_tokens"))
     cols[3].metric("cached prompt", share(trace.total("cached_tokens"), trace.total("prompt_tokens")))
     st.caption(f"stop reason: {trace.stop_reason} · {trace.latency_s:.1f} s in LM calls")
+
+
+def _save(run: live.LiveRun) -> None:
+    if run.trace is None:
+        return
     st.session_state.setdefault("save_dir", f"runs/playground-{datetime.now():%Y%m%d-%H%M%S}")
     out = st.text_input("save the trace as a run directory", key="save_dir")
     if st.button("Save", key="save"):
@@ -147,6 +153,8 @@ def render() -> None:
     _controls(run)
     running = run is not None and run.running
     st.session_state.was_running = running
+    if run is not None and not running:
+        _verdict(run)  # at the top, as a chat app shows its answer: the turns below are how it got there
     st.fragment(run_every=REFRESH_S if running else None)(_turns_view)()
     if run is not None and not running:
-        _result(run)
+        _save(run)

@@ -133,8 +133,11 @@ def render() -> None:
         st.subheader("Agreement")
         st.dataframe(pairwise(runs), hide_index=True)
     st.subheader("Per problem")
-    st.dataframe(grid.map(lambda v: "—" if v is None else "✓" if v else "✗"))
-    problem = st.selectbox("one problem's traces", list(grid.index))
+    questions = {r["problem_id"]: " ".join(str(r.get("question") or r["problem_id"]).split())
+                 for run in runs for r in run.results}  # rows are keyed by their question, not its hash
+    shown = grid.map(lambda v: "—" if v is None else "✓" if v else "✗")
+    st.dataframe(shown.set_axis(pd.Index([questions.get(pid, pid) for pid in grid.index], name="question")))
+    problem = st.selectbox("one problem's traces", list(grid.index), format_func=lambda pid: questions.get(pid, pid))
     if problem is None:
         return
     for column, run in zip(st.columns(len(runs)), runs):

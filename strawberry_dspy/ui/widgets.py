@@ -27,7 +27,8 @@ def turn_caption(turn: Turn) -> str:
         parts.append(f"⚠ {meta['parse_error']}")
     if turn.prompt_tokens or turn.completion_tokens:
         cached = f" ({turn.cached_tokens / turn.prompt_tokens:.0%} cached)" if turn.prompt_tokens else ""
-        parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens")
+        reasoning = f" ({turn.reasoning_tokens} reasoning)" if turn.reasoning_tokens else ""
+        parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens{reasoning}")
     if turn.latency_s:
         parts.append(f"{turn.latency_s:.2f} s")
     return " · ".join(parts)
@@ -40,18 +41,43 @@ def show_turn(turn: Turn) -> None:
             st.text(turn.content)
         return
     if turn.kind == "title":
-        st.markdown(f"**{turn.content.strip() or '(empty title)'}**")
+        st.markdown(f"**{plain(turn.content.strip() or '(empty title)')}**")
         st.caption(turn_caption(turn))
         return
     with st.chat_message(turn.role if turn.role in ("user", "assistant") else "ai", avatar=AVATARS.get(turn.role)):
         st.caption(turn_caption(turn))
+        if turn.thinking:  # a reasoning model's own thinking, folded away (it can be long)
+            with st.expander(f"thinking ({len(turn.thinking.split())} words)"):
+                st.text(turn.thinking)
         st.text(turn.content or "(empty reply)")
 
 
 def show_turns(turns: list[Turn]) -> None:
-    """Every turn of a trace, in order."""
+    """Every turn of a trace, in order; as g1 shows its reasoning, the steps a title sums up folded under it."""
+    pending: list[Turn] = []
     for turn in turns:
+        if turn.role == "system" or turn.kind == "problem":  # the prompt and the problem stay in view
+            show_turn(turn)
+        elif turn.kind != "title":
+            pending.append(turn)
+        else:  # a title is asked after the steps it names
+            steps = [t.meta["step"] for t in pending if t.kind == "step" and t.meta.get("step")]
+            span = f" · steps {steps[0]}–{steps[-1]}" if len(steps) > 1 else f" · step {steps[0]}" if steps else ""
+            with st.expander(f"{plain(turn.content.strip() or '(empty title)')}{span}"):
+                st.caption(turn_caption(turn))
+                for folded in pending:
+                    show_turn(folded)
+            pending = []
+    for turn in pending:  # the steps no title names yet
         show_turn(turn)
+
+
+def plain(text: str) -> str:
+    """Model text for a place Streamlit reads as Markdown (a label, a heading): every markup character escaped."""
+    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(text.split()))
+
+
+MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^")
 
 
 def share(part: float, whole: float) -> str:

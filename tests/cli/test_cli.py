@@ -61,3 +61,35 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, make_args, expected):
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _help(command: str) -> str:
+    result = strawberry(command, "--help")
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
+def test_help_lists_choices_names_inputs_alike_and_run_takes_the_common_flags():
+    compile_help = _help("compile")
+    assert "--optimizer {search,bootstrap,mipro,gepa}" in compile_help and "--objective {accuracy,band}" in compile_help
+    for command in ("export", "stats"):
+        assert "HARVEST_DIR a harvest directory (or its traces.sqlite)" in _help(command)
+    run_help = _help("run")
+    for flag in ("--no-progress", "--config FILE.yaml", "--temperature T", "--samples K", "--executor"):
+        assert flag in run_help
+    for command in ("run", "harvest", "compile"):  # one wording of --api-base, which serves anthropic/ too
+        assert "--api-base URL base URL of the model's server" in _help(command)
+        assert "for openai/... models" not in _help(command)
+
+
+def test_run_reads_its_options_from_config_and_flags(tmp_path):
+    from strawberry_dspy.cli import build_parser
+    from strawberry_dspy.options import options_from_args
+    from strawberry_dspy.run import RunOptions
+
+    config = tmp_path / "run.yaml"
+    config.write_text("samples: 3\ntemperature: 0.5\n")
+    args = build_parser(["run"]).parse_args(["run", "programs/cot.yaml", "--config", str(config), "--no-progress"])
+    assert options_from_args(RunOptions, args) == RunOptions(samples=3, temperature=0.5, progress=False)
+    args = build_parser(["run"]).parse_args(["run", "programs/cot.yaml", "--config", str(config), "--samples", "2"])
+    assert options_from_args(RunOptions, args) == RunOptions(samples=2, temperature=0.5, progress=True)

@@ -67,7 +67,7 @@ CASES = [
     (["run", "good.yaml", "--benchmark", "jsonl:folder"], "is a directory"),
     (["run", "good.yaml", "--benchmark", "parquet:ok.jsonl"], "not a readable parquet file"),
     # --key=value overrides
-    (["run", "good.yaml", "--temperature=hot"], "'temperature' must be float, got 'hot'"),
+    (["run", "good.yaml", "--temperature=hot"], "argument --temperature: invalid float value: 'hot'"),
     (["run", "good.yaml", "--temperature=-1"], "temperature must be >= 0"),
     (["run", "good.yaml", "--strawberry.temperature=-0.5"], "strawberry.temperature must be >= 0"),
     (["run", "good.yaml", "--strawberry=3"], "'strawberry' must be a mapping"),

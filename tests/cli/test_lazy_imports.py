@@ -28,9 +28,11 @@ def heavy_imports(*argv: str) -> list[str]:
 def test_export_and_stats_import_no_heavy_package():
     assert heavy_imports("export", "--help") == []
     assert heavy_imports("stats", "--help") == []
+    assert heavy_imports("review", "--help") == []
 
 
 def test_the_command_list_still_names_every_command():
     out = subprocess.run([sys.executable, "-m", "strawberry_dspy.cli", "--help"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
-    assert all(name in out for name in ("run", "harvest", "stats", "export", "train", "compile", "bootstrap", "ui"))
+    assert all(name in out for name in ("run", "harvest", "stats", "review", "export", "train", "compile", "bootstrap",
+                                        "ui"))

@@ -4,9 +4,12 @@ An outage is ridden out with every trace stored and one line saying so; a provid
 error line naming the cause and the fix, and exit code 1; failed traces are sampled again by a plain rerun.
 """
 
+import json
+
 import pytest
 
 from strawberry_dspy.cli import main
+from strawberry_dspy.harvest.following import PROGRESS_META
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import write_problems
 from tests.loopback_openai import LoopbackOpenAI
@@ -62,6 +65,22 @@ def test_a_harvest_rides_out_an_outage_and_says_so_once(server, problems, tmp_pa
     assert captured.err.count("provider unavailable (HTTP 503") == 1
     assert captured.err.count("provider answering again") == 1
     assert "failed; rerunning" not in captured.out
+
+
+def test_a_harvest_counts_429s_and_retries_and_says_rate_limited_once(server, problems, tmp_path, capsys):
+    server.inject(*["429"] * 6)
+    code = strawberry(server, problems, "harvest", "--limit", "4", "--samples", "2", "--no-progress",
+                      "--retry.budget_s=30", "--out", str(tmp_path / "h"))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert server.faults_served["429"] == 6
+    row = next(line for line in captured.out.splitlines() if line.startswith("429s and retries"))
+    assert "6 call(s) refused for the provider's rate (429), 6 call(s) tried again" in row
+    assert captured.err.count("rate limited") <= 1 and "provider unavailable" not in captured.err
+    with TraceStore.open(tmp_path / "h") as store:
+        record = json.loads(store.meta()[PROGRESS_META])
+    assert {k: record[k] for k in ("state", "done", "total", "planned", "failed", "rate_limited", "retries")} == {
+        "state": "finished", "done": 8, "total": 8, "planned": 8, "failed": 0, "rate_limited": 6, "retries": 6}
 
 
 def test_a_rerun_samples_failed_traces_again_unless_kept(server, problems, tmp_path, capsys):

@@ -1,6 +1,7 @@
 """The dispatch loop every executor shares (a scripted session), the thread executor, and the [ray] extra check."""
 
 import importlib.util
+import socket
 
 import pytest
 
@@ -130,3 +131,36 @@ def test_a_session_may_queue_one_unit_per_worker_beyond_the_concurrency():
     session.queued = 3
     got, _ = run(session, range(20), concurrency=3)
     assert len(got) == 20 and session.most == 6
+
+
+def test_a_ray_address_where_nothing_listens_is_one_line_with_its_cause_at_once(tmp_path, capsys):
+    pytest.importorskip("ray")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    program = tmp_path / "p.yaml"
+    program.write_text("program: zero_shot\n")
+    code = main(["run", str(program), "--executor", "ray", "--ray-address", f"127.0.0.1:{port}",
+                 "--out", str(tmp_path / "r")])
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert code == 2 and f"cannot reach a Ray cluster at --ray-address '127.0.0.1:{port}'" in line
+    assert "ConnectionRefusedError" in line and "ray status" in line
+
+
+def test_a_rejected_ray_token_keeps_its_cause_and_says_what_to_set():
+    ray = pytest.importorskip("ray")
+    from strawberry_dspy.executors.ray_executor import join_error
+
+    rejected = ray.exceptions.AuthenticationError("Authentication token mismatch: the cluster requires a token")
+    message = str(join_error("10.0.0.5:6379", rejected))
+    assert message.startswith("cannot join a Ray cluster at --ray-address '10.0.0.5:6379' (AuthenticationError: ")
+    assert "token mismatch" in message and "RAY_AUTH_TOKEN" in message and "\n" not in message
+    try:
+        try:
+            raise TimeoutError("GCS did not answer in 60 s")
+        except TimeoutError as cause:
+            raise ConnectionError("could not connect") from cause
+    except ConnectionError as error:
+        message = str(join_error("auto", error))
+    assert "ConnectionError: could not connect; caused by TimeoutError: GCS did not answer in 60 s" in message
+    assert "ray start --head" in message

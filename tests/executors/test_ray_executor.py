@@ -4,6 +4,7 @@ server and the embedded model, the same traces as threads, a worker killed mid-h
 import dataclasses
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -90,10 +91,45 @@ def test_run_program_on_ray_scores_every_problem_in_order(executor, problems):
         config = loopback_config(problems, server.url, limit=5)
         benchmark = load_benchmark(config.benchmark)
         chosen = benchmark.problems("train", 5)
+        on_ray, on_threads = {}, {}
         results = run_program(build_program(config), chosen, benchmark, None, 2, progress=False, config=config,
-                              executor=executor)
+                              executor=executor, per_node=on_ray)
+        run_program(build_program(config), chosen, benchmark, None, 2, progress=False, config=config,
+                    executor=ThreadExecutor(), per_node=on_threads)
     assert [r.problem_id for r in results] == [p.id for p in chosen]
     assert [r.correct for r in results] == [p.answer == "7" for p in chosen] and any(r.correct for r in results)
+    assert set(on_ray) == set(on_threads) == {socket.gethostname()}  # one label for this host, whichever executor
+    assert all(rate > 0 for rate in [*on_ray.values(), *on_threads.values()])
+
+
+def test_ray_says_what_it_joined(cluster):
+    from loguru import logger
+
+    from strawberry_dspy.executors.ray_executor import RayExecutor
+
+    lines = []
+    logger.enable("strawberry_dspy")
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    try:
+        RayExecutor()  # this process's instance: joined, left running
+    finally:
+        logger.remove(sink)
+    address = ray.get_runtime_context().gcs_address
+    assert f"ray: joined this process's Ray instance at {address}: 1 node(s) ({socket.gethostname()}), 2 CPU(s)" in lines
+
+
+def test_run_on_ray_prints_the_per_node_row_of_a_harvest(cluster, problems, tmp_path):
+    program = tmp_path / "program.yaml"
+    program.write_text(yaml.safe_dump({"program": "strawberry", "benchmark": f"jsonl:{problems}", "split": "train",
+                                       "limit": 3, "strawberry": LOOP}))
+    with LoopbackOpenAI() as server:
+        done = subprocess.run([*CLI, "run", str(program), "--model", "openai/stub-model", "--api-base", server.url,
+                               "--out", str(tmp_path / "r"), "--executor", "ray", "--ray-address", cluster],
+                              cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.startswith("per node"))
+    assert f"{socket.gethostname()} " in row and row.endswith("traces/s")
+    assert f"ray: joined the running Ray cluster at {cluster} (--ray-address {cluster}): 1 node(s)" in done.stderr
 
 
 def test_a_worker_killed_mid_harvest_loses_and_duplicates_nothing(executor, problems, tmp_path):

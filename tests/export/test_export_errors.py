@@ -66,6 +66,28 @@ def test_band_that_selects_nothing(tmp_path):
         export(tmp_path / "run", ExportConfig(band=(0.2, 0.8), **FAST))
 
 
+def test_an_export_that_decontamination_empties_says_so_and_never_advises_widening(tmp_path, capsys):
+    b = StoreBuilder()
+    for p in benchmark_problems("test", 2):  # a harvest of the test split: none of it may reach training data
+        b.problem(p.id, p.question, p.answer, split="test")
+        b.add(p.id, ["s1"], p.answer)
+        b.add(p.id, ["s2"], "999")
+    b.write(tmp_path / "run")
+    assert cli_main(["export", str(tmp_path / "run"), "--band", "0", "1", "--decontam-limit", "20"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("error: decontamination removed all 2 problem(s) of the store (2 by split)")
+    assert "train split" in line and "widen" not in line
+
+
+def test_a_whole_band_advises_harvesting_more_not_widening(tmp_path):
+    one_sided_store(tmp_path / "run", correct=True)
+    with pytest.raises(UserError, match="DPO needs problems with both") as error:
+        export(tmp_path / "run", ExportConfig(format="dpo", band=WHOLE, **FAST))
+    assert "already keeps every problem: harvest more samples" in str(error.value) and "widen" not in str(error.value)
+    with pytest.raises(UserError, match=r"widen --band \(pairs come from"):
+        export(tmp_path / "run", ExportConfig(format="dpo", band=(0.5, 1.0), **FAST))
+
+
 @pytest.mark.parametrize("settings, message", [
     ({"format": "orpo"}, "--format must be one of"), ({"band": (0.8, 0.2)}, "--band LO HI"),
     ({"resample": 2.0}, "--resample applies to --format dpo"), ({"max_pairs": 0}, "--max-pairs"),

@@ -14,8 +14,8 @@ def test_rows_are_written_before_the_next_problem_is_read(tmp_path, monkeypatch,
     events: list[str] = []
     read = TraceStore.by_problem
 
-    def logged_read(store, *args):
-        for problem, traces in read(store, *args):
+    def logged_read(store, *args, **kwargs):
+        for problem, traces in read(store, *args, **kwargs):
             events.append("read")
             yield problem, traces
 

@@ -24,6 +24,15 @@ def test_cache_reads_and_writes_at_their_own_prices():
     assert cost + cost == Cost(2 * cost.usd, 2 * cost.uncached_usd)
     assert "without the prompt cache" in cost.describe() and describe(None).startswith("unknown")
     assert price_for("openai/my-model", "http://127.0.0.1:8000/v1") is None  # a self-hosted model has no list price
+
+
+def test_a_listed_model_behind_an_api_base_is_priced_from_litellms_table_and_prices_override():
+    listed = litellm_price("anthropic/claude-haiku-4-5")
+    assert price_for("anthropic/claude-haiku-4-5", "https://proxy.example/v1") == listed  # a proxy bills list prices
+    assert listed == Price(1e-6, 5e-6, 0.1e-6, 1.25e-6)
+    assert price_for("anthropic/claude-haiku-4-5", "https://proxy.example/v1", PRICES) == Price.of(
+        3.0, 15.0, 0.3, 3.75, scale=1e6)
+    assert price_for("local", None) is None and price_for("ollama_chat/llama3", "http://127.0.0.1:11434") is None
     assert Price.of(1.0, 2.0) == Price(1.0, 2.0, 1.0, 1.0)  # no cache prices: input's
 
 
@@ -74,3 +83,33 @@ def test_harvest_and_run_summaries_show_the_cost_and_what_the_cache_saved(tmp_pa
     assert 0 < run_summary["cost_usd"] < run_summary["uncached_cost_usd"]
     assert run_summary["cache_write_tokens"] == sum(t["cache_write_tokens"] for r in results for t in r.trace["turns"])
     assert "without the prompt cache" in run_table(run_summary, "run")
+
+
+def test_run_behind_an_api_base_prices_a_listed_model_and_shows_cache_reads_and_writes(tmp_path, capsys):
+    """`strawberry run --model anthropic/claude-haiku-4-5 --api-base URL` (a proxy): litellm's list price, not
+    "cost unknown"; the table and summary.json carry cache reads and writes; `prices:` still overrides."""
+    from strawberry_dspy.cli import main
+    from tests.loopback_anthropic import LoopbackAnthropic
+
+    loop = ["--strawberry.max_turns=6", "--strawberry.check_every=3", "--strawberry.force_answer=false",
+            "--strawberry.verifier_every=0"]
+    with LoopbackAnthropic(reply="Let me add them one digit at a time.") as server:
+        base = ["run", "programs/strawberry.yaml", "--model", "anthropic/claude-haiku-4-5", "--api-base", server.url,
+                "--limit", "2", *loop]
+        assert main([*base, "--out", str(tmp_path / "listed")]) == 0
+        listed = capsys.readouterr().out
+        assert main([*base, "--prices.input=3", "--prices.output=15", "--out", str(tmp_path / "own")]) == 0
+        capsys.readouterr()
+    summary = json.loads((tmp_path / "listed" / "summary.json").read_text())
+    assert summary["cached_tokens"] > 0 and summary["cache_write_tokens"] > 0
+    price = litellm_price("claude-haiku-4-5")
+    fresh = summary["prompt_tokens"] - summary["cached_tokens"] - summary["cache_write_tokens"]
+    expected = (fresh * price.input + summary["cached_tokens"] * price.cache_read
+                + summary["cache_write_tokens"] * price.cache_write + summary["completion_tokens"] * price.output)
+    assert summary["cost_usd"] == pytest.approx(expected, abs=1e-6)
+    row = next(line for line in listed.splitlines() if line.startswith("prompt tokens"))
+    assert f"{summary['cached_tokens']} read, {summary['cache_write_tokens']} written to the cache" in row
+    assert "unknown" not in next(line for line in listed.splitlines() if line.startswith("cost"))
+    own = json.loads((tmp_path / "own" / "summary.json").read_text())
+    assert own["prompt_tokens"] > 0  # the recipe's prices, whose cache prices default to input's
+    assert own["cost_usd"] == pytest.approx((own["prompt_tokens"] * 3 + own["completion_tokens"] * 15) / 1e6, abs=1e-6)

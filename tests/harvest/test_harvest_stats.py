@@ -1,13 +1,17 @@
 """`strawberry stats`: AUROC of the verifier's verdicts, nudges that changed answers, cost, the plot and the report."""
 
+import json
+
 import pytest
 
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.cli import main
 from strawberry_dspy.harvest import harvest
 from strawberry_dspy.harvest.cost import cost_usd
-from strawberry_dspy.harvest.signals import auroc, nudge_effects, stated_answer, verifier_agreement
+from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, auroc, nudge_effects, stated_answer, verifier_agreement
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
+from strawberry_dspy.program.formats import step_prompt
+from strawberry_dspy.program.knobs import StrawberryKnobs
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
@@ -69,13 +73,51 @@ def test_verifier_agreement_counts_verdicts_by_outcome(store):
 def test_nudges_that_changed_the_stated_answer(store):
     gold = {"p1": "12", "p2": "7"}
     effects = nudge_effects(store, lambda pid, answer: answer == gold[pid])
-    assert effects["Any mistakes so far? [after a critique]"].__dict__ == {"sent": 1, "changed": 1, "corrections": 1,
+    assert effects["#2 Any mistakes so far? [after a critique]"].__dict__ == {"sent": 1, "changed": 1, "corrections": 1,
                                                                           "regressions": 0}
-    assert effects["Are you sure? [after a critique]"].__dict__ == {"sent": 1, "changed": 1, "corrections": 0,
+    assert effects["#1 Are you sure? [after a critique]"].__dict__ == {"sent": 1, "changed": 1, "corrections": 0,
                                                                    "regressions": 1}
     assert effects["(confidence check)"].__dict__ == {"sent": 2, "changed": 0, "corrections": 0, "regressions": 0}
     assert stated_answer("so it is 4, then 5", "9") == "5" and stated_answer("blue, I think", "red") is None
     assert stated_answer("<final_answer>blue</final_answer>", "red") == "blue"
+
+
+def test_nudge_effects_are_per_recipe_nudge_without_the_reanchored_problem(tmp_path):
+    """With `reanchor: nudges` every nudge restates its problem: the table still has one row per nudge of the recipe
+    (its index and its text as the recipe words it), and none of the problems' text."""
+    nudges = ["What's your next step?", "Are you sure?\nLook again."]
+    knobs = StrawberryKnobs(nudges=nudges, reanchor="nudges", step_format="scratchpad")
+    store = TraceStore.create(tmp_path, {"program": "strawberry", "benchmark": "jsonl:/nonexistent.jsonl",
+                                         "model": "local", "split": "train", "config_json": json.dumps(
+                                             {"strawberry": {"nudges": nudges, "continue_prompt": "Go on."}})})
+    questions = {f"p{i}": f"What is\n{i} + 2?" for i in range(4)}  # a question over two lines
+    store.add_problems([Problem(pid, q, str(int(pid[1]) + 2)) for pid, q in questions.items()], "train")
+    for pid, question in questions.items():
+        gold = int(pid[1]) + 2
+        turns = [Turn("system", "system", "Be brief."), Turn("user", "problem", f"Problem: {question}"),
+                 Turn("assistant", "step", f"It is {gold + 1}.", 50, 5)]
+        for index, reply in ((1, f"No: {gold}."), (None, f"So {gold}."), (0, f"Still {gold}.")):
+            prompt = step_prompt(knobs, nudges[index] if index is not None else "Go on.", question, ["a step"], False)
+            assert question in prompt  # re-anchored
+            turns += [Turn("user", "nudge", prompt, meta={"nudge": index}), Turn("assistant", "step", reply, 50, 5)]
+        turns += [Turn("user", "check", "Final answer?"), Turn("assistant", "final", f"<final_answer>{gold}</final_answer>")]
+        store.write_trace(_row(pid, 0, True), turns)
+    effects = nudge_effects(store, lambda pid, answer: answer == str(int(pid[1]) + 2))
+    assert {label: (e.sent, e.changed, e.corrections) for label, e in effects.items()} == {
+        "#1 Are you sure? Look again.": (4, 4, 4), "(continue prompt) Go on.": (4, 0, 0),
+        "#0 What's your next step?": (4, 0, 0), "(confidence check)": (4, 0, 0)}
+    text = format_stats(harvest_stats(store))
+    assert "#1 Are you sure? Look again." in text and "Recall the problem" not in text and "What is" not in text
+
+
+def test_stats_report_explains_an_empty_nudge_table(tmp_path):
+    store = TraceStore.create(tmp_path, {"program": "cot", "benchmark": "jsonl:/nonexistent.jsonl", "model": "local",
+                                         "split": "train"})
+    store.add_problems([Problem("p1", "What is 6 + 6?", "12")], "train")
+    store.write_trace(_row("p1", 0, True), [Turn("user", "problem", "What is 6 + 6?"),
+                                            Turn("assistant", "final", "<final_answer>12</final_answer>")])
+    assert harvest_stats(store).nudges == {}
+    assert NO_NUDGE_EFFECTS in format_stats(harvest_stats(store))
 
 
 def test_stats_report_sections(store):

@@ -14,18 +14,18 @@ from strawberry_dspy.store import TraceStore
 # computed by the code before the one-pass reading, on the same 200 traces
 VERDICTS = {"incorrect": [92, 112], "correct": [86, 100], "unclear": [95, 115]}
 AUROC = 0.49274120375037805
-NUDGES = [  # in the report's order: most changes first
-    ("Are you sure?", 517, 417, 318, 99),
-    ("Double-check your last step.", 525, 403, 303, 100),
-    ("What's your next step?", 483, 391, 292, 99),
-    ("Any mistakes so far?", 475, 389, 287, 102),
+NUDGES = [  # in the report's order: most changes first; #i: the synthetic recipe's nudge i
+    ("#1 Are you sure?", 517, 417, 318, 99),
+    ("#3 Double-check your last step.", 525, 403, 303, 100),
+    ("#0 What's your next step?", 483, 391, 292, 99),
+    ("#2 Any mistakes so far?", 475, 389, 287, 102),
     ("(confidence check)", 600, 200, 0, 200),
     ("(confidence check) [after a critique]", 200, 200, 0, 200),
-    ("What's your next step? [after a critique]", 107, 107, 0, 107),
-    ("Double-check your last step. [after a critique]", 106, 106, 0, 106),
-    ("Any mistakes so far? [after a critique]", 104, 104, 0, 104),
+    ("#0 What's your next step? [after a critique]", 107, 107, 0, 107),
+    ("#3 Double-check your last step. [after a critique]", 106, 106, 0, 106),
+    ("#2 Any mistakes so far? [after a critique]", 104, 104, 0, 104),
     ("(time is up: answer now)", 200, 91, 91, 0),
-    ("Are you sure? [after a critique]", 83, 83, 0, 83),
+    ("#1 Are you sure? [after a critique]", 83, 83, 0, 83),
 ]
 
 

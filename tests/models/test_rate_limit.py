@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from dspy.utils.exceptions import LMRateLimitError, LMServerError
+from loguru import logger
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.harvest.progress import HarvestProgress
@@ -113,10 +114,30 @@ def test_the_progress_bar_says_when_the_gate_throttles():
     gate = RateGate(8)
     bar = HarvestProgress(total=2, enabled=False)
     bar.trace_done(True, False, 10)
-    assert "throttled" not in bar.bar.postfix
+    assert "rate limited" not in bar.bar.postfix
     gate.done(gate.admit(), refusal())
     bar.trace_done(True, False, 10)
-    assert "throttled 4/8" in bar.bar.postfix and "throttled 4/8" in throttle_note()
+    assert "rate limited: 4 of 8 calls in flight" in bar.bar.postfix
+    assert throttle_note() == "rate limited: 4 of 8 calls in flight"
+    bar.close()
     for _ in range(40):
         gate.done(gate.admit())
     assert throttle_note() == ""
+
+
+def test_a_storm_of_429s_is_one_log_line_and_a_status():
+    lines = []
+    logger.enable("strawberry_dspy")
+    sink = logger.add(lambda message: lines.append(message.record["message"]), level="INFO")
+    try:
+        gate = RateGate(64)
+        for _ in range(6):  # six waves of refusals, each cutting the limit
+            tickets = [gate.admit() for _ in range(int(gate.limit))]
+            for ticket in tickets:
+                gate.done(ticket, refusal(retry_after=0.0))
+    finally:
+        logger.remove(sink)
+    assert gate.lowest == 1 and gate.refusals > 6
+    assert lines == ["rate limited by the provider (HTTP 429): at most 32 of 64 call(s) in flight now, raised again "
+                     "as calls succeed"]
+    assert throttle_note() == "rate limited: 1 of 64 calls in flight"

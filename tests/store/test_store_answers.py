@@ -37,10 +37,11 @@ def test_the_stated_answer_is_stored_with_the_trace(tmp_path):
 
 
 def _as_version_2(path) -> None:
-    """Rewrite a store as schema version 2 wrote it: no stated_answers table."""
+    """Rewrite a store as schema version 2 wrote it: no stated_answers table (nor the later flags, thinking)."""
     conn = sqlite3.connect(path / "traces.sqlite")
     with conn:
-        conn.execute("DROP TABLE stated_answers")
+        for table in ("stated_answers", "flags", "thinking"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()
 
@@ -64,7 +65,7 @@ def test_a_version_2_store_is_read_as_it_is_and_migrated_by_a_writer(tmp_path):
 def test_a_version_1_store_gets_every_migration_in_order(tmp_path):
     v1_store(tmp_path)  # neither traces.rule (2) nor stated_answers (3)
     with TraceStore.open(tmp_path, readonly=False) as writer:
-        assert writer.meta()["schema_version"] == SCHEMA_VERSION == "3" and not writer.legacy
+        assert writer.meta()["schema_version"] == SCHEMA_VERSION and int(SCHEMA_VERSION) >= 3 and not writer.legacy
         writer.write_trace({**trace_row("p1", 1), "rule": "numeric-equal"}, CHATTY)
         assert [row[6] for row in writer.answer_stream()] == ["1", None, "2"]
     assert stated_column(tmp_path) == [None, None, "1", None, "2", None]

@@ -9,12 +9,15 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.ui import data
 from tests.harvest.test_harvest_integration import CLI, SHORT, harvest_command
+from tests.ui.stores import make_harvest, make_run
 from tests.harvest.test_harvest_kill import ROOT
 
 pytestmark = [pytest.mark.integration,
@@ -61,11 +64,11 @@ def outputs(request):
     return root
 
 
-@pytest.fixture(scope="module")
-def server(outputs):
-    """`strawberry ui HARVEST RUNS/` on a free port, until the module's tests are done."""
+@contextmanager
+def serving(*folders: Path):
+    """`strawberry ui FOLDER ...` on a free port while the block runs; yields its URL."""
     port = free_port()
-    child = subprocess.Popen([*CLI, "ui", str(outputs / "harvest"), str(outputs / "runs"), "--port", str(port)],
+    child = subprocess.Popen([*CLI, "ui", *map(str, folders), "--port", str(port)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -82,6 +85,28 @@ def server(outputs):
         child.terminate()
         output, _ = child.communicate(timeout=30)
     assert f"strawberry ui: {url}" in output
+
+
+@pytest.fixture(scope="module")
+def server(outputs):
+    """`strawberry ui HARVEST RUNS/` on a free port, until the module's tests are done."""
+    with serving(outputs / "harvest", outputs / "runs") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def scripted(request):
+    """A scripted harvest (4 problems x 4 samples, pass rates 0 to 3/4: DPO pairs) and two scripted runs, served."""
+    chromium()
+    folder = tempfile.TemporaryDirectory(prefix="strawberry-ui-scripted-")
+    request.addfinalizer(folder.cleanup)
+    root = Path(folder.name)
+    harvest_dir = make_harvest(root)
+    gold = [p.answer for p in load_benchmark(f"jsonl:{root / 'problems.jsonl'}").problems("train", 4)]
+    make_run(root / "runs", "run_a", gold[:2] + ["0", "0"], root / "problems.jsonl")
+    make_run(root / "runs", "run_b", [gold[0], "0", gold[2], "0"], root / "problems.jsonl")
+    with serving(harvest_dir, root / "runs") as url:
+        yield url, root
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +128,17 @@ def page(browser, server):
     yield tab
     tab.close()
     assert hosts == {server.split("/")[2]}
+
+
+@pytest.fixture
+def scripted_page(browser, scripted):
+    """A fresh tab for the scripted outputs' server; it too asks nothing of any other host."""
+    tab = browser.new_page(viewport=VIEWPORT)
+    hosts = set()
+    tab.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    yield tab
+    tab.close()
+    assert hosts == {scripted[0].split("/")[2]}
 
 
 def content_with(page, needles: list[str], timeout: float = 30.0) -> str:
@@ -147,7 +183,7 @@ def test_harvest_browser_shows_the_problems_and_a_trace(page, server, outputs, t
 
 def test_runs_page_compares_the_runs(page, server, tmp_path):
     page.goto(f"{server}/runs")
-    page.get_by_text("Accuracy (95% Wilson interval)").wait_for(timeout=60_000)
+    page.get_by_text("Accuracy (mean per-problem pass rate, 95% interval)").wait_for(timeout=60_000)
     page.get_by_text("one problem's traces").wait_for(timeout=30_000)
     content = content_with(page, ["zero_shot", "strawberry", "McNemar p"])
     assert "zero_shot" in content and "strawberry" in content and "McNemar p" in content
@@ -159,7 +195,8 @@ def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path
     page.get_by_label("question").fill("What is 3 + 4?")
     page.get_by_label("gold answer (optional)").fill("7")
     page.get_by_label("knob overrides, one --key=value per line").fill(
-        "--strawberry.max_turns=3\n--strawberry.step_tokens=24\n--strawberry.check_tokens=16")
+        "--strawberry.max_turns=3\n--strawberry.step_tokens=24\n--strawberry.check_tokens=16\n"
+        "--strawberry.title_every=1\n--strawberry.title_tokens=8")
     page.keyboard.press("Tab")
     page.get_by_role("button", name="Run", exact=True).click()
     counts, deadline = [], time.monotonic() + 240
@@ -173,4 +210,55 @@ def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path
     assert final >= 3 and any(0 < n < final for n in counts), counts  # turns appeared before the run ended
     text = page.inner_text("body")
     assert "problem" in text and "prompt" in text and "completion tokens" in text
+    verdict = page.locator("[data-testid=stAlert]").first.bounding_box()
+    chat = page.locator("[data-testid=stChatMessage]").first.bounding_box()
+    assert verdict["y"] < chat["y"]  # the verdict above the chat
+    folded = page.locator("[data-testid=stExpander]").filter(has_text="step 1")
+    assert folded.count() >= 1 and "step 1" in folded.first.inner_text()  # the first step folded under its title
     screenshot(page, tmp_path, "playground")
+
+
+def test_playground_stop_is_honoured(page, server):
+    page.goto(f"{server}/playground")
+    page.get_by_label("question").fill("What is 12 + 30?")
+    page.get_by_label("knob overrides, one --key=value per line").fill(
+        "--strawberry.max_turns=12\n--strawberry.check_every=100\n--strawberry.step_tokens=24\n"
+        "--strawberry.force_answer=false")
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Run", exact=True).click()
+    deadline = time.monotonic() + 240
+    while page.locator("[data-testid=stChatMessage]").count() < 3 and time.monotonic() < deadline:
+        time.sleep(0.25)  # the problem, a step and the nudge after it are shown
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("stop reason: stopped").wait_for(timeout=120_000)
+    steps = page.inner_text("body").count("step · step ")
+    assert 1 <= steps < 12
+
+
+@pytest.mark.parametrize("path, heading", [("harvest", "Harvest browser"), ("runs", "Runs"),
+                                           ("playground", "Playground"), ("", "Harvest browser")])
+def test_every_page_opens_by_its_url(scripted_page, scripted, path, heading):
+    scripted_page.goto(f"{scripted[0]}/{path}")
+    scripted_page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+    assert "Page not found" not in scripted_page.inner_text("body")
+    assert scripted_page.url.rstrip("/").endswith(path or "harvest")  # the root opens the start page's own URL
+
+
+def test_dpo_preview_shows_chosen_and_rejected_texts_with_weights(scripted_page, scripted):
+    scripted_page.goto(f"{scripted[0]}/harvest")
+    scripted_page.get_by_text("pair 1 · weight").first.wait_for(timeout=60_000)
+    text = scripted_page.inner_text("body")
+    pair = text[text.index("pair 1 · weight"):]
+    assert "chosen" in pair and "rejected" in pair and "vs rejected sample" in pair
+    assert "<final_answer>15</final_answer>" in pair and "<final_answer>151</final_answer>" in pair
+
+
+def test_runs_are_keyed_by_question_text(scripted_page, scripted):
+    root = scripted[1]
+    questions = [p.question for p in load_benchmark(f"jsonl:{root / 'problems.jsonl'}").problems("train", 4)]
+    scripted_page.goto(f"{scripted[0]}/runs")
+    scripted_page.get_by_text("one problem's traces").wait_for(timeout=60_000)
+    content = content_with(scripted_page, questions)
+    assert all(html.escape(q, quote=False) in content for q in questions)
+    picker = scripted_page.get_by_label("one problem's traces")
+    assert questions[0] in picker.input_value() or questions[0] in scripted_page.inner_text("body")

@@ -76,6 +76,27 @@ def test_stop_then_continue_for_more_turns():
     assert [t.content for t in run.turns if t.kind == "step"] == ["step 0", "step 1", "step 2", "step 3"]
 
 
+@pytest.mark.parametrize("when", range(6))
+def test_stop_is_honoured_after_the_turn_in_flight_wherever_it_lands(when):
+    """Stop pressed while any of the first six calls is in flight: nothing is asked after that call, however many
+    more calls (verifier, title, forced answer) the loop would have made; the chat continues from there."""
+    replies = [{"step": f"step {i}"} if i % 3 == 0 else {"reply": "VERDICT: correct" if i % 3 == 1 else "A title"}
+               for i in range(40)]
+    lm = gated_lm(replies)
+    run = make_run(lm=lm, check_every=100, verifier_every=1, title_every=1, force_answer=True, max_turns=20)
+    run.start()
+    for _ in range(when):  # let `when` calls through, then stop while the next one is held
+        lm.gate.release()
+        assert wait_until(lambda: len([t for t in run.turns if t.role != "user"]) >= 2 + _)
+    calls_before = len([t for t in run.turns if t.role != "user"])  # the system turn + the calls answered
+    run.stop()
+    lm.gate.release()  # the call in flight finishes
+    assert run.wait(10), "the loop asked for another call after Stop"
+    answered = [t for t in run.turns if t.role != "user"]
+    assert run.trace.stop_reason == "stopped" and len(answered) == calls_before + 1
+    assert run.turns[-1].role != "user"  # no prompt was sent after the turn in flight
+
+
 def test_single_call_programs_run_and_cannot_be_continued():
     run = make_run([{"answer": "41"}], program="zero_shot")
     run.start()
