@@ -20,7 +20,7 @@ class _Commands(Mapping[str, ModuleType]):
     """command -> its module under strawberry_dspy.cli, imported on first look-up (for the command that runs, or
     for the command list): `export` and `stats` then never import dspy, optuna or reasoning-gym."""
 
-    NAMES = ("run", "harvest", "stats", "export", "train", "compile", "bootstrap", "compare", "ui", "programs")
+    NAMES = ("run", "harvest", "stats", "review", "export", "train", "compile", "bootstrap", "compare", "ui", "programs")
 
     def __getitem__(self, name: str) -> ModuleType:
         if name not in self.NAMES:
