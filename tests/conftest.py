@@ -1,8 +1,7 @@
-"""Shared fixtures: scripted LMs (dspy.utils.DummyLM) speaking through the TextAdapter."""
+"""Shared fixtures: scripted LMs (strawberry_dspy.testing.scripted_lm) speaking through the TextAdapter."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 
@@ -13,31 +12,10 @@ os.environ["STRAWBERRY_CACHE_DIR"] = tempfile.mkdtemp(prefix="strawberry-cache-"
 
 import dspy
 import pytest
-from dspy.clients.engines.dummy_engine import DummyEngine
-from dspy.lm15 import Usage
-from dspy.utils.dummies import DummyLM
 from loguru import logger
 
 from strawberry_dspy.program.adapter import TextAdapter
-
-
-class _CountingEngine(DummyEngine):
-    """DummyLM's engine, but reporting one completion token per word so token budgets can be tested."""
-
-    def _complete_messages(self, messages):
-        response = super()._complete_messages(messages)
-        words = len("".join(p.text for p in response.message.parts if hasattr(p, "text")).split())
-        prompt = sum(len(m["content"].split()) for m in messages)
-        usage = Usage(input_tokens=prompt, output_tokens=words, total_tokens=prompt + words)
-        return dataclasses.replace(response, usage=usage)
-
-
-def scripted_lm(answers, count_tokens: bool = False) -> DummyLM:
-    """A DummyLM whose replies are free text (the TextAdapter's format)."""
-    lm = DummyLM(answers, adapter=TextAdapter())
-    if count_tokens:
-        lm._engine_spec = _CountingEngine(lm)
-    return lm
+from strawberry_dspy.testing import scripted_lm
 
 
 @pytest.fixture
@@ -55,11 +33,6 @@ def use_lm():
     yield _use
     for ctx in reversed(contexts):
         ctx.__exit__(None, None, None)
-
-
-def all_prompt_text(lm: DummyLM) -> str:
-    """Every message content the LM was ever sent."""
-    return "\n".join(m["content"] for h in lm.history for m in h["messages"])
 
 
 # Test files left out of the quick loop as a whole (`pytest -m "not slow"`), and why; CI runs them (make test).

@@ -11,7 +11,7 @@ import pytest
 from strawberry_dspy.cli import main
 from strawberry_dspy.config import load_config
 from strawberry_dspy.recipes import RECIPES_DIR, packaged, recipe_names, resolve_recipe
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
 

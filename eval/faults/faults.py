@@ -2,7 +2,7 @@
 
     python eval/faults/faults.py --out eval/faults/report.md
 
-The stdlib OpenAI-compatible server of the tests (`tests/loopback_openai.py`) runs in this process and answers
+The stdlib OpenAI-compatible server of the tests (`strawberry_dspy/testing/loopback_openai.py`) runs in this process and answers
 the strawberry program with canned replies (steps, then an answer that is right for some samples); it injects
 faults into `--fault-rate` of the chat completions, drawn evenly from 429 (Retry-After), 503, connection reset,
 hang (past the request timeout), a connection cut mid-body, and 200 replies whose body is truncated JSON, empty
@@ -26,13 +26,20 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # tests.loopback_openai, from the checkout
+from strawberry_dspy.models.retry import RetrySettings
+from strawberry_dspy.store import TraceStore
+from strawberry_dspy.testing.loopback_openai import FAULTS, LoopbackOpenAI
 
-from strawberry_dspy.models.retry import RetrySettings  # noqa: E402
-from strawberry_dspy.store import TraceStore  # noqa: E402
-from tests.harvest.scripted import write_problems  # noqa: E402
-from tests.loopback_openai import FAULTS, LoopbackOpenAI  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_problems(path: Path, n: int) -> Path:
+    """A jsonl file of n addition problems (what the canned replies answer)."""
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(json.dumps({"id": f"p{i}", "question": f"What is {i} + {i + 7}?", "answer": str(2 * i + 7)}) + "\n")
+    return path
+
 
 STEP = "Let me add the two numbers, one digit at a time."
 _SUM = re.compile(r"What is (\d+) \+ (\d+)\?")
@@ -120,7 +127,7 @@ def report(args, command, code, lines, wall, server, result, before) -> str:
 --fault-rate {args.fault_rate:g} --outage-s {args.outage_s:g} --outage-at-s {args.outage_at_s:g} --out {args.out}`
 ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, this project's 2-core CPU machine).
 
-A stdlib OpenAI-compatible server on 127.0.0.1 (`tests/loopback_openai.py`) answers the strawberry program
+A stdlib OpenAI-compatible server on 127.0.0.1 (`strawberry_dspy/testing/loopback_openai.py`) answers the strawberry program
 with canned replies ({args.latency_s:g} s each) and injects faults into {args.fault_rate:.0%} of the chat
 completions, drawn evenly from {", ".join(FAULTS)}; {args.outage_at_s:g} s after the harvest starts, every
 request gets a 503 for {args.outage_s:g} s. The harvest is the real CLI in a child process:

@@ -2,7 +2,7 @@
 
     python eval/lm_overhead/lm_overhead.py --traces 6 --rounds 3 --out eval/lm_overhead/report.md
 
-A stdlib OpenAI-compatible server (tests/loopback_openai.py) runs in a child process and answers every
+A stdlib OpenAI-compatible server (strawberry_dspy/testing/loopback_openai.py) runs in a child process and answers every
 request at once, so the figures are this process's CPU alone. Each round runs, one call in flight:
 - `strawberry_full` traces through the real program, TextAdapter and the dspy.LM that `lm_for` builds
   (the server never gives a final answer, so each trace runs its whole turn budget), once with DSPy's per-call
@@ -23,20 +23,19 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import dspy
+import httpx
+from dspy.clients import model_metadata
+
+from strawberry_dspy.compile.stage import LMCallCounter
+from strawberry_dspy.config import load_config
+from strawberry_dspy.models import lm_for, metadata
+from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.program.build import build_program
+from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.report import format_grid
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # tests.loopback_openai, run as a child process from the checkout
-
-import dspy  # noqa: E402
-import httpx  # noqa: E402
-from dspy.clients import model_metadata  # noqa: E402
-
-from strawberry_dspy.compile.stage import LMCallCounter  # noqa: E402
-from strawberry_dspy.config import load_config  # noqa: E402
-from strawberry_dspy.models import lm_for, metadata  # noqa: E402
-from strawberry_dspy.program.adapter import TextAdapter  # noqa: E402
-from strawberry_dspy.program.build import build_program  # noqa: E402
-from strawberry_dspy.provenance import package_versions  # noqa: E402
-from strawberry_dspy.report import format_grid  # noqa: E402
 
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
 MODES = ("dspy as shipped", "metadata memo", "httpx only")
@@ -85,7 +84,7 @@ def main() -> None:
     parser.add_argument("--out", default="eval/lm_overhead/report.md")
     args = parser.parse_args()
     logging.getLogger("dspy").setLevel(logging.ERROR)
-    server = subprocess.Popen([sys.executable, "-m", "tests.loopback_openai", REPLY], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "strawberry_dspy.testing.loopback_openai", REPLY], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         url = server.stdout.readline().strip()
@@ -138,7 +137,7 @@ Command: `python {' '.join(sys.argv)}`
 Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPU cores shared with other work, load average
 {os.getloadavg()[0]:.1f}; dspy {versions.get('dspy')}, httpx {versions.get('httpx', httpx.__version__)}.
 Recipe `{args.program}` ({config.program}) with model `openai/stub-model` at a zero-latency loopback server in a child
-process (`tests/loopback_openai.py`; its reply is never a final answer, so each trace runs its whole budget), built by `lm_for`;
+process (`strawberry_dspy/testing/loopback_openai.py`; its reply is never a final answer, so each trace runs its whole budget), built by `lm_for`;
 {args.traces} traces per mode per round, {args.rounds} rounds, one call in flight, modes alternating order.
 CPU is this process's (`time.process_time`); per-call figures are medians over rounds.
 

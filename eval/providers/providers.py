@@ -2,7 +2,7 @@
 
     python eval/providers/providers.py --out eval/providers/report.md
 
-Both parts talk to a stdlib server on 127.0.0.1 speaking Anthropic's Messages API (tests/loopback_anthropic.py:
+Both parts talk to a stdlib server on 127.0.0.1 speaking Anthropic's Messages API (strawberry_dspy/testing/loopback_anthropic.py:
 Anthropic's cache rules and usage fields, 429 + retry-after beyond a request rate), through the real DSPy client
 that `lm_for` builds. Nothing here reaches a real provider.
 
@@ -25,21 +25,20 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import dspy
+from loguru import logger
+
+from strawberry_dspy.config import config_from_dict
+from strawberry_dspy.harvest import harvest
+from strawberry_dspy.harvest.cost import cost_of, litellm_price
+from strawberry_dspy.models import lm_for
+from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.program.build import build_program
+from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.report import format_grid
+from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # tests.loopback_anthropic
-
-import dspy  # noqa: E402
-from loguru import logger  # noqa: E402
-
-from strawberry_dspy.config import config_from_dict  # noqa: E402
-from strawberry_dspy.harvest import harvest  # noqa: E402
-from strawberry_dspy.harvest.cost import cost_of, litellm_price  # noqa: E402
-from strawberry_dspy.models import lm_for  # noqa: E402
-from strawberry_dspy.program.adapter import TextAdapter  # noqa: E402
-from strawberry_dspy.program.build import build_program  # noqa: E402
-from strawberry_dspy.provenance import package_versions  # noqa: E402
-from strawberry_dspy.report import format_grid  # noqa: E402
-from tests.loopback_anthropic import LoopbackAnthropic  # noqa: E402
 
 MODEL = "anthropic/claude-haiku-4-5"
 STEP = "Let me add the tens first, then the ones, and check the carry."
@@ -148,7 +147,7 @@ def main() -> None:
 Command: `{command}`
 
 Date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; dspy {versions.get('dspy')}, litellm {versions.get('litellm')}.
-Server: `tests/loopback_anthropic.py` on 127.0.0.1 (Anthropic's Messages API, its cache rules and usage fields;
+Server: `strawberry_dspy/testing/loopback_anthropic.py` on 127.0.0.1 (Anthropic's Messages API, its cache rules and usage fields;
 tokens are words). Client: the real DSPy LM that `lm_for` builds for `{MODEL}` with `api_base` at the server.
 **Verified against the wire format only: no request here reached Anthropic or any other real service.**
 

@@ -2,7 +2,7 @@
 
     python eval/ray_scaling/ray_scaling.py --workers 1 2 4 8 --traces-per-worker 20 --rounds 3 --delay 0.05 --out eval/ray_scaling/report.md
 
-A stdlib OpenAI-compatible server (tests/loopback_openai.py) runs in a child process and answers every
+A stdlib OpenAI-compatible server (strawberry_dspy/testing/loopback_openai.py) runs in a child process and answers every
 request after a fixed delay, like a remote model server that is never the bottleneck (it serves requests
 concurrently), so the harvest is bound by the delay and the framework, not by this machine's CPU. For each
 worker count W, a real harvest (`strawberry_dspy.harvest.harvest`: the strawberry program, the store, one
@@ -24,16 +24,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # tests.loopback_openai, run as a child process from the checkout
+from strawberry_dspy.config import load_config
+from strawberry_dspy.executors.ray_executor import RayExecutor
+from strawberry_dspy.executors.threads import ThreadExecutor
+from strawberry_dspy.harvest import harvest
+from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.report import format_grid
+from strawberry_dspy.store import TraceStore
 
-from strawberry_dspy.config import load_config  # noqa: E402
-from strawberry_dspy.executors.ray_executor import RayExecutor  # noqa: E402
-from strawberry_dspy.executors.threads import ThreadExecutor  # noqa: E402
-from strawberry_dspy.harvest import harvest  # noqa: E402
-from strawberry_dspy.provenance import package_versions  # noqa: E402
-from strawberry_dspy.report import format_grid  # noqa: E402
-from strawberry_dspy.store import TraceStore  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole turn budget
 KNOBS = {"strawberry.max_turns": 4, "strawberry.check_every": 2, "strawberry.verifier_every": 0,
@@ -59,7 +58,7 @@ def main() -> None:
     parser.add_argument("--out", default="eval/ray_scaling/report.md")
     args = parser.parse_args()
     logging.getLogger("dspy").setLevel(logging.ERROR)
-    server = subprocess.Popen([sys.executable, "-m", "tests.loopback_openai", REPLY, str(args.delay)], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "strawberry_dspy.testing.loopback_openai", REPLY, str(args.delay)], cwd=ROOT,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     rows, scratch = [], Path(tempfile.mkdtemp(prefix="ray-scaling-"))
     try:

@@ -5,7 +5,7 @@
         [--only harvest executor storage cold]
 
 1. Harvest: `strawberry_full` (27 LM calls a trace) through `harvest()` against a loopback OpenAI-compatible server
-   in a child process (`tests/loopback_fast.py`: one asyncio loop, keep-alive, DELAY_S of latency per request as a
+   in a child process (`strawberry_dspy/testing/loopback_fast.py`: one asyncio loop, keep-alive, DELAY_S of latency per request as a
    timer, ~0.1 ms of its CPU a request), C traces in flight, each harvest a child process running this tree's code
    (and the baseline tree's, in turn); then the same chat bodies (each call's chat so far, rebuilt from the store)
    replayed by C plain `httpx` threads against the same server, one trace per thread at a time. Framework CPU per
@@ -39,17 +39,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))  # tests.loopback_openai and eval.throughput.synthetic_store, from the checkout
+import httpx
 
-import httpx  # noqa: E402
-
-from eval.throughput.synthetic_store import grow  # noqa: E402
-from strawberry_dspy.config import load_config  # noqa: E402
-from strawberry_dspy.harvest import harvest  # noqa: E402
-from strawberry_dspy.report import format_grid  # noqa: E402
-from strawberry_dspy.store import TraceStore  # noqa: E402
-from tests.loopback_openai import LoopbackOpenAI  # noqa: E402
+from synthetic_store import grow  # beside this script, whose folder Python puts first on sys.path
+from strawberry_dspy.config import load_config
+from strawberry_dspy.harvest import harvest
+from strawberry_dspy.report import format_grid
+from strawberry_dspy.store import TraceStore
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 SECTIONS = ("harvest", "executor", "storage", "cold")
 REPLY = "Let me add the two numbers."  # never a final answer: every trace runs its whole budget
@@ -58,10 +55,10 @@ PYTHON = sys.executable
 
 
 class Server:
-    """The cheap loopback server (`tests/loopback_fast.py`) in a child process, so its CPU is not the client's."""
+    """The cheap loopback server (`strawberry_dspy/testing/loopback_fast.py`) in a child process, so its CPU is not the client's."""
 
     def __init__(self, delay: float):
-        self.process = subprocess.Popen([PYTHON, "-m", "tests.loopback_fast", REPLY, str(delay)], cwd=ROOT,
+        self.process = subprocess.Popen([PYTHON, "-m", "strawberry_dspy.testing.loopback_fast", REPLY, str(delay)], cwd=ROOT,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.url = self.process.stdout.readline().strip()
 
@@ -91,6 +88,8 @@ import json, logging, sys, time
 from strawberry_dspy.config import load_config
 from strawberry_dspy.harvest import harvest
 from strawberry_dspy.store import TraceStore
+
+ROOT = Path(__file__).resolve().parents[2]
 url, benchmark, out = sys.argv[1:4]
 traces, in_flight = map(int, sys.argv[4:6])
 logging.getLogger("dspy").setLevel(logging.ERROR)
@@ -399,7 +398,7 @@ httpx {httpx.__version__}. Absolute figures move with the load of the shared mac
     if harvest_rows:
         sections.append(HARVEST_HEADING + "\n\n" + (f"Measured by {measured_by}.\n\n" if args.only else "")
                         + "`strawberry_full` traces through `harvest()` (a child process per run, the tree's own code) "
-                        "against the asyncio loopback server (`tests/loopback_fast.py`, a child process); plain httpx "
+                        "against the asyncio loopback server (`strawberry_dspy/testing/loopback_fast.py`, a child process); plain httpx "
                         "threads (in the benchmark's process) replay this tree's chats against the same server. "
                         "turns/s: the median of the runs listed; CPU: the client process's, per LM call; above "
                         "httpx: client CPU per call minus plain httpx's; peak at server: requests the server held at "

@@ -22,7 +22,7 @@ from strawberry_dspy.harvest import HarvestOptions
 from strawberry_dspy.options import split_options
 from strawberry_dspy.recipes import packaged
 from tests.docs.doc_commands import ROOT, all_commands, python_blocks
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 COMMANDS = all_commands()
 MODEL_FLAGS = {"run", "harvest", "compile"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from strawberry_dspy.cli import main as strawberry
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted((ROOT / "eval").glob("*/*.py"))

@@ -4,7 +4,7 @@ import pytest
 from dspy.clients.engines.dummy_engine import DummyEngine
 
 from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
-from tests.conftest import all_prompt_text
+from strawberry_dspy.testing import all_prompt_text
 
 QUESTION = "What is 17 + 25?"
 NEVER = {"no answer": {"reply": "still thinking"}}

@@ -14,7 +14,7 @@ from strawberry_dspy.harvest.following import PROGRESS_META  # noqa: E402
 from strawberry_dspy.harvest.harvest_dir import lock_dir  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from strawberry_dspy.ui import dirs, live  # noqa: E402
-from tests.conftest import scripted_lm  # noqa: E402
+from strawberry_dspy.testing import scripted_lm  # noqa: E402
 from tests.ui.stores import make_harvest, make_run  # noqa: E402
 
 APP = Path(__file__).resolve().parents[2] / "strawberry_dspy" / "ui" / "app.py"

@@ -3,7 +3,7 @@
 It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
 request at once with a fixed reply (or `reply(body)` when `reply` is a function) and usage, and records each
 request's path, `Authorization` header and body. `eval/lm_overhead/lm_overhead.py` and `eval/throughput/throughput.py` run it in a child
-process (`python -m tests.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's
+process (`python -m strawberry_dspy.testing.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's
 alone; LATENCY_S is a server latency.
 
 With `reasoning` (text, or a function of the request body) it answers as a reasoning model behind an

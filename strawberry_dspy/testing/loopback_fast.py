@@ -1,6 +1,6 @@
 """A cheap OpenAI-compatible loopback server for throughput runs: one asyncio event loop, HTTP/1.1 keep-alive.
 
-`tests/loopback_openai.py` (http.server, a thread per connection, every body parsed and recorded, faults) is
+`strawberry_dspy/testing/loopback_openai.py` (http.server, a thread per connection, every body parsed and recorded, faults) is
 the server the behaviour tests talk to. Timing a client against it also times its threads and its JSON parsing
 on the same two cores, so a throughput figure would be partly the server's. This one costs what a fast real
 server's front end does: no thread per connection (LATENCY_S is a timer on the loop, not a sleeping thread), no
@@ -8,7 +8,7 @@ parsing of the request body (the reply is fixed; its usage counts the body's byt
 write per reply. It counts the connections open and the requests in flight (now and at their peak), which is
 what a test of the client's connection pool asserts on.
 
-    python -m tests.loopback_fast [REPLY [LATENCY_S]]   # the first stdout line is the api_base; then one JSON
+    python -m strawberry_dspy.testing.loopback_fast [REPLY [LATENCY_S]]   # the first stdout line is the api_base; then one JSON
                                                        # line of `stats()` per line read on stdin (a line "reset"
                                                        # first restarts the peaks); EOF stops it
 """
