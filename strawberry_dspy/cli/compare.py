@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,9 @@ def main(args: argparse.Namespace) -> int:
     from strawberry_dspy.compare import compare, comparison_table, read_run
 
     evaluations = [read_run(path) for path in args.runs]
+    if len({e.name for e in evaluations}) < len(evaluations):  # bootstrap stages all hold a folder named run
+        for evaluation, path in zip(evaluations, args.runs):
+            evaluation.name = "/".join(Path(path).resolve().parts[-2:])
     if args.json:
         print(json.dumps([{"run": e.name, "accuracy": e.accuracy.__dict__, "paired": d and d.to_dict()}
                           for e, d in compare(evaluations)], indent=2))
