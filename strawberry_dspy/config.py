@@ -15,10 +15,10 @@ import yaml
 
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.models.retry_settings import RetrySettings
+from strawberry_dspy.knobs import BaselineKnobs, StrawberryKnobs
+from strawberry_dspy.retry_settings import RetrySettings
 from strawberry_dspy.recipes import anchor_packaged_paths, not_found_hint, resolve_recipe
 from strawberry_dspy.text_input import read_text
-from strawberry_dspy.program.knobs import BaselineKnobs, StrawberryKnobs
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
 PROMPT_CACHE = ("auto", "on", "off")
@@ -34,12 +34,25 @@ class Prices:
     cache_read: float | None = None
     cache_write: float | None = None
 
-    def problems(self) -> list[str]:
-        """What is wrong with the prices (empty when nothing)."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = [f"prices.{name} is required (dollars per million tokens), e.g. prices: {{input: 3, output: 15}}"
                     for name in ("input", "output") if getattr(self, name) is None]
-        return problems + [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
-                           if value is not None and value < 0]
+        problems += [f"prices.{name} must be >= 0, got {value}" for name, value in vars(self).items()
+                     if value is not None and value < 0]
+        if problems:
+            raise UserError(problems[0])
+
+
+def check_temperature(temperature: float | None) -> None:
+    """The --temperature rule of every command that takes one (None: the recipe's)."""
+    if temperature is not None and temperature < 0:
+        raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
+
+
+def _flag(default, help: str, **metadata):
+    """A recipe setting that commands also take as a flag (`options.add_recipe_flags`), its default the recipe's."""
+    return field(default=default, metadata={"help": help, "shown": "the recipe's", **metadata})
 
 
 @dataclass
@@ -47,17 +60,21 @@ class RunConfig:
     """One reproducible run: which program, model and benchmark, and the program's knobs."""
 
     program: str = "strawberry"  # zero_shot | cot | strawberry
-    model: str = "local"  # model spec: local, local:/path.gguf, ollama_chat/…, openai/…, anthropic/…
-    api_base: str | None = None  # OpenAI-compatible server URL for openai/… specs (vLLM, llama.cpp, …)
+    model: str = _flag("local", "model spec: local, local:/path.gguf, hf:DIR, ollama_chat/NAME, openai/NAME, "
+                                "anthropic/NAME, ...")
+    api_base: str | None = _flag(None, "base URL of the model's server: an OpenAI-compatible server for openai/NAME "
+                                       "(vLLM, llama.cpp), a proxy or gateway for anthropic/NAME and the other "
+                                       "providers, ollama's host", metavar="URL")
     api_key_env: str | None = None  # environment variable holding api_base's key (no provider key is ever sent there)
     temperature: float = 0.7  # default sampling temperature of the model
     slots: int = 2  # parallel slots of the embedded engine
-    benchmark: str = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1"  # benchmark spec
+    benchmark: str = _flag("reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1",
+                           "benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
     # exact | numeric | math_verify | task, or your own DSPy metric as module:function (scoring/plugin.py)
     scorer: str | None = None  # None = the benchmark's default
-    split: str = "test"  # train | dev | test
-    limit: int = 10  # number of problems
-    concurrency: int = 2  # problems in flight at once
+    split: str = _flag("test", "train, dev or test")
+    limit: int = _flag(10, "number of problems")
+    concurrency: int = _flag(2, "problems (harvest: traces) in flight at once; the embedded engine gets as many slots")
     seed: int = 0  # seeds nudges and sampling
     # auto | on | off: mark the chat's stable prefix for the provider's prompt cache (auto: on for anthropic/,
     # whose cache needs marks; OpenAI, vLLM and Gemini cache prefixes by themselves). YAML's on/off (true/false) work.
@@ -75,30 +92,27 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raise a UserError naming the first broken rule."""
-        problems = []
         if self.program not in PROGRAMS:
-            problems.append(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
+            raise UserError(f"unknown program {self.program!r}: expected one of {', '.join(PROGRAMS)}")
         for name in ("limit", "concurrency", "slots", "max_question_chars", "max_reply_chars"):
             if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise UserError(f"{name} must be >= 1, got {getattr(self, name)}")
         if str(self.prompt_cache_mode) not in PROMPT_CACHE:
-            problems.append(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
+            raise UserError(f"prompt_cache must be one of {', '.join(PROMPT_CACHE)}, got {self.prompt_cache!r}")
         for name in ("max_requests_per_minute", "max_tokens_per_minute"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
+                raise UserError(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
         if self.prices is not None:
-            problems += self.prices.problems()
+            self.prices.validate()
         for name, value in (("temperature", self.temperature), ("strawberry.temperature", self.strawberry.temperature),
                             ("baseline.temperature", self.baseline.temperature)):
             if value is not None and value < 0:
-                problems.append(f"{name} must be >= 0, got {value}")
+                raise UserError(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
-            problems.append(f"unknown split {self.split!r}: expected train, dev or test")
+            raise UserError(f"unknown split {self.split!r}: expected train, dev or test")
         if self.program == "strawberry":
-            problems += self.strawberry.problems()
-        problems += self.retry.problems()
-        if problems:
-            raise UserError(problems[0])
+            self.strawberry.validate()
+        self.retry.validate()
 
     @property
     def prompt_cache_mode(self) -> str:
@@ -112,8 +126,7 @@ class RunConfig:
 
         Programs hold no copy (they read their knobs, which are this config's), so every call samples at it.
         """
-        if temperature < 0:
-            raise UserError(f"--temperature must be >= 0, got {temperature}; e.g. --temperature 1.0")
+        check_temperature(temperature)
         self.temperature = temperature
         for knobs in (self.strawberry, self.baseline):
             if knobs.temperature is not None:

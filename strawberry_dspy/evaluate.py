@@ -9,14 +9,13 @@ import hashlib
 from dataclasses import dataclass
 
 import dspy
-from loguru import logger
 from tqdm import tqdm
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.executors import Executor, Worker, Workload, current_executor
 from strawberry_dspy.program.trace import Trace
-from strawberry_dspy.scoring import Score
+from strawberry_dspy.scoring import NO_ANSWER, Score
 
 
 @dataclass
@@ -92,14 +91,8 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
 def solve_problem(worker: Worker, unit: tuple[int, Problem, int]) -> ProblemResult:
     """One problem through the worker's program, scored against its gold answer (runs on any executor)."""
     _, problem, seed, sample = unit
-    try:
-        trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
-    except Exception as exc:  # the program should record its own failures; one that raises is a failed problem
-        logger.opt(exception=exc).debug("{} raised on {}", type(worker.program).__name__, problem.id)
-        trace = None
-    if not isinstance(trace, Trace):
-        trace = Trace(stop_reason="error", error="the program raised; see run.log")
-    return problem_result(problem, trace, worker.benchmark.score(problem, trace.final_answer), sample)
+    attempt = worker.attempt(problem, seed)
+    return problem_result(problem, attempt.trace, attempt.score or NO_ANSWER, sample)
 
 
 def problem_result(problem: Problem, trace: Trace, score: Score, sample: int = 0) -> ProblemResult:

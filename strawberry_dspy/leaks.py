@@ -83,20 +83,6 @@ def _found(needle: str, texts: list[str]) -> bool:
     return any(needle in text and pattern.search(text) for text in texts)
 
 
-def leaked_by_files(paths: list[str], problems: list[Problem]) -> set[str]:
-    """Question hashes of the problems the demos of these program files (compiled.json or recipe: predictor demos
-    and worked demos) give away."""
-    from strawberry_dspy.program.build import build_program
-    from strawberry_dspy.program_file import load_program_file
-
-    found: set[str] = set()
-    for path in paths:
-        config, program = load_program_file(path)
-        leaks = DemoLeaks.of(program if program is not None else build_program(config))
-        found |= {question_hash(p.question) for p in problems if leaks.leaked(p)}
-    return found
-
-
 def demo_record(program: dspy.Module, problems: list[Problem]) -> list[dict]:
     """compile's record of the problems a compiled program's demos came from: id and question hash each."""
     leaks = DemoLeaks.of(program)

@@ -19,6 +19,10 @@ shown (the default as the help states it, e.g. "the recipe's"). A field without 
 from YAML and `--key=value` only. Bool fields are switches: `--name` when the default is False,
 `--no-name` when it is True. A nested dataclass field is flattened: its fields get flags of their own.
 
+The recipe's own settings that commands take as flags (--model, --benchmark, --split, --limit, --concurrency,
+--api-base) are generated the same way from `RunConfig`'s fields declared with help (`add_recipe_flags`), and
+read back as overrides of the recipe (`recipe_overrides`).
+
 The validation convention, for every options, config and recipe dataclass: `validate()` returns
 None and raises a UserError naming the first broken rule.
 """
@@ -31,13 +35,15 @@ import types
 import typing
 from dataclasses import MISSING, Field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from strawberry_dspy.band import Band
-from strawberry_dspy.config import _merge, dataclass_from_dict, parse_overrides, read_yaml
+from strawberry_dspy.config import RunConfig, _merge, dataclass_from_dict, parse_overrides, read_yaml
 from strawberry_dspy.errors import UserError
 
 CONFIG_HELP = "read these options from a YAML file of KEY: VALUE (flags and --key=value override it)"
+RECIPE_FLAGS = ("model", "api_base", "benchmark", "split", "limit", "concurrency")  # what run and harvest take
+RECIPE_DEST = "recipe."  # the recipe flags' namespace in the parsed arguments
 
 
 def option(default: Any = MISSING, help: str = "", *, default_factory: Any = MISSING, **metadata: Any) -> Field:
@@ -95,10 +101,37 @@ def _help(f: Field, hint: Any) -> str:
 
 def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
     """Add a flag for every option of `cls`, and `--config FILE.yaml`; read them back with `options_from_args`."""
-    for path, f, hint in _fields(cls):
+    _add_flags(parser, _fields(cls))
+    parser.add_argument("--config", metavar="FILE.yaml", help=CONFIG_HELP)
+
+
+def add_recipe_flags(parser: argparse.ArgumentParser, names: tuple[str, ...] = RECIPE_FLAGS,
+                     defaults: dict | None = None) -> None:
+    """Flags for the recipe settings `names` (RunConfig fields declared with help); read them with `recipe_overrides`.
+
+    `defaults`: the command's own value for some, set whatever the recipe says (harvest's split: train).
+    """
+    _add_flags(parser, (item for item in _fields(RunConfig) if item[0] in names), defaults or {}, RECIPE_DEST)
+
+
+def recipe_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
+    """The recipe's --key=value overrides (default: all of the command's) with its flags on top, as one nested dict."""
+    overrides = parse_overrides(args.overrides) if overrides is None else overrides
+    for path, _, _ in _fields(RunConfig):
+        if hasattr(args, RECIPE_DEST + path):  # only the recipe's own flags: an option may share a name (model)
+            _set(overrides, path, getattr(args, RECIPE_DEST + path))
+    return overrides
+
+
+def _add_flags(parser: argparse.ArgumentParser, fields: Iterable[tuple[str, Field, Any]],
+               defaults: dict | None = None, dest: str = "") -> None:
+    defaults = defaults or {}
+    for path, f, hint in fields:
         names = [_flag(f), *f.metadata.get("aliases", ())]
-        kwargs: dict[str, Any] = {"dest": path, "default": argparse.SUPPRESS,
-                                  "help": _help(f, hint).replace("%", "%%")}  # argparse formats help with %
+        help = (f"{f.metadata['help']} (default {defaults[path]}, whatever the recipe says)" if path in defaults
+                else _help(f, hint))
+        kwargs: dict[str, Any] = {"dest": dest + path, "default": defaults.get(path, argparse.SUPPRESS),
+                                  "help": help.replace("%", "%%")}  # argparse formats help with %
         if hint is bool:
             kwargs["action"] = "store_false" if f.default is True else "store_true"
         elif hint is Band:
@@ -113,7 +146,6 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
             if key in f.metadata:
                 kwargs[key] = f.metadata[key]
         parser.add_argument(*names, **kwargs)
-    parser.add_argument("--config", metavar="FILE.yaml", help=CONFIG_HELP)
 
 
 def _set(tree: dict, path: str, value: Any) -> None:
@@ -164,7 +196,7 @@ def options_from_args(cls: type, args: argparse.Namespace, overrides: dict | Non
     return options
 
 
-__all__ = ["add_options", "option", "options_from_args", "split_options"]
+__all__ = ["add_options", "add_recipe_flags", "option", "options_from_args", "recipe_overrides", "split_options"]
 
 
 def add_executor_flags(parser: argparse.ArgumentParser) -> None:
@@ -177,14 +209,3 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", metavar="ADDRESS",
                         help="with --executor ray: 'auto' joins the cluster `ray start` runs on this machine, HOST:PORT "
                              "another one (default: start a local Ray instance)")
-
-
-MODEL_HELP = "model spec: local, local:/path.gguf, hf:DIR, ollama_chat/NAME, openai/NAME, anthropic/NAME, ..."
-API_BASE_HELP = ("base URL of the model's server: an OpenAI-compatible server for openai/NAME (vLLM, llama.cpp), a "
-                 "proxy or gateway for anthropic/NAME and the other providers, ollama's host (default: the provider's)")
-
-
-def add_model_flags(parser: argparse.ArgumentParser, model_help: str = MODEL_HELP) -> None:
-    """`--model` and `--api-base` (run, harvest, compile): one wording for every command."""
-    parser.add_argument("--model", help=model_help)
-    parser.add_argument("--api-base", metavar="URL", help=API_BASE_HELP)

@@ -17,8 +17,8 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
+from strawberry_dspy.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.executors.base import per_node_line
-from strawberry_dspy.harvest.cost import Cost, Price, config_price, cost_of, describe
 from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.report import format_table

@@ -35,6 +35,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
 
 MARKER = ".strawberry-output.json"
+DONE_MARKER = "done.json"  # in each stage folder of a multi-stage output (bootstrap): the stage finished, and with what
 RUNS = Path("runs")
 
 
@@ -84,6 +85,17 @@ def read_marker(folder: Path) -> dict | None:
     except (OSError, ValueError):
         return None
     return marker if isinstance(marker, dict) else None
+
+
+def read_done(stage_dir: Path) -> dict | None:
+    """A finished stage's DONE_MARKER (what it produced), or None when the stage has not finished."""
+    path = stage_dir / DONE_MARKER
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_done(stage_dir: Path, record: dict) -> Path:
+    """Mark a stage finished with its record, atomically (a rerun skips it)."""
+    return write_json(stage_dir / DONE_MARKER, record)
 
 
 def is_input(out: Path, sources: Iterable[str | Path]) -> Path | None:

@@ -8,7 +8,8 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.harvest import harvest
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.store import TraceStore
 from tests.compile.helpers import right_after_three_steps, rule_lm

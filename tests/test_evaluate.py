@@ -6,7 +6,8 @@ import pytest
 
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.evaluate import problem_seed, run_program
-from strawberry_dspy.program import ChainOfThought, StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import ChainOfThought, StrawberryProgram
 from strawberry_dspy.run import summarize
 from strawberry_dspy.testing import all_prompt_text, scripted_lm
 

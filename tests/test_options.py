@@ -153,3 +153,28 @@ def test_the_cli_prints_one_line_for_a_bad_config_file(tmp_path, capsys):
     assert err == (f"error: {config}: unknown key 'max_pair': valid keys are format, style, band, sft_form, nudges, "
                    "system, thinking, max_pairs, weighting, alpha, resample, seed, eval_splits, decontam_benchmark, "
                    "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub, private")
+
+
+def test_the_recipe_flags_of_every_command_come_from_run_config():
+    from dataclasses import fields
+
+    from strawberry_dspy.config import RunConfig
+    from strawberry_dspy.options import recipe_overrides
+
+    helps = {f.name: f.metadata["help"] for f in fields(RunConfig) if "help" in f.metadata}
+    assert set(helps) == {"model", "api_base", "benchmark", "split", "limit", "concurrency"}
+    for command, names in (("run", helps), ("harvest", helps), ("compile", ("model", "api_base", "benchmark",
+                                                                          "concurrency")), ("bootstrap", ("concurrency",))):
+        sub = next(a for a in build_parser([command])._actions if isinstance(a, argparse._SubParsersAction))
+        flags = {a.dest.removeprefix("recipe."): a for a in sub.choices[command]._actions if a.dest.startswith("recipe.")}
+        assert set(flags) == set(names), command
+        assert all(flags[name].help.startswith(helps[name]) for name in names)
+
+    def overrides(*argv):
+        parsed = build_parser(list(argv)).parse_args(list(argv))
+        parsed.overrides = ["--seed=3"]
+        return recipe_overrides(parsed)
+
+    assert overrides("run", "P", "--model", "openai/x", "--limit", "5") == {"seed": 3, "model": "openai/x", "limit": 5}
+    assert overrides("harvest", "P") == {"seed": 3, "split": "train"}  # harvests are training data
+    assert overrides("harvest", "P", "--split", "dev")["split"] == "dev"

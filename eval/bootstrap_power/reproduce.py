@@ -137,9 +137,9 @@ def report(study: Path) -> str:
     """The study's tables as markdown."""
     rows, record = load(study)
     stages = record["stages"]
-    return "\n".join([*family_table(study),
+    return "\n".join([
         "## Held-out accuracy per round and arm", "", "```", heldout_table(rows, stages), "```", "",
-        "Trivial baselines on the same held-out problems:", *trivial_lines(stages), "",
+        "Trivial baselines on the same held-out problems:", *trivial_lines(stages), "", *family_table(study),
         "## Harvests", "", "```", harvest_table(rows, stages), "```", "",
         "## Stage times", "", "```", time_table(stages), "```", ""])
 

@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from strawberry_dspy.models.retry import RetrySettings
+from strawberry_dspy.retry_settings import RetrySettings
 from strawberry_dspy.store import TraceStore
 from strawberry_dspy.testing.loopback_openai import FAULTS, LoopbackOpenAI
 

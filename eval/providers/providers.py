@@ -30,7 +30,7 @@ from loguru import logger
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.harvest import harvest
-from strawberry_dspy.harvest.cost import cost_of, litellm_price
+from strawberry_dspy.cost import cost_of, litellm_price
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program

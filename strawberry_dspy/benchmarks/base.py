@@ -8,8 +8,8 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.scoring import (SCORERS, TASK_SCORER, PluginScorer, Score, check_scorer, is_plugin,
-                                     math_verify_score)
+from strawberry_dspy.scoring import (SCORERS, TASK_SCORER, PluginScorer, Score, check_scorer, fallback_score,
+                                     is_plugin)
 
 SPLIT_FRACTIONS = {"train": 0.6, "dev": 0.2, "test": 0.2}
 _END_PUNCTUATION = ".,;:!?'\"` \t\r\n"
@@ -114,8 +114,8 @@ class Benchmark:
         return SCORERS[self.scorer](problem.answer, response, problem.question)
 
     def score_task(self, problem: Problem, response: str | None) -> Score:
-        """The source's own grading; plain question/answer data is graded by math_verify."""
-        return math_verify_score(problem.answer, response, problem.question)
+        """The source's own grading; plain question/answer data has none: `fallback_score`."""
+        return fallback_score(problem.answer, response, problem.question)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec!r}, scorer={self.scorer!r})"

@@ -25,12 +25,11 @@ from strawberry_dspy.bootstrap.report import write_report
 from strawberry_dspy.bootstrap.settings import BootstrapSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
-from strawberry_dspy.stage_output import (OutputKind, claim_dir, lock_output, log_to, remove_created, task_slug,
-                                         write_json)
+from strawberry_dspy.stage_output import (DONE_MARKER, OutputKind, claim_dir, lock_output, log_to, read_done,
+                                         remove_created, task_slug, write_done, write_json)
 
 IDENTITY_FILE = "bootstrap.json"
 ROUND_FILE = "round.json"
-MARKER = "done.json"
 BOOTSTRAP_DIR = OutputKind("bootstrap", "bootstrap loop", (IDENTITY_FILE,))
 
 
@@ -47,12 +46,6 @@ class BootstrapResult:
 def default_out(settings: BootstrapSettings) -> Path:
     """runs/bootstrap-<recipe>-<task>-<hash of the identity>."""
     return Path("runs") / f"bootstrap-{Path(settings.program).stem}-{task_slug(settings.benchmark)}-{settings.digest()}"
-
-
-def read_marker(stage_dir: Path) -> dict | None:
-    """A finished stage's marker, or None when the stage has not finished."""
-    path = stage_dir / MARKER
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def lock_out(out: Path):
@@ -109,7 +102,7 @@ def cpu_seconds() -> float:
 def run_round(ctx: stages.RoundContext, ran: list[tuple[int, str]]) -> dict[str, dict]:
     """Run the round's unfinished stages in order; return every stage's marker."""
     for name, stage in stages.stage_plan(ctx):
-        marker = read_marker(ctx.stage_dir(name))
+        marker = read_done(ctx.stage_dir(name))
         if marker is None:
             logger.info("round {}: {} ...", ctx.number, name)
             started, cpu = time.perf_counter(), cpu_seconds()
@@ -117,10 +110,10 @@ def run_round(ctx: stages.RoundContext, ran: list[tuple[int, str]]) -> dict[str,
             marker = stage(ctx)
             marker["wall_s"] = round(time.perf_counter() - started, 1)
             marker["cpu_s"] = round(cpu_seconds() - cpu, 1)
-            write_json(ctx.stage_dir(name) / MARKER, marker)
+            write_done(ctx.stage_dir(name), marker)
             ran.append((ctx.number, name))
         else:
-            logger.info("round {}: {} done already ({}), skipped", ctx.number, name, ctx.stage_dir(name) / MARKER)
+            logger.info("round {}: {} done already ({}), skipped", ctx.number, name, ctx.stage_dir(name) / DONE_MARKER)
         ctx.done[name] = marker
     return ctx.done
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.config import check_temperature
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.options import option
 from strawberry_dspy.train.recipe import TrainRecipe
@@ -67,8 +68,7 @@ class BootstrapSettings:
         self.band = Band.of(self.band)
         if not 0.0 <= self.level_up_at <= 1.0:
             raise UserError(f"--level-up-at must be an accuracy in [0, 1], got {self.level_up_at}; e.g. 0.8")
-        if self.temperature is not None and self.temperature < 0:
-            raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
+        check_temperature(self.temperature)
         unknown = [arm for arm in self.arm_list() if arm not in ARMS]
         if unknown:
             raise UserError(f"--arms: unknown arm {unknown[0]!r}; choose from {', '.join(ARMS)} (e.g. --arms rft,dpo,rft+dpo)")

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.options import add_executor_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
+                                     recipe_overrides, split_options)
 
 DEFAULT_RECIPE = "train_dpo"  # the packaged training recipe (strawberry_dspy/recipes/train_dpo.yaml)
 # finished stages kept their markers
@@ -18,14 +19,14 @@ INTERRUPTED = "interrupted: rerun the same command to resume at the first unfini
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from strawberry_dspy.bootstrap.settings import BootstrapSettings
 
-    parser.add_argument("program", help="a program YAML recipe (programs/strawberry.yaml)")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe")
     parser.add_argument("--out", help="loop directory (default runs/bootstrap-<recipe>-<task>-<hash>); rerunning "
                                       "into it resumes at the first unfinished stage")
     add_options(parser, BootstrapSettings)
     parser.add_argument("--no-compile", action="store_true", help="skip the compile stage (--compile-budget 0)")
     parser.add_argument("--train-recipe", help=f"YAML with a train: section (default {DEFAULT_RECIPE}); its method "
                                                "(dpo, kto, sft) chooses the export format")
-    parser.add_argument("--concurrency", type=int, help="traces in flight at once (default: the recipe's)")
+    add_recipe_flags(parser, ("concurrency",))
     parser.add_argument("--fresh", action="store_true", help="delete OUT's rounds and start over")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_executor_flags(parser)
@@ -37,7 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     """The bootstrap settings a command line describes."""
     from strawberry_dspy.bootstrap import BootstrapSettings
-    from strawberry_dspy.config import load_config
     from strawberry_dspy.errors import UserError
     from strawberry_dspy.program_file import load_program_file
     from strawberry_dspy.recipes import not_found_hint, resolve_recipe
@@ -51,10 +51,8 @@ def settings_from_args(args: argparse.Namespace):
         if hasattr(args, "compile_budget"):
             raise UserError(f"--no-compile and --compile-budget {args.compile_budget} contradict each other: pass one")
         options["compile_budget"] = 0
-    if args.concurrency is not None:
-        overrides["concurrency"] = args.concurrency
-    config = (load_program_file(args.program, overrides)[0] if args.program.endswith(".json")
-              else load_config(args.program, overrides))  # bad knobs fail here, before any work
+    overrides = recipe_overrides(args, overrides)
+    config = load_program_file(args.program, overrides)[0]  # bad knobs fail here, before any work
     recipe_path = resolve_recipe(args.train_recipe or DEFAULT_RECIPE)
     fixed = {"program": args.program, "benchmark": config.benchmark, "model": config.model,
              "recipe": load_recipe(recipe_path, train_overrides), "overrides": overrides}

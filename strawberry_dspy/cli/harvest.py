@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.cli.run import cli_overrides
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestOptions, harvest
-from strawberry_dspy.harvest.cost import describe
+from strawberry_dspy.cost import describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
-from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
+                                     recipe_overrides, split_options)
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -20,13 +20,8 @@ INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
-    parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    parser.add_argument("--split", default="train",
-                        help="train, dev or test (default train, whatever the recipe says: harvests are training data)")
-    parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--concurrency", type=int, metavar="C", help="traces in flight at once (the embedded engine gets as many slots)")
-    add_model_flags(parser)
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
+    add_recipe_flags(parser, defaults={"split": "train"})  # harvests are training data
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
     add_options(parser, HarvestOptions)
@@ -65,9 +60,9 @@ def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace) -> int:
-    options, recipe_overrides = split_options(HarvestOptions, parse_overrides(args.overrides))
+    options, recipe_settings = split_options(HarvestOptions, parse_overrides(args.overrides))
     options = options_from_args(HarvestOptions, args, options)
-    config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
+    config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
     with use_executor(args.executor, args.ray_address):
         summary = harvest(config, args.out, options=options, program=program)
     print(summary_table(summary))

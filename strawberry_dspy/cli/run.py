@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.options import add_executor_flags, add_model_flags, add_options, options_from_args, split_options
+from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
+                                     recipe_overrides, split_options)
 from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
@@ -14,12 +15,8 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
-    add_model_flags(parser)
-    parser.add_argument("--benchmark", help="benchmark spec, e.g. reasoning_gym:basic_arithmetic or jsonl:FILE")
-    parser.add_argument("--split", help="train, dev or test")
-    parser.add_argument("--limit", type=int, help="number of problems")
-    parser.add_argument("--concurrency", type=int, metavar="C", help="problems in flight at once")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
+    add_recipe_flags(parser)
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
     add_options(parser, RunOptions)
     add_executor_flags(parser)
@@ -27,20 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      "recipe, e.g. --strawberry.check_every=2 --seed=1")
 
 
-def cli_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
-    """The recipe's --flags and --key=value overrides (default: all of the command's), as one nested dict."""
-    overrides = parse_overrides(args.overrides) if overrides is None else overrides
-    for flag in ("model", "api_base", "benchmark", "split", "limit", "concurrency"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            overrides[flag] = value
-    return overrides
-
-
 def main(args: argparse.Namespace) -> int:
-    options, recipe_overrides = split_options(RunOptions, parse_overrides(args.overrides))
+    options, recipe_settings = split_options(RunOptions, parse_overrides(args.overrides))
     options = options_from_args(RunOptions, args, options)
-    config, program = load_program_file(args.program, cli_overrides(args, recipe_overrides))
+    config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
     if options.temperature is not None:
         config.set_temperature(options.temperature)  # a compiled program reads the same knobs
     with use_executor(args.executor, args.ray_address):

@@ -19,6 +19,7 @@ from strawberry_dspy.config import RunConfig, config_from_dict
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
+from strawberry_dspy.provenance import check_versions
 from strawberry_dspy.text_input import read_text
 from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, make_dir, write_file
 
@@ -129,6 +130,7 @@ def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunC
     path = Path(path)
     meta = read_metadata(path)
     check_base_program(path, meta)
+    check_versions(meta.get("versions"), f"compiled program {path}")  # DSPy's load checks python and dspy only
     config = config_from_dict(meta.get("config") or {}, overrides, str(path))
     program = build_program(config)
     if program_structure(program) != meta.get("structure"):

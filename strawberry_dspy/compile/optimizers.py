@@ -12,8 +12,9 @@ import dspy
 from dspy.teleprompt.gepa.instruction_proposal import InstructionProposer
 from dspy.utils.exceptions import AdapterParseError
 
+from strawberry_dspy.attempt import program_context
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.adapter import MAX_DEMOS, TextAdapter
+from strawberry_dspy.program.adapter import MAX_DEMOS, MAX_REPLY_CHARS
 
 BUDGET_MEANING = {
     "search": "optuna trials (each a full dev evaluation) besides the recipe's own",
@@ -26,14 +27,15 @@ GEPA_MAX_INSTRUCTION_CHARS = 1000
 
 
 class UnderTextAdapter(dspy.Module):
-    """Runs the wrapped program with the TextAdapter, whatever adapter the optimizer's own calls use."""
+    """Runs the wrapped program under the recipe's TextAdapter (`attempt.program_context`), whatever adapter the
+    optimizer's own calls use; the LM stays the optimizer's (the task model, or a teacher)."""
 
-    def __init__(self, program: dspy.Module):
+    def __init__(self, program: dspy.Module, max_reply_chars: int):
         super().__init__()
-        self.program = program
+        self.program, self.max_reply_chars = program, max_reply_chars
 
     def forward(self, **inputs):
-        with dspy.context(adapter=TextAdapter()):
+        with program_context(None, self.max_reply_chars):
             return self.program(**inputs)
 
 
@@ -75,7 +77,7 @@ def _demo_limits(program: dspy.Module) -> dict:
     return {"max_bootstrapped_demos": MAX_DEMOS, "max_labeled_demos": 0 if turns else MAX_DEMOS}
 
 
-def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """BootstrapFewShot: demos from the traces (of the teacher, when a prompt model is given) that got the gold answer."""
     limits = _demo_limits(student)
     limits["max_bootstrapped_demos"] = min(limits["max_bootstrapped_demos"], budget)
@@ -85,22 +87,22 @@ def bootstrap(student, trainset, valset, metric, feedback_metric, budget, task_l
     return optimizer.compile(student, trainset=trainset[:budget])
 
 
-def mipro(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def mipro(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """MIPROv2: proposed instructions x bootstrapped demo sets, chosen by a Bayesian search on the dev split."""
     optimizer = dspy.MIPROv2(metric=metric, prompt_model=prompt_lm or task_lm, task_model=task_lm, auto=None,
-                             num_candidates=max(2, min(budget, 6)), num_threads=threads, seed=seed,
+                             num_candidates=max(2, min(budget, 6)), num_threads=concurrency, seed=seed,
                              max_errors=len(trainset) + len(valset) + 1, **_demo_limits(student))
     return optimizer.compile(student, trainset=trainset, valset=valset, num_trials=budget,
                              minibatch=len(valset) > 35, minibatch_size=min(35, len(valset)))
 
 
-def gepa(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, threads, seed):
+def gepa(student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm, concurrency, seed):
     """GEPA: the reflection (prompt) model rewrites instructions from textual feedback on the gold answer."""
     proposer = InstructionProposer(
         max_chars=GEPA_MAX_INSTRUCTION_CHARS,
         additional_instructions="The instruction is sent to a small model on every turn of a long chat: keep it short and plain.")
     optimizer = dspy.GEPA(metric=feedback_metric, max_metric_calls=budget * len(valset), reflection_lm=prompt_lm or task_lm,
-                          instruction_proposer=proposer, component_selector="all", num_threads=threads, seed=seed,
+                          instruction_proposer=proposer, component_selector="all", num_threads=concurrency, seed=seed,
                           reflection_minibatch_size=min(3, len(trainset)), track_stats=False, use_merge=False)
     return optimizer.compile(student, trainset=trainset, valset=valset)
 
@@ -109,13 +111,17 @@ RUNNERS = {"bootstrap": bootstrap, "mipro": mipro, "gepa": gepa}
 
 
 def optimize(name: str, program: dspy.Module, trainset: list, valset: list, metric, feedback_metric, budget: int,
-             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, threads: int, seed: int) -> dspy.Module:
-    """Run one DSPy optimizer on the program; returns the optimized program with compact demos."""
-    student = UnderTextAdapter(program.deepcopy())
+             task_lm: dspy.BaseLM, prompt_lm: dspy.BaseLM | None, concurrency: int, seed: int,
+             max_reply_chars: int = MAX_REPLY_CHARS) -> dspy.Module:
+    """Run one DSPy optimizer on the program; returns the optimized program with compact demos.
+
+    The task model's replies are cut at `max_reply_chars` (the recipe's bound), as in `run` and `harvest`.
+    """
+    student = UnderTextAdapter(program.deepcopy(), max_reply_chars)
     try:
         with dspy.context(lm=task_lm):
             compiled = RUNNERS[name](student, trainset, valset, metric, feedback_metric, budget, task_lm, prompt_lm,
-                                     threads, seed)
+                                     concurrency, seed)
     except AdapterParseError as exc:  # the task model runs under our TextAdapter: only the prompt model's calls parse
         raise UserError(unparsable_prompt_model(name, prompt_lm or task_lm, exc)) from None
     return compact_demos(compiled.program)

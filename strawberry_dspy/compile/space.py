@@ -27,7 +27,7 @@ import optuna
 
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.knobs import DEFAULT_NUDGES, StrawberryKnobs
+from strawberry_dspy.knobs import DEFAULT_NUDGES, StrawberryKnobs
 
 NUDGE_SETS = {
     "default": list(DEFAULT_NUDGES),
@@ -235,9 +235,10 @@ def _check_values(section: str, knobs, param: Param) -> None:
     if not isinstance(knobs, StrawberryKnobs):
         return
     for value in values:
-        problems = dataclasses.replace(knobs, **{param.name: value}).problems()
-        if problems:
-            raise UserError(f"'search.{param.name}' allows {value!r}, which breaks a rule: {problems[0]}")
+        try:
+            dataclasses.replace(knobs, **{param.name: value}).validate()
+        except UserError as broken:
+            raise UserError(f"'search.{param.name}' allows {value!r}, which breaks a rule: {broken}") from None
 
 
 def _numeric_type(hint):

@@ -158,7 +158,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
         with dspy.context(callbacks=[*dspy.settings.get("callbacks", []), counter]):
             compiled_program = optimize(options.optimizer, base_program, to_examples(train, config.seed),
                                         to_examples(dev, config.seed), metric, feedback, options.budget, task_lm,
-                                        prompt_lm, config.concurrency, config.seed)
+                                        prompt_lm, config.concurrency, config.seed, config.max_reply_chars)
         compiled_config, optimize_calls, chosen_trial = config, counter.calls, None
     test_reads = 0  # every choice above read dev; test is read only for the final figures, and counted
     if test:

@@ -21,10 +21,10 @@ from typing import Any, Callable, Iterable, Protocol
 import dspy
 from loguru import logger
 
-from strawberry_dspy.benchmarks import Benchmark
+from strawberry_dspy.attempt import Attempt, attempt
+from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program.adapter import TextAdapter
 
 MAX_ATTEMPTS = 3  # a unit whose worker died this many times stops the run (it may be what kills them)
 WAIT_S = 0.5  # how long one wait blocks: Ctrl-C and stop requests are seen at least this often
@@ -54,10 +54,10 @@ class Worker:
     program: dspy.Module
     lm: dspy.BaseLM
 
-    def call(self, fn: Callable[[Worker, Any], Any], unit: Any) -> Any:
-        """Run fn on one unit with this worker's LM and the chat adapter as DSPy's settings."""
-        with dspy.context(lm=self.lm, adapter=TextAdapter(self.config.max_reply_chars)):
-            return fn(self, unit)
+    def attempt(self, problem: Problem, seed: int) -> Attempt:
+        """The program's answer to one problem with one seed, through the one seam (`attempt.attempt`), scored."""
+        return attempt(self.program, problem.question, seed, self.lm, self.config.max_reply_chars,
+                       lambda answer: self.benchmark.score(problem, answer))
 
 
 @dataclass

@@ -140,7 +140,7 @@ class WorkerActor:
                 raise _NoEngine(f"no engine on node {self.label}")
             self.worker = ray.get(ref).build(connections.get(self.node_id))
             self.key = ref.hex()
-        return self.worker.call(fn, unit), self.label
+        return fn(self.worker, unit), self.label
 
 
 class EngineActor:

@@ -38,7 +38,7 @@ class _ThreadSession:
     def _call(self, fn: Callable[[Worker, Any], Any], unit: Any) -> Any:
         token = thread_local_overrides.set({**thread_local_overrides.get(), **self.overrides})
         try:
-            return self.worker.call(fn, unit)
+            return fn(self.worker, unit)
         finally:
             thread_local_overrides.reset(token)
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.options import option
 
@@ -28,7 +28,8 @@ class ExportConfig:
 
     format: str = option("sft", "TRL dataset type to write", choices=FORMATS)
     style: str = option("flat", "flat: one long assistant message per trace; turns: the multi-turn chat", choices=STYLES)
-    band: Band = option(DEFAULT_BAND, "keep problems whose pass rate (correct / finished traces) is in [LO, HI]")
+    band: Band | None = option(None, "keep problems whose pass rate (correct / finished traces) is in [LO, HI]",
+                               shown="the band the harvest used")
     sft_form: str = option("prompt-completion", "SFT columns: prompt/completion (loss on the completion) or messages",
                            choices=SFT_FORMS)
     nudges: str = option("inline", "flat style: keep nudges inline (the model's own self-questions) or drop them",
@@ -66,7 +67,7 @@ class ExportConfig:
                               ("thinking", THINKING_KEYS)):
             if getattr(self, name) not in allowed:
                 raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
-        self.band = Band.of(self.band)
+        self.band = None if self.band is None else Band.of(self.band)
         if self.max_pairs < 1:
             raise UserError(f"--max-pairs must be >= 1, got {self.max_pairs}")
         if self.resample < 0:
@@ -91,5 +92,5 @@ class ExportConfig:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["band"] = list(self.band)
+        data["band"] = None if self.band is None else list(self.band)
         return data

@@ -9,14 +9,14 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from loguru import logger
 from tqdm import tqdm
 
-from strawberry_dspy.band import Band, pass_rate
+from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.card import dataset_card, export_yaml, public_store
 from strawberry_dspy.export.config import ExportConfig
@@ -50,17 +50,10 @@ def default_out(store_file: Path, config: ExportConfig) -> Path:
     return store_file.parent / "exports" / f"{config.format}-{config.style}"
 
 
-def select(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], kept: set[str],
-           band: Band) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-    """The kept problems in the band, with their finished traces.
-
-    Read problem by problem: a problem out of the band never holds more than its own traces in memory.
-    """
-    for problem, traces in groups:
-        if problem.id not in kept:
-            continue
-        if band.contains(pass_rate(sum(t.correct for t in traces), len(traces))):
-            yield problem, traces
+def select(store: TraceStore, kept: set[str], band: Band | None) -> list[str]:
+    """Ids of the kept problems in the band (None: the one the harvest used), from the pass rates alone: an
+    export reads the turns of these problems only."""
+    return [pid for pid in store.in_band(band) if pid in kept]
 
 
 def unflagged(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], flagged_traces: set[int],
@@ -86,6 +79,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
 
 
 def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
+    config = replace(config, band=store.selection_band(config.band))  # the card names the band used
     meta = store.meta()
     out = Path(out) if out else default_out(store.path, config)
     check_destination(out, overwrite, store.path.parent)
@@ -100,7 +94,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     problems = {p.id: p for p in store.problems()}
     demo_qhashes = set(json.loads(meta.get(DEMO_LEAKS_META) or "[]"))
     if config.demos:  # imported here: loading a program imports dspy, which an export otherwise never needs
-        from strawberry_dspy.leaks import leaked_by_files
+        from strawberry_dspy.program_file import leaked_by_files
 
         demo_qhashes |= leaked_by_files(config.demos, list(problems.values()))
     clean = decontaminate(problems, config.eval_splits, reference, config.ngram, config.ngram_threshold, demo_qhashes)
@@ -113,22 +107,20 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
         "decontaminated": clean.counts(), "problems_in_band": 0,
     }
     stats: dict = {}
-    # the band from the pass rates alone (no turn read), so that only the chosen problems' turns are read
-    rates = {pid: pass_rate(correct, total) for pid, (correct, total) in store.tallies().items()
-             if total and pid in clean.kept}
     # a reviewer's flags: the band still reads every trace (how hard the problem was), the rows leave flagged ones out
     flagged_problems, flagged_traces = store.flagged()
-    in_band_ids = [pid for pid, rate in rates.items() if config.band.contains(rate)]
+    in_band_ids = select(store, clean.kept, config.band)
     chosen = [pid for pid in in_band_ids if pid not in flagged_problems]
     counts["flagged"] = flagged = {"problems": len(in_band_ids) - len(chosen), "traces": 0}
-    groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export", unit="problem", disable=None,
-                  leave=False, total=len(chosen))
+    groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export",
+                  unit="problem", disable=None, leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in unflagged(select(groups, clean.kept, config.band), flagged_traces, flagged):
+        for group in unflagged(groups, flagged_traces, flagged):
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows
+            rates = {pid: r for pid, r in store.pass_rates().items() if r is not None and pid in clean.kept}
             error = _nothing_selected(config, rates, clean.counts(), len(problems), len(clean.kept))
             if flagged["problems"] or flagged["traces"]:
                 error = UserError(f"{error} ({flagged['problems']} problem(s) and {flagged['traces']} trace(s) are "

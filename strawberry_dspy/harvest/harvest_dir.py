@@ -14,7 +14,6 @@ from strawberry_dspy.harvest.following import HARVEST_DIR
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.store import STORE_FILE, TraceStore
 from strawberry_dspy.stage_output import claim_dir, default_dir, lock_output, remove_created, task_slug
-from strawberry_dspy.stage_output import write_provenance as write_output_provenance
 
 # What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
 # would silently mix. The number of samples and problems may grow between runs.
@@ -71,8 +70,3 @@ def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceS
     store = TraceStore.open(out, readonly=False)
     store.set_meta({**meta, "samples": str(samples)})
     return store
-
-
-def write_provenance(out: Path, config: RunConfig) -> None:
-    """config.yaml (the resolved config) and versions.json beside the store."""
-    write_output_provenance(out, config.to_dict())

@@ -19,15 +19,14 @@ from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, quest
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
-from strawberry_dspy.harvest.cost import Cost, store_cost
-from strawberry_dspy.harvest.harvest_dir import (default_harvest_dir, lock_dir, open_store, program_hash, remove_store,
-                                                 write_provenance)
+from strawberry_dspy.cost import Cost, store_cost
+from strawberry_dspy.harvest.harvest_dir import default_harvest_dir, lock_dir, open_store, program_hash, remove_store
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
-from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.stage_output import log_to
+from strawberry_dspy.program.trace import Turn
+from strawberry_dspy.stage_output import log_to, write_provenance
 from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore, stated_rows
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
@@ -79,15 +78,8 @@ def sample_trace(worker: Worker, unit: tuple[Problem, int]) -> tuple[dict, list[
     """Sample and score one (problem, sample) pair on a worker: its score row and turns (runs anywhere, stores nothing)."""
     problem, sample = unit
     seed = sample_seed(worker.config.seed, problem.id, sample)
-    start = time.perf_counter()
-    try:
-        trace = getattr(worker.program(question=problem.question, seed=seed), "trace", None)
-        if not isinstance(trace, Trace):
-            trace = Trace(stop_reason="error", error=f"{type(worker.program).__name__} returned no trace")
-    except Exception as exc:  # the program should record its own failures; any that escape are data too
-        trace = Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000])
-    wall = time.perf_counter() - start
-    score = None if trace.stop_reason == "error" else worker.benchmark.score(problem, trace.final_answer)
+    attempt = worker.attempt(problem, seed)
+    trace, score, wall = attempt.trace, attempt.score, attempt.wall_s
     row = {"problem_id": problem.id, "sample": sample, "seed": seed, "final_answer": trace.final_answer,
            "extracted": score and score.extracted, "rule": score and score.rule, "correct": int(bool(score and score.correct)),
            "score": score.value if score else 0.0, "stop_reason": trace.stop_reason,
@@ -176,7 +168,7 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
             remove_store(out)
         store = open_store(out, config, phash, options.samples)
         with log_to(out / "run.log"):
-            write_provenance(out, config)
+            write_provenance(out, config.to_dict())
             record_demo_leaks(store, admission.demo_leaks)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
                                  options.band, options.early_stop, options.keep_failed, options.progress, executor,
@@ -221,8 +213,8 @@ def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, b
             bar.close()
             keep(bar.record(state))
         wall = time.perf_counter() - start
-        rates = refresh_selection(store, band)
-        summary = _summarize(store, out, problems, samples, rates, band, bar, wall, interrupted)
+        refresh_selection(store, band)
+        summary = _summarize(store, out, problems, samples, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
         summary.rerun, summary.left_out, summary.model = stats.lost, left_out, config.model
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
@@ -246,12 +238,12 @@ def record_demo_leaks(store: TraceStore, leaked: list[Problem]) -> None:
     store.set_meta({DEMO_LEAKS_META: json.dumps(sorted(known | {question_hash(p.question) for p in leaked}))})
 
 
-def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: int, rates: dict, band: Band,
+def _summarize(store: TraceStore, out: Path, problems: list[Problem], samples: int, band: Band,
                bar: HarvestProgress, wall: float, interrupted: bool) -> HarvestSummary:
     traces, failed, correct = store.outcomes()
     valid = traces - failed
     ids = {p.id for p in problems}
-    in_band = sum(1 for pid, r in rates.items() if pid in ids and band.contains(r))
+    in_band = sum(1 for pid in store.in_band(band) if pid in ids)
     return HarvestSummary(out=out, problems=len(problems), samples=samples, traces=traces,
                           failed=failed, new=bar.new, new_failed=bar.failed,
                           skipped=bar.skipped, pass_rate=correct / valid if valid else None, in_band=in_band, band=band,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.config import check_temperature
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.options import option
 
@@ -28,6 +29,5 @@ class HarvestOptions:
             raise UserError(f"--samples must be >= 1, got {self.samples}; e.g. --samples 8")
         if self.early_stop < 0:
             raise UserError(f"--early-stop must be >= 0 (0 = off), got {self.early_stop}; e.g. --early-stop 4")
-        if self.temperature is not None and self.temperature < 0:
-            raise UserError(f"--temperature must be >= 0, got {self.temperature}; e.g. --temperature 1.0")
+        check_temperature(self.temperature)
         self.band = Band.of(self.band)

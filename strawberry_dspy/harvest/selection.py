@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.band import Band
 from strawberry_dspy.store import TraceStore
 
 
@@ -24,9 +24,12 @@ def pass_rates(store: TraceStore | str | Path) -> dict[str, float | None]:
         return opened.pass_rates()
 
 
-def in_band(store: TraceStore | str | Path, band: Band = DEFAULT_BAND) -> list[str]:
-    """Ids of the problems whose pass rate lies in the band, in store order."""
-    return [pid for pid, rate in pass_rates(store).items() if band.contains(rate)]
+def in_band(store: TraceStore | str | Path, band: Band | None = None) -> list[str]:
+    """Ids of the problems whose pass rate lies in the band (None: the one the harvest used), in store order."""
+    if isinstance(store, TraceStore):
+        return list(store.in_band(band))
+    with TraceStore.open(store, readonly=True) as opened:
+        return list(opened.in_band(band))
 
 
 def refresh_selection(store: TraceStore, band: Band) -> dict[str, float | None]:

@@ -8,13 +8,13 @@ from typing import Callable
 
 from loguru import logger
 
-from strawberry_dspy.band import DEFAULT_BAND, Band
+from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Problem, load_benchmark
-from strawberry_dspy.harvest.cost import Cost, describe, store_cost
+from strawberry_dspy.cost import Cost, describe, store_cost
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, NudgeEffect, VerifierAgreement, trace_signals, verdict_names
 from strawberry_dspy.options import option
 from strawberry_dspy.report import format_grid, format_table
-from strawberry_dspy.scoring import NUMERIC_TOLERANCE, SCORERS, cached_number, is_number, is_plugin
+from strawberry_dspy.scoring import NUMERIC_TOLERANCE, cached_number, is_plugin, scorer_named
 from strawberry_dspy.store import TraceStore
 
 MAX_NUDGE_ROWS = 15
@@ -44,6 +44,7 @@ class HarvestStats:
     failed: int
     correct: int
     rates: dict[str, float | None]  # problem id -> pass rate
+    in_band: list[str]  # ids of the problems whose pass rate lies in the band (TraceStore.in_band)
     stop_reasons: list[tuple[str, int, int]]
     prompt_tokens: int
     cached_tokens: int
@@ -55,18 +56,13 @@ class HarvestStats:
     flagged: tuple[int, int] = (0, 0)  # (problems, traces) a reviewer flagged: left out of exports
     thinking: tuple[int, int] = (0, 0)  # (turns whose thinking was kept, completion tokens reported as reasoning)
 
-    @property
-    def in_band(self) -> list[str]:
-        """Ids of the problems whose pass rate lies in the band."""
-        return [pid for pid, r in self.rates.items() if self.band.contains(r)]
-
     def count_rate(self, value: float) -> int:
         """How many problems have exactly this pass rate."""
         return sum(1 for r in self.rates.values() if r == value)
 
 
 def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
-    """is_correct(problem_id, answer) by the harvest's own scorer (numeric/exact when its benchmark cannot load).
+    """is_correct(problem_id, answer) by the harvest's own scorer (`scorer_named` when its benchmark cannot load).
 
     Two plain numbers are compared as numbers without the scorer: every scorer agrees on them, and math_verify
     would parse each of the many distinct answers a large store holds as LaTeX.
@@ -78,10 +74,11 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
         benchmark = load_benchmark(meta["benchmark"], None if scorer in (None, "default") else scorer)
         score = benchmark.score
     except Exception as exc:  # a file moved, a dataset offline: the fallback scorer is good enough for this table
-        logger.info("scoring stated answers with numeric/exact: the benchmark does not load here ({})", exc)
+        logger.info("scoring stated answers with the recipe's plain scorer or the fallback rule: the benchmark does "
+                    "not load here ({})", exc)
 
         def score(problem, answer):
-            return SCORERS["numeric" if is_number(problem.answer) else "exact"](problem.answer, answer)
+            return scorer_named(scorer)(problem.answer, answer, problem.question)
 
     own = is_plugin(meta.get("scorer"))  # the user's scorer: it alone says what is right, even for two numbers
 
@@ -99,7 +96,7 @@ def answer_checker(store: TraceStore) -> Callable[[str, str], bool]:
 def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     """Gather the statistics of a store (band: the store's own unless given)."""
     meta = store.meta()
-    band = band or store.band() or DEFAULT_BAND
+    band = store.selection_band(band)
     traces, failed, correct = store.outcomes()
     prompt, cached, completion = store.token_totals()
     cache_write = store.cache_write_total()
@@ -107,8 +104,8 @@ def harvest_stats(store: TraceStore, band: Band | None = None) -> HarvestStats:
     flagged_problems, flagged_traces = store.flagged()
     return HarvestStats(
         meta=meta, band=band, samples=store.max_samples(), traces=traces, failed=failed, correct=correct,
-        rates=store.pass_rates(), stop_reasons=store.stop_reasons(), prompt_tokens=prompt,
-        cached_tokens=cached, completion_tokens=completion,
+        rates=store.pass_rates(), in_band=list(store.in_band(band)), stop_reasons=store.stop_reasons(),
+        prompt_tokens=prompt, cached_tokens=cached, completion_tokens=completion,
         cost=store_cost(store, cache_write), cache_write_tokens=cache_write,
         verifier=verifier, nudges=nudges, flagged=(len(flagged_problems), len(flagged_traces)),
         thinking=store.thinking_totals())

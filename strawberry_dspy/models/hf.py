@@ -9,6 +9,7 @@ transformers instead (batched; slower), which is also the only way for folders t
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models.engine import SERVER_ENGINE, shared_engine
+from strawberry_dspy.provenance import MODEL_CARD, check_versions
 
 ENGINES = ("llama.cpp", "transformers")
 OPTIONS = ("engine", "quant")
@@ -46,6 +48,7 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..., d
     from strawberry_dspy.extras import require_train_extra
 
     folder, options = parse_hf_spec(spec)
+    check_model_versions(folder)
     if "api_base" in settings:
         raise UserError(f"api_base={settings['api_base']!r} does not apply to '{spec}' (it is served in-process)")
     require_train_extra("torch", "transformers", "gguf", "safetensors", purpose=f"the model spec '{spec}'")
@@ -68,6 +71,15 @@ def hf_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..., d
         if key not in _engines:
             _engines[key] = TransformersEngine(folder, max_batch=max(slots, 1) * 4)
     return make(f"hf/{folder.name}-{key[1]}", engine=_engines[key], **settings)
+
+
+def check_model_versions(folder: Path) -> None:
+    """Warn once when the versions a trained or converted folder's card recorded differ from the installed ones."""
+    try:
+        card = json.loads((folder / MODEL_CARD).read_text())
+    except (OSError, ValueError):  # a folder not made here has no card: nothing recorded to compare
+        return
+    check_versions(card.get("versions") if isinstance(card, dict) else None, f"model {folder}")
 
 
 _engines: dict[tuple, Any] = {}  # one loaded transformers model per folder (and weights version)

@@ -74,9 +74,9 @@ class Ticket:
 class RateGate:
     """Admission for LM calls: an AIMD limit on calls in flight, request/token buckets and 429 pauses (thread-safe)."""
 
-    def __init__(self, max_in_flight: int, requests_per_minute: int | None = None,
+    def __init__(self, concurrency: int, requests_per_minute: int | None = None,
                  tokens_per_minute: int | None = None, clock: Callable[[], float] = time.monotonic):
-        self.ceiling = max(1, max_in_flight)
+        self.ceiling = max(1, concurrency)  # the run's --concurrency: the AIMD limit never rises above it
         self.limit = float(self.ceiling)
         self.requests = Bucket(requests_per_minute) if requests_per_minute else None
         self.tokens = Bucket(tokens_per_minute) if tokens_per_minute else None

@@ -16,7 +16,8 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import metadata
 from strawberry_dspy.models.engine import SERVER_ENGINE, local_model_path, shared_engine
 from strawberry_dspy.models.hf import hf_lm
-from strawberry_dspy.models.retry import RetryingLM, RetrySettings
+from strawberry_dspy.models.retry import RetryingLM
+from strawberry_dspy.retry_settings import RetrySettings
 
 # provider prefix -> environment variables it needs (read by DSPy/litellm themselves, never passed by us)
 PROVIDER_ENV: dict[str, tuple[str, ...]] = {

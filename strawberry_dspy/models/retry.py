@@ -23,7 +23,7 @@ from dspy.utils.exceptions import (LMError, LMProviderError, LMRateLimitError, L
                                    is_retryable_lm_error)
 from loguru import logger
 
-from strawberry_dspy.models.retry_settings import RetrySettings  # noqa: F401  (its home is light: config reads it)
+from strawberry_dspy.retry_settings import RetrySettings
 
 ANNOUNCE_AFTER_S = 2.0  # a failure streak this long (every call failing) is an outage worth one line
 

@@ -10,7 +10,7 @@ from dspy.utils.usage_tracker import track_usage
 
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.final_answer import parse_final_answer
-from strawberry_dspy.program.knobs import BaselineKnobs
+from strawberry_dspy.knobs import BaselineKnobs
 from strawberry_dspy.program.signatures import AnswerSignature
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.thinking import THINKING

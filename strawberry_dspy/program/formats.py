@@ -5,7 +5,7 @@ One home for the text around the model's steps, so the loop and its demos say th
 
 from __future__ import annotations
 
-from strawberry_dspy.program.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberryKnobs
 
 SCRATCHPAD_STEPS = 4  # the scratchpad line shows the last few steps: a tiny model reads the end of its context
 SCRATCHPAD_CHARS = 80  # each step clipped, so the line stays short

@@ -10,7 +10,7 @@ import dspy
 
 from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.program.formats import check_prompt, demo_chat, step_prefill, step_prompt
-from strawberry_dspy.program.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberryKnobs
 from strawberry_dspy.program.modules import ConfidenceCheck, Nudge, ReasoningStep, StepTitle, WindowedVerifier
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.turn_call import Reply

@@ -8,7 +8,7 @@ from typing import Callable
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.scoring.extract import Extraction, clean_answer, extract_answer
-from strawberry_dspy.scoring.numbers import normalize_math_text, parse_number
+from strawberry_dspy.scoring.numbers import is_number, normalize_math_text, parse_number
 
 NUMERIC_TOLERANCE = 1e-6
 
@@ -128,6 +128,17 @@ SCORERS: dict[str, Callable[..., Score]] = {
 }
 TASK_SCORER = "task"  # the benchmark's own grading: Benchmark.score_task
 SCORER_NAMES = (*SCORERS, TASK_SCORER)
+
+
+def fallback_score(gold: str, response: str | None, question: str = "") -> Score:
+    """The one rule for grading without a task's own scorer (plain question/answer data, a typed problem, a store
+    whose benchmark does not load): numeric for a numeric gold answer, math_verify otherwise."""
+    return (numeric if is_number(gold) else math_verify_score)(gold, response, question)
+
+
+def scorer_named(name: str | None) -> Callable[..., Score]:
+    """The plain scorer a name gives; `task` (or none) gives `fallback_score`, for grading with no benchmark at hand."""
+    return SCORERS.get(name or "", fallback_score)
 
 
 def check_scorer(name: str) -> str:

@@ -21,7 +21,8 @@ class ProblemRow:
 
 @dataclass
 class TraceRow:
-    """One stored trace, every column (without its turns: `TraceStore.turns(id)` / `trace_of(id)`)."""
+    """One stored trace, every column in table order (schema.TRACE_COLUMNS is read from these fields; a migration that
+    adds a column adds its field last). Its turns: `TraceStore.turns(id)` / `trace_of(id)`."""
 
     id: int
     problem_id: str

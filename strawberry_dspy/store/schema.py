@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timezone
+
+from strawberry_dspy.store.rows import TraceRow
 
 STORE_FILE = "traces.sqlite"
 # stated_answers (migration 3): the answer each assistant step / check / final turn states
@@ -26,7 +29,7 @@ CREATE TABLE turns (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER
 """
 # Append-only: MIGRATIONS[i] upgrades a store of version i + 1 to version i + 2 (a writer applies them in place when
 # it opens an older store; readers of an older store read what it has). Each entry is ONE SQL statement. Add a column
-# by appending one statement here and its name to TRACE_COLUMNS; never edit or reorder an entry.
+# by appending one statement here and its field to TraceRow (store/rows.py); never edit or reorder an entry.
 MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE traces ADD COLUMN rule TEXT;",  # 2: the scoring rule that decided a trace's label
     "CREATE TABLE stated_answers (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "  # 3
@@ -44,9 +47,7 @@ SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
-TRACE_COLUMNS = ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
-                 "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
-                 "program_hash", "error", "created_at", "rule")
+TRACE_COLUMNS = tuple(f.name for f in fields(TraceRow))  # in table order: TraceRow is the one list of them
 DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
 # A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
 # stores of this version stay readable by every reader as they are.

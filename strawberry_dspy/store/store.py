@@ -17,6 +17,7 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
+from strawberry_dspy.provenance import check_versions
 from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA,
                                           SCHEMA_VERSION, STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS,
                                           WHOLE_PROBLEM, now)
@@ -69,6 +70,7 @@ class TraceStore(StoreViews):
             store.legacy = "stated_answers" not in tables
             store.has_flags = "flags" in tables
             store.has_thinking = "thinking" in tables
+            check_versions(store.meta_json("versions_json"), f"trace store {path}")
         except BaseException:
             conn.close()
             raise

@@ -11,7 +11,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Iterable, Iterator
 
-from strawberry_dspy.band import Band, pass_rate
+from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store.rows import Flag, ProblemRow, StoredTrace, StoredTurn, TraceRow, stored_turn
 from strawberry_dspy.store.schema import CACHE_WRITE_KEY, FAILED, REASONING_TOKENS_KEY, STATED_KINDS, WHOLE_PROBLEM
@@ -37,6 +37,16 @@ class StoreViews:
         """The band the harvest's last selection used (None before one ran)."""
         stored = self.meta().get("band")
         return Band.of(stored.split(",")) if stored else None
+
+    def selection_band(self, band: Band | None = None) -> Band:
+        """The band a selection uses: `band` when given, else the one the harvest used, else the default."""
+        return band or self.band() or DEFAULT_BAND
+
+    def in_band(self, band: Band | None = None) -> dict[str, float]:
+        """problem id -> pass rate of the problems whose pass rate lies in the band (None: `selection_band()`), in
+        store order: the one membership test of harvest, stats, export and the UI."""
+        band = self.selection_band(band)
+        return {pid: rate for pid, rate in self.pass_rates().items() if band.contains(rate)}
 
     def meta_json(self, key: str) -> dict:
         """A JSON-valued meta entry (versions_json, config_json) as a dict; {} when absent or unreadable."""

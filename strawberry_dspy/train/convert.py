@@ -17,11 +17,10 @@ from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.cache_dir import ENV, cache_root
-from strawberry_dspy.provenance import package_versions
+from strawberry_dspy.provenance import MODEL_CARD, package_versions
 from strawberry_dspy.stage_output import OutputKind, staged
 from strawberry_dspy.train import require_train_extra
 
-MODEL_CARD = "strawberry_model.json"  # provenance of an HF folder made or trained here
 CONVERTED_MODEL = OutputKind("convert", "converted base model", (MODEL_CARD,))
 BASE_SPECS = "'local', 'local:/path/model.gguf', 'hf:/path/to/hf_folder' or a Hugging Face model folder"
 

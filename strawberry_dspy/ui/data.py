@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
+from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import ExportConfig
 from strawberry_dspy.export.decontam import decontaminate
@@ -89,7 +89,7 @@ def harvest_view(path: str | Path) -> HarvestView:
     """The harvest's problems with samples, pass rate, band membership and tokens."""
     with reading(path) as store:
         meta = store.meta()
-        band = store.band() or DEFAULT_BAND
+        band, members = store.selection_band(), store.in_band()
         counts = store.tallies()
         sums: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
         for row in store.traces():
@@ -103,7 +103,7 @@ def harvest_view(path: str | Path) -> HarvestView:
             samples, failed, completion, prompt, cached = sums[p.id]
             view.problems.append(ProblemSummary(
                 p.id, p.question, p.answer, p.split, samples, failed, correct, rate,
-                band.contains(rate), completion, prompt, cached))
+                p.id in members, completion, prompt, cached))
     return view
 
 
@@ -142,9 +142,11 @@ def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
+        config = ExportConfig(**{**config.__dict__, "band": store.selection_band(config.band)})  # as export does
         flagged_problems, flagged_traces = store.flagged()
         kept -= flagged_problems
-        selected = unflagged(select(store.by_problem(meta_kinds(config)), kept, config.band), flagged_traces)
+        chosen = select(store, kept, config.band)
+        selected = unflagged(store.by_problem(meta_kinds(config), chosen), flagged_traces)  # read as rows are made
         try:
             return [json.loads(row) for row in dpo_rows(rendered_groups(selected, config, {}), config, {})]
         except UserError:  # no problem with both a correct and an incorrect trace: no pairs

@@ -7,33 +7,24 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from pathlib import Path
 
 import dspy
 from loguru import logger
 
+from strawberry_dspy.attempt import Attempt, attempt
 from strawberry_dspy.benchmarks import Problem, load_benchmark
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import problem_result
 from strawberry_dspy.models import lm_for
-from strawberry_dspy.program.adapter import TextAdapter
-from strawberry_dspy.program.build import build_program
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
-from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
-from strawberry_dspy.scoring import SCORERS, TASK_SCORER, PluginScorer, Score, is_number, is_plugin
+from strawberry_dspy.scoring import PluginScorer, Score, is_plugin, scorer_named
 from strawberry_dspy.stage_output import staged
 
 TYPED_ID = "typed"  # the id of a problem typed into the page
-
-
-def load_setup(program_path: str, overrides: dict) -> tuple[RunConfig, dspy.Module]:
-    """The config and program a recipe or compiled file names, with overrides; a UserError when they do not load."""
-    config, program = load_program_file(program_path, overrides)
-    return config, program or build_program(config)
 
 
 def make_lm(config: RunConfig) -> dspy.BaseLM:
@@ -52,15 +43,14 @@ def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem
 def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
     """The answer graded as `strawberry run` grades it: by the scorer of the benchmark the problem came from.
 
-    A typed problem (benchmark None) has none of a benchmark's metadata, so a task scorer falls back
-    to numeric comparison for a numeric gold answer and math_verify otherwise.
+    A typed problem (benchmark None) has none of a benchmark's metadata: the config's plain scorer grades it, and a
+    task scorer falls back to `fallback_score`.
     """
     if benchmark:
         return load_benchmark(benchmark, config.scorer).score(problem, answer)
     if is_plugin(config.scorer):  # the user's own scorer grades a typed problem too
         return PluginScorer(config.scorer)(problem.id, problem.question, problem.answer, problem.metadata, answer)
-    name = config.scorer if config.scorer and config.scorer != TASK_SCORER else None
-    return SCORERS[name or ("numeric" if is_number(problem.answer) else "math_verify")](problem.answer, answer)
+    return scorer_named(config.scorer)(problem.answer, answer, problem.question)
 
 
 class LiveRun:
@@ -112,22 +102,20 @@ class LiveRun:
         return not self.running
 
     def _work(self) -> None:
-        start = time.perf_counter()
+        call = self.session.run if self.session is not None else None  # the session keeps its chat to continue
         try:
-            with dspy.context(lm=self.lm, adapter=TextAdapter()):
-                if self.session is not None:
-                    prediction = self.session.run()
-                else:
-                    prediction = self.program(question=self.problem.question, seed=self.seed)
-                    self.turns.extend(prediction.trace.turns)
-            self.trace = prediction.trace
-            self.score = score_answer(self.config, self.problem, self.trace.final_answer, self.benchmark)
-        except Exception as exc:  # shown in the page, never lost in a thread
-            logger.exception("playground run failed")
-            self.trace = self.trace or Trace(turns=list(self.turns))
-            self.trace.stop_reason, self.trace.error = "error", f"{type(exc).__name__}: {exc}"[:1000]
-        finally:
-            self.wall_s += time.perf_counter() - start
+            result = attempt(self.program, self.problem.question, self.seed, self.lm, self.config.max_reply_chars,
+                             lambda answer: score_answer(self.config, self.problem, answer, self.benchmark), call)
+        except Exception as exc:  # the scorer failed: shown in the page, never lost in a thread
+            result = Attempt(Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000]), None, 0.0)
+        if self.session is None:
+            self.turns.extend(result.trace.turns)
+        elif result.failed and not result.trace.turns:  # it failed: keep the turns it took
+            result.trace.turns = list(self.turns)
+        if result.failed:
+            logger.warning("playground run failed: {}", result.trace.error)
+        self.trace, self.score = result.trace, result.score
+        self.wall_s += result.wall_s
 
     def save(self, out: str | Path) -> Path:
         """Write the trace as a one-problem run directory (the layout `strawberry run` writes)."""

@@ -10,6 +10,7 @@ import streamlit as st
 from strawberry_dspy.benchmarks import SPLIT_FRACTIONS, Problem
 from strawberry_dspy.config import RunConfig, parse_overrides
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.program_file import load_program
 from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names
 from strawberry_dspy.ui import live
 from strawberry_dspy.ui.widgets import share, show_turns
@@ -62,7 +63,7 @@ def _problem_inputs() -> tuple[Problem | None, str | None]:
 def _start(program: str, overrides_text: str, model: str, api_base: str, problem: Problem, benchmark: str | None,
            seed: int) -> None:
     try:
-        config, module = live.load_setup(program, overrides_of(overrides_text, model, api_base))
+        config, module = load_program(program, overrides_of(overrides_text, model, api_base))
         lm = live.make_lm(config)
         run = live.LiveRun(config, module, lm, problem, benchmark, seed)
         run.start()

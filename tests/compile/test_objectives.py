@@ -7,7 +7,8 @@ from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.compile import Objective
 from strawberry_dspy.compile.objectives import evaluate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 from tests.compile.helpers import gold_sum, is_check, rule_lm, write_sums
 from tests.compile.test_search import compile_sums
 

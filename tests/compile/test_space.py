@@ -53,7 +53,7 @@ def test_the_loop_levers_are_in_the_default_space():
                                      "step_format": "numbered"})
     knobs = space.apply(config_from_dict({"program": "strawberry"}), space.suggest(trial)).strawberry
     assert knobs.demos == DEMO_SETS["minuscule"] and knobs.check_temperature == 0.0 and knobs.step_format == "numbered"
-    assert not knobs.problems()
+    knobs.validate()  # usable knobs: no UserError
 
 
 def test_a_recipe_names_its_own_demo_sets():

@@ -12,8 +12,8 @@ import pytest
 from tests.docs.doc_commands import ROOT
 
 RECIPE_DATACLASSES = ["strawberry_dspy.config.RunConfig", "strawberry_dspy.config.Prices",
-                      "strawberry_dspy.program.knobs.StrawberryKnobs", "strawberry_dspy.program.knobs.BaselineKnobs",
-                      "strawberry_dspy.models.retry_settings.RetrySettings", "strawberry_dspy.train.recipe.TrainRecipe"]
+                      "strawberry_dspy.knobs.StrawberryKnobs", "strawberry_dspy.knobs.BaselineKnobs",
+                      "strawberry_dspy.retry_settings.RetrySettings", "strawberry_dspy.train.recipe.TrainRecipe"]
 OPTION_DATACLASSES = ["strawberry_dspy.run.RunOptions", "strawberry_dspy.compile.stage.CompileOptions", "strawberry_dspy.harvest.options.HarvestOptions",
                       "strawberry_dspy.harvest.stats.StatsOptions", "strawberry_dspy.export.config.ExportConfig",
                       "strawberry_dspy.bootstrap.settings.BootstrapSettings"]

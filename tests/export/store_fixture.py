@@ -10,7 +10,8 @@ from pathlib import Path
 import dspy
 
 from strawberry_dspy.benchmarks import load_benchmark, question_hash
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.store import SCHEMA, SCHEMA_VERSION

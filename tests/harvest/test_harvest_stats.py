@@ -7,11 +7,11 @@ import pytest
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.cli import main
 from strawberry_dspy.harvest import harvest
-from strawberry_dspy.harvest.cost import cost_usd
+from strawberry_dspy.cost import cost_usd
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, auroc, nudge_effects, stated_answer, verifier_agreement
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
 from strawberry_dspy.program.formats import step_prompt
-from strawberry_dspy.program.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberryKnobs
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems

@@ -11,7 +11,7 @@ import pytest
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest.cost import cost_of, price_for
+from strawberry_dspy.cost import cost_of, price_for
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program

@@ -13,7 +13,7 @@ from dspy.clients.backend_selection import select_backend
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.harvest.cost import config_price, litellm_price
+from strawberry_dspy.cost import config_price, litellm_price
 from strawberry_dspy.models import lm_for
 
 README = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text()  # where the examples are shown

@@ -4,7 +4,8 @@ import pytest
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 
 QUESTION = "What is 17 + 25?"
 DEMO = {"question": "Calculate 6 + -2.", "steps": ["Adding -2 is subtracting 2.", "6 - 2 = 4."], "answer": "4"}

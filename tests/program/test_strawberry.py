@@ -3,7 +3,9 @@
 import pytest
 from dspy.clients.engines.dummy_engine import DummyEngine
 
-from strawberry_dspy.program import StrawberryKnobs, StrawberryProgram
+from strawberry_dspy.errors import UserError
+from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.testing import all_prompt_text
 
 QUESTION = "What is 17 + 25?"
@@ -144,7 +146,8 @@ def test_provider_failure_ends_trace_with_error(use_lm):
 
 @pytest.mark.parametrize("field, value", [("check_every", 0), ("nudge_probability", 1.5), ("max_turns", 0)])
 def test_knob_validation(field, value):
-    assert any(field in p for p in StrawberryKnobs(**{field: value}).problems())
+    with pytest.raises(UserError, match=field):
+        StrawberryKnobs(**{field: value}).validate()
 
 
 def test_forced_answer_is_prefilled(use_lm):

@@ -8,6 +8,7 @@ from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.store import SCHEMA_VERSION, TraceStore
+from strawberry_dspy.store.schema import TRACE_COLUMNS
 
 CONTRACT = {  # the columns issue 5 (export) builds on; more may be added, none renamed
     "meta": ["key", "value"],
@@ -50,6 +51,7 @@ def test_schema_holds_the_contract_columns_and_wal(tmp_path):
     for table, columns in CONTRACT.items():
         present = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
         assert present[: len(columns)] == columns
+    assert tuple(row[1] for row in conn.execute("PRAGMA table_info(traces)")) == TRACE_COLUMNS  # TraceRow's fields
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     assert meta["schema_version"] == SCHEMA_VERSION and meta["program"] == "strawberry" and meta["created_at"]
 

@@ -12,6 +12,7 @@ from strawberry_dspy.benchmarks import Problem  # noqa: E402
 from strawberry_dspy.config import config_from_dict  # noqa: E402
 from strawberry_dspy.errors import UserError  # noqa: E402
 from strawberry_dspy.program.build import build_program  # noqa: E402
+from strawberry_dspy.program_file import load_program  # noqa: E402
 from strawberry_dspy.ui import live, runs  # noqa: E402
 from strawberry_dspy.testing import scripted_lm  # noqa: E402
 
@@ -142,7 +143,7 @@ def test_save_writes_a_run_directory_the_runs_page_reads(tmp_path):
 
 def test_bad_program_and_model_are_one_line_errors(tmp_path):
     with pytest.raises(UserError, match="not found|no such|does not exist"):
-        live.load_setup(str(tmp_path / "missing.yaml"), {})
-    config, _ = live.load_setup("programs/strawberry.yaml", {"model": "nosuch/model"})
+        load_program(str(tmp_path / "missing.yaml"), {})
+    config, _ = load_program("programs/strawberry.yaml", {"model": "nosuch/model"})
     with pytest.raises(UserError, match="unknown model spec 'nosuch/model'"):
         live.make_lm(config)

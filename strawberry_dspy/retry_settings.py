@@ -1,9 +1,11 @@
-"""The recipe's `retry:` section, in a module without dspy: `config` (read by every command) imports it."""
+"""The recipe's `retry:` section (read by models/retry.py), below config and models, in a module without dspy."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+
+from strawberry_dspy.errors import UserError
 
 
 @dataclass
@@ -16,8 +18,8 @@ class RetrySettings:
     backoff_base_s: float = 1.0  # first wait between attempts; doubles per attempt, with jitter
     backoff_cap_s: float = 10.0  # longest wait between attempts (a Retry-After asking for more is honoured)
 
-    def problems(self) -> list[str]:
-        """Rule violations as messages (empty when the settings are usable)."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = [f"retry.{name} must be > 0, got {getattr(self, name)}"
                     for name in ("request_timeout_s", "backoff_base_s", "backoff_cap_s") if getattr(self, name) <= 0]
         if self.budget_s < 0:
@@ -27,7 +29,8 @@ class RetrySettings:
         if self.backoff_cap_s < self.backoff_base_s:
             problems.append(f"retry.backoff_cap_s ({self.backoff_cap_s}) must be >= retry.backoff_base_s "
                             f"({self.backoff_base_s})")
-        return problems
+        if problems:
+            raise UserError(problems[0])
 
     def backoff(self, attempt: int) -> float:
         """The wait after failed attempt number `attempt` (1-based): exponential, capped, 'equal jitter'."""

@@ -6,7 +6,7 @@ import pytest
 
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.config import config_from_dict
-from strawberry_dspy.harvest.cost import Cost, Price, cost_of, describe, litellm_price, price_for, store_cost
+from strawberry_dspy.cost import Cost, Price, cost_of, describe, litellm_price, price_for, store_cost
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import TraceStore

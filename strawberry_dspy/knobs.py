@@ -1,9 +1,11 @@
-"""The strawberry program's knobs: everything a YAML recipe or an optimizer may set."""
+"""A recipe's program knobs (`strawberry:`, `baseline:`): below config and program, which both read them."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+
+from strawberry_dspy.errors import UserError
 
 STEP_FORMATS = ("plain", "numbered", "scratchpad")
 REANCHOR = ("none", "nudges", "checks", "both")
@@ -61,8 +63,8 @@ class StrawberryKnobs:
     verifier_prompt: str | None = None  # replaces WindowedVerifier's instructions
     force_prompt: str = "Time is up. Give your best final answer now, inside <final_answer></final_answer> tags."
 
-    def problems(self) -> list[str]:
-        """Rule violations as messages (empty when the knobs are usable)."""
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
         problems = []
         for name in ("check_every", "max_turns", "max_tokens", "step_tokens", "check_tokens", "verify_tokens", "title_tokens", "verifier_window"):
             if getattr(self, name) < 1:
@@ -83,7 +85,8 @@ class StrawberryKnobs:
                 problems.append(f"strawberry.demos[{i}] must be {{question, steps: [at least one], answer}}, got {demo!r}")
         if not problems and "{question}" not in self.first_prompt:
             problems.append("strawberry.first_prompt must contain {question}")
-        return problems
+        if problems:
+            raise UserError(problems[0])
 
     def _placeholder_problems(self) -> list[str]:
         """first_prompt is formatted with {question} only; the other user messages are sent as written."""
