@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
+from strawberry_dspy import safe_yaml
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.knobs import BaselineKnobs, StrawberryKnobs
@@ -110,8 +113,12 @@ class RunConfig:
                 raise UserError(f"{name} must be >= 0, got {value}")
         if self.split not in ("train", "dev", "test"):
             raise UserError(f"unknown split {self.split!r}: expected train, dev or test")
+        if self.api_base is not None and not is_url(self.api_base):
+            raise UserError(f"api_base must be an http(s) URL with a host, got {self.api_base!r}; "
+                            "e.g. --api-base http://127.0.0.1:8000/v1")
         if self.program == "strawberry":
             self.strawberry.validate()
+        self.baseline.validate()
         self.retry.validate()
 
     @property
@@ -141,6 +148,16 @@ class RunConfig:
         return hashlib.sha1(json.dumps(program, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def is_url(text: str) -> bool:
+    """Whether `text` is an http(s) URL with a host (what a server's api_base must be)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and text.isprintable()
+
+
 def _type_name(tp) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
@@ -162,7 +179,7 @@ def _coerce(value, tp, where: str):
         raise UserError(f"'{where}' must be {' or '.join(_type_name(a) for a in args)}, got {value!r}")
     if tp is Band:  # a YAML list [lo, hi], argparse's nargs=2 list, or a Band
         if not (isinstance(value, Band) or isinstance(value, (list, tuple)) and len(value) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)):
             raise UserError(f"'{where}' must be a pair of pass rates [LO, HI], got {value!r}")
         return Band.of(value)
     if dataclasses.is_dataclass(tp):
@@ -179,9 +196,11 @@ def _coerce(value, tp, where: str):
             raise UserError(f"'{where}' must be a mapping, got {value!r}")
         return dict(value)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        value = float(value)
     if tp in (int, float) and isinstance(value, bool) or not isinstance(value, tp):
         raise UserError(f"'{where}' must be {_type_name(tp)}, got {value!r}")
+    if tp is float and not math.isfinite(value):  # nan / inf pass every `<` check and poison sums, JSON and prices
+        raise UserError(f"'{where}' must be a finite number, got {value!r}; e.g. {where.rpartition('.')[2]}=1.0")
     return value
 
 
@@ -202,7 +221,7 @@ def parse_overrides(pairs: list[str]) -> dict:
         if not sep or not key:
             raise UserError(f"override {pair!r} is not KEY=VALUE: write e.g. --strawberry.check_every=2")
         try:
-            value = yaml.safe_load(raw) if raw else ""
+            value = safe_yaml.load(raw) if raw else ""
         except yaml.YAMLError:
             value = raw
         if isinstance(value, str) and SCIENTIFIC.fullmatch(raw):
@@ -228,10 +247,12 @@ def read_yaml(path: str | Path) -> dict:
     if not path.exists():
         raise UserError(f"program file not found: {str(path)!r}: {not_found_hint()}")
     try:
-        data = yaml.safe_load(read_text(path, "program recipe"))
+        data = safe_yaml.load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        if isinstance(exc, safe_yaml.RefusedYAML):
+            raise UserError(f"{path}{at}: {exc.problem}") from None
         raise UserError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}; fix the syntax") from None
     if data is None:
         raise UserError(f"{path} is empty (or only comments): a recipe sets at least one key, e.g. `program: strawberry`")

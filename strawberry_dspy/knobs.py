@@ -29,6 +29,11 @@ class BaselineKnobs:
     max_tokens: int = 256  # max completion tokens of the answer
     temperature: float | None = None  # sampling temperature (None = the run's)
 
+    def validate(self) -> None:
+        """Raise a UserError naming the first broken rule."""
+        if self.max_tokens < 1:
+            raise UserError(f"baseline.max_tokens must be >= 1, got {self.max_tokens}")
+
 
 @dataclass
 class StrawberryKnobs:
@@ -81,8 +86,9 @@ class StrawberryKnobs:
             if getattr(self, name) not in allowed:
                 problems.append(f"strawberry.{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         for i, demo in enumerate(self.demos):
-            if not isinstance(demo, dict) or set(demo) != {"question", "steps", "answer"} or not demo.get("steps"):
-                problems.append(f"strawberry.demos[{i}] must be {{question, steps: [at least one], answer}}, got {demo!r}")
+            problems += demo_problems(i, demo)
+        if self.check_temperature is not None and self.check_temperature < 0:
+            problems.append(f"strawberry.check_temperature must be >= 0, got {self.check_temperature}")
         if not problems and "{question}" not in self.first_prompt:
             problems.append("strawberry.first_prompt must contain {question}")
         if problems:
@@ -103,6 +109,25 @@ class StrawberryKnobs:
 
 
 FIRST_PROMPT_FIELDS = ("question",)
+DEMO_SHAPE = "{question: TEXT, steps: [TEXT, ...], answer: TEXT}"
+
+
+def demo_problems(i: int, demo: object) -> list[str]:
+    """What is wrong with one worked demo (a string as `steps` would be sent as one turn per character)."""
+    where = f"strawberry.demos[{i}]"
+    if not isinstance(demo, dict) or set(demo) != {"question", "steps", "answer"}:
+        return [f"{where} must be {DEMO_SHAPE}, got {str(demo)[:80]!r}"]
+    steps = demo["steps"]
+    if not isinstance(steps, list) or not steps:
+        return [f"{where}.steps must be a list of at least one step, got {type(steps).__name__} {str(steps)[:60]!r}; "
+                f"write steps: [\"first step\", \"second step\"]"]
+    bad = next((j for j, step in enumerate(steps) if not isinstance(step, str) or not step.strip()), None)
+    if bad is not None:
+        return [f"{where}.steps[{bad}] must be non-empty text, got {steps[bad]!r}"]
+    for key in ("question", "answer"):
+        if not isinstance(demo[key], (str, int, float)) or isinstance(demo[key], bool) or not str(demo[key]).strip():
+            return [f"{where}.{key} must be non-empty text, got {demo[key]!r}"]
+    return []
 
 
 def placeholder_problem(text: str, allowed: tuple[str, ...]) -> str | None:

@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -26,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fnmatch import fnmatch
+from glob import escape as glob_escape
 from pathlib import Path
 
 import yaml
@@ -36,6 +38,7 @@ from strawberry_dspy.provenance import package_versions
 
 MARKER = ".strawberry-output.json"
 DONE_MARKER = "done.json"  # in each stage folder of a multi-stage output (bootstrap): the stage finished, and with what
+SIBLING = re.compile(r"(?:tmp|old)-(\d+)-[0-9a-f]{8}")  # what _sibling names, after ".OUT."
 RUNS = Path("runs")
 
 
@@ -116,6 +119,20 @@ def _refuse_input_or_file(out: Path, kind: OutputKind, sources: Iterable[str | P
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file, not a {kind.kind}: {kind.command} never replaces a file; "
                         "pass a directory path that does not exist yet")
+    check_creatable(out.parent)
+
+
+def check_creatable(folder: Path) -> None:
+    """Refuse (the make_dir message) a folder that cannot be created, before any work: a file in the way, or
+    a nearest existing folder this user cannot write into."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        raise UserError(f"cannot create folder {folder}: it, or a folder above it, is a file; pass another path")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"cannot create folder {folder} (no permission to write in {existing}); "
+                        "pass a path you can write")
 
 
 def _foreign(out: Path, kind: OutputKind, replaced: bool) -> str | None:
@@ -155,8 +172,8 @@ def check_replace(out: Path, kind: OutputKind, *, overwrite: bool = True, source
                         "pass another --out")
 
 
-def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> Path:
-    """Create or reopen a resumable output directory (marked as `kind`); refuse one holding anything else."""
+def check_claim(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> None:
+    """Refuse (UserError, one line) an `out` that claim_dir would refuse; nothing is created or touched."""
     out = Path(out)
     _refuse_input_or_file(out, kind, sources)
     if out.is_dir():
@@ -164,6 +181,12 @@ def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -
         if why:
             raise UserError(f"--out {out} holds {why}: {kind.command} writes only into a new or empty directory "
                             f"or a {kind.kind} of its own; pass another --out")
+
+
+def claim_dir(out: Path, kind: OutputKind, sources: Iterable[str | Path] = ()) -> Path:
+    """Create or reopen a resumable output directory (marked as `kind`); refuse one holding anything else."""
+    out = Path(out)
+    check_claim(out, kind, sources)
     make_dir(out)
     if read_marker(out) is None:
         write_json(out / MARKER, kind.marker())
@@ -198,6 +221,7 @@ def staged(out: Path, kind: OutputKind, *, sources: Iterable[str | Path] = (), k
         check_replace(out, kind, sources=sources)  # refused before any work, not after it
     made = [p for p in (out.parent, *out.parent.parents) if not p.exists()]  # innermost first
     make_dir(out.parent)
+    remove_stale_siblings(out)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()
     try:
@@ -225,6 +249,32 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     out.rename(old)
     tmp.rename(out)
     _remove_tree(old)
+
+
+def remove_stale_siblings(out: Path) -> list[Path]:
+    """Delete the hidden siblings (`.OUT.tmp-PID-*`, `.OUT.old-PID-*`) that a killed earlier run of this output left:
+    only names of this pattern, and only those whose process is gone. Returns what was removed."""
+    removed = []
+    for sibling in out.parent.glob(f".{glob_escape(out.name)}.*-*-*"):
+        match = SIBLING.fullmatch(sibling.name[len(out.name) + 2:])
+        if match and not _alive(int(match.group(1))):
+            _remove_tree(sibling)
+            removed.append(sibling)
+    if removed:
+        logger.info("removed {} half-written folder(s) a killed earlier run left beside {}", len(removed), out)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sibling(out: Path, what: str) -> Path:

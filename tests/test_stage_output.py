@@ -1,5 +1,6 @@
 """The output rule: what a command may replace or reopen, and that a refusal or a failure leaves every byte as it was."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,26 @@ def test_a_file_the_project_adds_later_does_not_make_an_output_foreign(tmp_path)
     (tmp_path / "m" / "weights-by-hand.bin").write_bytes(b"x")
     with pytest.raises(UserError, match=r"did not write \(weights-by-hand.bin\)"):
         check_replace(tmp_path / "m", kind, overwrite=True)
+
+
+def test_a_killed_runs_half_written_sibling_is_removed_by_the_next_run(tmp_path):
+    import subprocess
+    import sys
+
+    from strawberry_dspy.stage_output import OutputKind, staged
+
+    kind = OutputKind("run", "run directory")
+    out = tmp_path / "runs" / "mine"
+    out.parent.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    left = out.parent / f".mine.tmp-{pid}-0123abcd"  # what a run killed mid-write leaves
+    left.mkdir()
+    (left / "results.jsonl").write_text("{}\n")
+    mine = out.parent / ".mine.notes"  # hidden, but not of the pattern: the user's
+    mine.write_text("keep")
+    alive = out.parent / f".mine.tmp-{os.getpid()}-0123abcd"  # this process's own: still being written
+    alive.mkdir()
+    with staged(out, kind) as folder:
+        (folder / "results.jsonl").write_text("{}\n")
+    assert not left.exists() and mine.read_text() == "keep" and alive.is_dir() and (out / "results.jsonl").is_file()

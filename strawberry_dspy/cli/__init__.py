@@ -72,6 +72,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
     argv = sys.argv[1:] if argv is None else argv  # the console script passes None: read the command from sys.argv
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:  # the OS gave bytes that are not UTF-8 (Python kept them as surrogates)
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            byte = arg[exc.start].encode("utf-8", "surrogateescape")[0]
+            print(f"error: the argument {shown!r} is not UTF-8 text (byte 0x{byte:02x} at character {exc.start}); "
+                  "pass it in UTF-8", file=sys.stderr)
+            return 2
     parser = build_parser(argv)
     args, extra = parser.parse_known_args(argv)
     bad = [a for a in extra if not (a.startswith("--") and "=" in a)]

@@ -21,7 +21,8 @@ from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import check_versions
 from strawberry_dspy.text_input import read_text
-from strawberry_dspy.stage_output import OutputKind, check_output_file, claim_dir, make_dir, write_file
+from strawberry_dspy.stage_output import (OutputKind, check_claim, check_creatable, check_output_file, claim_dir,
+                                         make_dir, write_file)
 
 FORMAT = "strawberry-compiled/1"
 META_KEY = "strawberry"
@@ -60,9 +61,9 @@ def save_compiled(path: str | Path, program: dspy.Module, config: RunConfig, met
     return write_file(Path(path), write)
 
 
-def claim_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, side_files: list[str],
+def check_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, side_files: list[str],
                          source: Path) -> None:
-    """Refuse (one line) a compile output that would replace what compile did not write; else make its folder.
+    """Refuse (one line) a compile output that would replace what compile did not write; nothing is created.
 
     A directory --out is the compile's own (it resumes its study there). With --out X.json the folder is the
     user's: X.json must be new or a compiled program, and the report files beside it new or from compiling X.json.
@@ -72,6 +73,16 @@ def claim_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, si
         if not compiled_path.exists():
             for name in side_files:
                 check_output_file(out_dir / name, COMPILE_REPORT, lambda path: False)
+        check_creatable(out_dir)
+    else:
+        check_claim(out_dir, COMPILE_OUTPUT, sources=[source])
+
+
+def claim_compile_output(out_dir: Path, compiled_path: Path, file_form: bool, side_files: list[str],
+                         source: Path) -> None:
+    """check_compile_output, then make the output's folder."""
+    check_compile_output(out_dir, compiled_path, file_form, side_files, source)
+    if file_form:
         make_dir(out_dir)
     else:
         claim_dir(out_dir, COMPILE_OUTPUT, sources=[source])
@@ -119,8 +130,10 @@ def check_base_program(path: Path, meta: dict) -> None:
 def _same_data(text: str, compiled_from: str | None) -> bool:
     import yaml
 
+    from strawberry_dspy import safe_yaml
+
     try:
-        return compiled_from is not None and yaml.safe_load(text) == yaml.safe_load(compiled_from)
+        return compiled_from is not None and safe_yaml.load(text) == safe_yaml.load(compiled_from)
     except yaml.YAMLError:
         return False
 

@@ -43,6 +43,10 @@ class Objective:
             raise UserError(f"unknown objective {self.name!r}: expected one of {', '.join(OBJECTIVES)}")
         if self.samples < 1:
             raise UserError(f"--samples must be >= 1, got {self.samples}")
+        self.band = Band.of(self.band)
+        if self.name != "band" and self.band != DEFAULT_BAND:
+            raise UserError(f"--band {self.band.lo:g} {self.band.hi:g} applies to --objective band only, got "
+                            f"--objective {self.name}: drop --band or pass --objective band")
         if self.name == "band":
             if self.samples < 2:
                 raise UserError(f"the band objective estimates pass rates from several samples: --samples must be "

@@ -14,7 +14,8 @@ from loguru import logger
 
 from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.compile.compiled import base_program_record, claim_compile_output, save_compiled
+from strawberry_dspy.compile.compiled import (base_program_record, check_compile_output, claim_compile_output,
+                                             save_compiled)
 from strawberry_dspy.compile.metrics import FeedbackMetric, GoldMetric, to_examples
 from strawberry_dspy.compile.objectives import EVALUATION_KEYS, Evaluation, Objective, evaluate
 from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optimize, predictor_state
@@ -122,8 +123,10 @@ def compile_program(program_path: str | Path, config: RunConfig, options: Compil
     space = build_space(config) if options.optimizer == "search" else None  # bad `search:` fails before any LM call
     out_dir, compiled_path = output_paths(program_path, config, options)
     file_form = options.out is not None and Path(options.out).suffix == ".json"
-    claim_compile_output(out_dir, compiled_path, file_form, [REPORT_FILE, PLOT_FILE], program_path)
-    task_lm = task_lm or lm_for(config)
+    side_files = [REPORT_FILE, PLOT_FILE]
+    check_compile_output(out_dir, compiled_path, file_form, side_files, program_path)  # before the model loads
+    task_lm = task_lm or lm_for(config)  # the model before the folder: one that cannot load leaves nothing behind
+    claim_compile_output(out_dir, compiled_path, file_form, side_files, program_path)
     if prompt_lm is None and options.prompt_model:
         prompt_lm = prompt_lm_for(config, options.prompt_model)
     with log_to(out_dir / "compile.log"):

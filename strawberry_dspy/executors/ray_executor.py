@@ -61,11 +61,11 @@ RESTART_TIMEOUT_S = 300  # how long the driver waits for Ray to restart a lost w
 
 def check_reachable(address: str | None, timeout_s: float = 5.0) -> None:
     """A UserError at once, with its cause, when nothing answers at a HOST:PORT address (ray.init would retry for
-    minutes); "auto", None and ray:// client addresses are left to Ray."""
-    if not address or address == "auto" or "://" in address:
+    minutes), a ray://HOST:PORT client address too; "auto" and None are left to Ray."""
+    if not address or address == "auto":
         return
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or "://" in host or not port.isdigit() or not 0 < int(port) < 65536:
         raise UserError(f"--ray-address must be auto or HOST:PORT (the head's GCS address), got {address!r}")
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()

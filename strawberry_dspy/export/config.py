@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from strawberry_dspy.band import Band
@@ -74,6 +74,7 @@ class ExportConfig:
             raise UserError(f"--resample FACTOR must be >= 0, got {self.resample}")
         if self.resample and self.format != "dpo":
             raise UserError(f"--resample applies to --format dpo only, got --format {self.format}: drop --resample")
+        self._refuse_conflicts()
         bad = [s for s in self.eval_splits if s not in EVAL_SPLITS]
         if bad or "test" not in self.eval_splits:
             raise UserError(f"eval splits must include test and be among {', '.join(EVAL_SPLITS)}, got {self.eval_splits}")
@@ -89,6 +90,20 @@ class ExportConfig:
             raise UserError(f"--push-to-hub must name a dataset repo as OWNER/NAME, got {self.push_to_hub!r}")
         if self.decontam_limit < 1:
             raise UserError(f"--decontam-limit must be >= 1, got {self.decontam_limit}")
+
+    def _refuse_conflicts(self) -> None:
+        """A setting changed from its default that the chosen format or style ignores is a UserError naming both."""
+        default = ExportConfig.__new__(ExportConfig)  # the field defaults, without validating
+        for f in fields(self):
+            setattr(default, f.name, f.default if f.default is not MISSING else f.default_factory())
+        applies = [("max_pairs", "format", ("dpo",)), ("weighting", "format", ("dpo",)), ("alpha", "format", ("dpo",)),
+                   ("sft_form", "format", ("sft",)), ("nudges", "style", ("flat",)), ("system", "style", ("flat",))]
+        for name, by, allowed in applies:
+            value = getattr(self, name)
+            if value != getattr(default, name) and getattr(self, by) not in allowed:
+                flag = f"--{name.replace('_', '-')}"
+                raise UserError(f"{flag} {value} applies to --{by} {' or '.join(allowed)} only, got --{by} "
+                                f"{getattr(self, by)}: drop {flag} or pass --{by} {allowed[0]}")
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -13,7 +13,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.following import HARVEST_DIR
 from strawberry_dspy.provenance import package_versions
 from strawberry_dspy.store import STORE_FILE, TraceStore
-from strawberry_dspy.stage_output import claim_dir, default_dir, lock_output, remove_created, task_slug
+from strawberry_dspy.stage_output import check_claim, claim_dir, default_dir, lock_output, remove_created, task_slug
 
 # What must match for a rerun to resume a store: traces of another program, benchmark or sampling setup
 # would silently mix. The number of samples and problems may grow between runs.
@@ -41,14 +41,45 @@ def default_harvest_dir(config: RunConfig, phash: str) -> Path:
     return default_dir(f"harvest-{config.program}-{task_slug(config.benchmark)}-{config.split}", identity(config, phash))
 
 
+def check_dir(out: Path, wanted: dict[str, str] | None = None) -> None:
+    """Refuse, touching nothing, a harvest dir that lock_dir would refuse: one holding other files, or a store
+    strawberry did not create (another program's SQLite file, a corrupt one); with `wanted` (an identity), also a
+    store of another setup."""
+    check_claim(out, HARVEST_DIR)
+    if (out / STORE_FILE).exists():
+        TraceStore.created_here(out)
+        if wanted is not None:
+            check_identity(out, wanted)
+
+
+def check_identity(out: Path, wanted: dict[str, str]) -> None:
+    """A UserError when the store in `out` holds a harvest of another setup (checked read-only: it stays untouched)."""
+    with TraceStore.open(out, readonly=True) as existing:
+        stored = existing.meta()
+    different = [k for k in IDENTITY_KEYS if stored.get(k) != wanted[k]]
+    if different:
+        diffs = "; ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in different)
+        raise UserError(f"{out} holds a harvest of a different setup ({diffs}): pass --fresh to start over "
+                        "or another --out")
+
+
 def lock_dir(out: Path):
-    """Claim the harvest dir (new, empty or a harvest's) and hold its lock (released by the OS even on SIGKILL)."""
+    """Claim the harvest dir (new, empty or a harvest's) and hold its lock (released by the OS even on SIGKILL).
+
+    Checked first (check_dir): nothing is written into a directory that is refused.
+    """
+    check_dir(out)
     claim_dir(out, HARVEST_DIR)
     return lock_output(out, HARVEST_DIR, f"another harvest is writing {out}; wait for it to finish or pass another --out")
 
 
 def remove_store(out: Path) -> None:
-    """--fresh: delete the store and its WAL files (the harvest's own files; the rest of the directory stays)."""
+    """--fresh: delete the store and its WAL files (the harvest's own files; the rest of the directory stays).
+
+    Only a store strawberry created (checked again here, under the lock): anything else is refused, untouched.
+    """
+    if (out / STORE_FILE).exists():
+        TraceStore.created_here(out)
     remove_created(out, [f"{STORE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")])
 
 
@@ -59,13 +90,9 @@ def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceS
             "versions_json": json.dumps(package_versions(), sort_keys=True), "samples": str(samples)}
     if not (out / STORE_FILE).exists():
         return TraceStore.create(out, {**wanted, **meta})
-    with TraceStore.open(out, readonly=True) as existing:  # checked read-only: a refused store stays untouched
+    check_identity(out, wanted)
+    with TraceStore.open(out, readonly=True) as existing:
         stored = existing.meta()
-    different = [k for k in IDENTITY_KEYS if stored.get(k) != wanted[k]]
-    if different:
-        diffs = "; ".join(f"{k} {stored.get(k)!r} there, {wanted[k]!r} now" for k in different)
-        raise UserError(f"{out} holds a harvest of a different setup ({diffs}): pass --fresh to start over "
-                        "or another --out")
     samples = max(samples, int(stored.get("samples") or 0))
     store = TraceStore.open(out, readonly=False)
     store.set_meta({**meta, "samples": str(samples)})

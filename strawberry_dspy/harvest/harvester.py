@@ -20,10 +20,12 @@ from strawberry_dspy.config import RunConfig
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
 from strawberry_dspy.cost import Cost, store_cost
-from strawberry_dspy.harvest.harvest_dir import default_harvest_dir, lock_dir, open_store, program_hash, remove_store
+from strawberry_dspy.harvest.harvest_dir import (check_dir, default_harvest_dir, identity, lock_dir, open_store,
+                                                 program_hash, remove_store)
 from strawberry_dspy.harvest.options import HarvestOptions
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
+from strawberry_dspy.models import lm_for
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.stage_output import log_to, write_provenance
@@ -162,6 +164,12 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
                         f"{admission.counts()} left out; see the warning above")
     phash = program_hash(config, program)
     out = Path(out) if out else default_harvest_dir(config, phash)
+    check_dir(out, None if options.fresh else identity(config, phash))  # refused before the model loads
+    executor = executor or current_executor()
+    if lm is None and executor.kind == "thread":
+        # the model first, the folder after: a missing key, an unknown provider, a server that does not answer or a
+        # GGUF that is not there leaves nothing behind (Ray workers build their own LM)
+        lm = lm_for(config)
     lock = lock_dir(out)
     try:
         if options.fresh:

@@ -16,6 +16,9 @@ from strawberry_dspy.errors import UserError
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_PER_SLOT = 4096
+# Each slot reserves CONTEXT_PER_SLOT tokens of KV cache; past this many, llama.cpp fails to allocate (reported as
+# a bad GGUF) or aborts the process. More traces at once need a server (vLLM, llama-server) behind openai/NAME.
+MAX_SLOTS = 32
 LOOPBACK = "127.0.0.1"
 # llama.cpp log levels: 0 output, 1 errors, 2 warnings, 3 info (its default), 4 debug.
 # Errors stay visible (a bad GGUF explains itself); the per-request info lines do not.
@@ -132,12 +135,22 @@ class LocalEngine:
         return f"LocalEngine({self.model_path.name}, {state})"
 
 
+def check_slots(slots: int) -> None:
+    """Refuse more parallel slots than the embedded engine can hold (one line, before anything is loaded)."""
+    if slots > MAX_SLOTS:
+        raise UserError(f"the embedded engine runs at most {MAX_SLOTS} traces at once (each slot reserves "
+                        f"{CONTEXT_PER_SLOT} tokens of context), got --concurrency/slots {slots}; pass --concurrency "
+                        f"{MAX_SLOTS} or less, or serve the model with vLLM / llama-server and use --model openai/NAME "
+                        "--api-base URL")
+
+
 _engines: dict[Path, LocalEngine] = {}
 _engines_lock = threading.Lock()
 
 
 def shared_engine(model_path: str | Path, slots: int = 1) -> LocalEngine:
     """The process-wide engine for `model_path`, started on first use and grown to at least `slots`."""
+    check_slots(slots)
     path = Path(model_path).expanduser().resolve()
     with _engines_lock:
         engine = _engines.get(path)

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import dspy
+from loguru import logger
 
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import metadata
+from strawberry_dspy.models.dotenv_keys import dotenv_server, host_of
 from strawberry_dspy.models.engine import SERVER_ENGINE, local_model_path, shared_engine
 from strawberry_dspy.models.hf import hf_lm
 from strawberry_dspy.models.retry import RetryingLM
@@ -31,6 +33,9 @@ PROVIDER_ENV: dict[str, tuple[str, ...]] = {
     "cerebras": ("CEREBRAS_API_KEY",),
 }
 ACCEPTED = "'local', 'local:/path/model.gguf', or " + ", ".join(f"'{p}/MODEL'" for p in PROVIDER_ENV)
+PROVIDER_HOSTS = {"openai": "api.openai.com", "anthropic": "api.anthropic.com",
+                  "gemini": "generativelanguage.googleapis.com", "groq": "api.groq.com", "cerebras": "api.cerebras.ai",
+                  "ollama": "localhost:11434", "ollama_chat": "localhost:11434"}
 PROBE_TIMEOUT_S = 3.0
 # Any non-empty key satisfies OpenAI clients; a keyless compatible server ignores it.
 NO_KEY = "local"
@@ -75,11 +80,16 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
     provider, _, model = spec.partition("/")
     if provider not in PROVIDER_ENV or not model:
         raise UserError(f"unknown model spec '{spec}'; use {ACCEPTED}")
-    _load_dotenv()
+    from_file = dotenv_server(provider, (PROVIDER_ENV[provider] or (None,))[0])  # also loads ./.env's keys
     if provider in ("ollama", "ollama_chat"):
         settings["api_base"] = _check_ollama(spec, model, lm_kwargs.get("api_base"))
         if api_key_env:
             settings["api_key"] = _server_key(api_key_env)
+    elif from_file and not lm_kwargs.get("api_base"):
+        # a base URL from ./.env: used with the key from that file only (never the shell's key)
+        settings["api_base"], settings["api_key"] = from_file
+        if provider == "openai":
+            settings.setdefault("engine", SERVER_ENGINE)
     elif lm_kwargs.get("api_base") and provider not in OWN_BASE:
         # explicit, so DSPy/litellm never fall back to the provider's own key from the environment
         settings["api_key"] = _server_key(api_key_env) if api_key_env else NO_KEY
@@ -90,7 +100,19 @@ def resolve_lm(spec: str = "local", *, temperature: float = 0.7, max_tokens: int
         _require_env(spec, provider, lm_kwargs)
         if api_key_env:
             settings["api_key"] = _server_key(api_key_env)
+    logger.info("model {}: calls go to {}", spec, destination(provider, settings.get("api_base")))
     return make(spec, **settings)
+
+
+def destination(provider: str, api_base: str | None) -> str:
+    """The host a provider spec's calls go to: its api_base, the shell's base-URL variable, or the provider's own."""
+    if api_base:
+        return host_of(api_base)
+    prefix = provider.upper()
+    for name in (prefix + "_BASE_URL", prefix + "_API_BASE"):
+        if os.environ.get(name):
+            return f"{host_of(os.environ[name])} (from {name})"
+    return PROVIDER_HOSTS.get(provider, f"{provider}'s API")
 
 
 def _server_key(variable: str) -> str:
@@ -116,16 +138,8 @@ def _local_lm(spec: str, slots: int, settings: dict[str, Any], make: Callable[..
         if not raw or not path.is_file():
             raise UserError(f"GGUF model file not found for spec '{spec}'; pass an existing file as local:/path/model.gguf")
     engine = shared_engine(path, slots=slots)
+    logger.info("model {}: calls go to the embedded engine on {} (this machine)", spec, host_of(engine.url))
     return make(f"openai/{engine.alias}", api_base=f"{engine.url}/v1", api_key=NO_KEY, **{"engine": SERVER_ENGINE, **settings})
-
-
-def _load_dotenv() -> None:
-    """Read ./.env into the environment without overriding variables already set."""
-    from dotenv import load_dotenv
-
-    path = Path.cwd() / ".env"
-    if path.is_file():
-        load_dotenv(path, override=False)
 
 
 def _require_env(spec: str, provider: str, lm_kwargs: dict[str, Any]) -> None:

@@ -47,7 +47,18 @@ SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration
 INDEXES = "CREATE INDEX traces_problem ON traces(problem_id);"
 TABLES = ("meta", "problems", "traces", "turns")
+# The columns every reader relies on (version 1's): a table missing one is not a store this strawberry can read.
+CORE_COLUMNS = {
+    "meta": ("key", "value"),
+    "problems": ("id", "question", "answer", "split", "qhash", "metadata_json", "pass_rate", "in_band"),
+    "traces": ("id", "problem_id", "sample", "seed", "final_answer", "extracted", "correct", "score", "stop_reason",
+               "answer_status", "steps", "prompt_tokens", "completion_tokens", "cached_tokens", "latency_s", "model",
+               "program_hash", "error", "created_at"),
+    "turns": ("trace_id", "idx", "role", "kind", "content", "prompt_tokens", "completion_tokens", "cached_tokens",
+              "latency_s", "meta_json"),
+}
 TRACE_COLUMNS = tuple(f.name for f in fields(TraceRow))  # in table order: TraceRow is the one list of them
+CREATED_BY_KEY, CREATED_BY = "created_by", "strawberry"  # meta: who created the store (--fresh deletes only these)
 DEMO_LEAKS_META = "demo_leak_qhashes"  # meta: JSON list of question hashes a compiled program's demos give away
 # A turn's prompt-cache writes are stored in its meta_json under this key (only when non-zero), not in a column:
 # stores of this version stay readable by every reader as they are.

@@ -18,9 +18,9 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.final_answer import stated_answer
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.provenance import check_versions
-from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, FAILED, INDEXES, MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA,
-                                          SCHEMA_VERSION, STATED_KINDS, STORE_FILE, TABLES, TRACE_COLUMNS,
-                                          WHOLE_PROBLEM, now)
+from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, CORE_COLUMNS, CREATED_BY, CREATED_BY_KEY, FAILED, INDEXES,
+                                          MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA, SCHEMA_VERSION, STATED_KINDS,
+                                          STORE_FILE, TABLES, TRACE_COLUMNS, WHOLE_PROBLEM, now)
 from strawberry_dspy.store.rows import Flag
 from strawberry_dspy.store.views import StoreViews
 
@@ -53,6 +53,8 @@ class TraceStore(StoreViews):
         if not path.is_file():
             raise UserError(f"no trace store at {str(path)!r} (no harvest store there): run `strawberry harvest "
                             f"PROGRAM --out DIR` first, or pass the directory holding {STORE_FILE}")
+        if readonly:
+            _settle_stale_wal(path)
         uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rw'}"
         try:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
@@ -71,6 +73,10 @@ class TraceStore(StoreViews):
             store.has_flags = "flags" in tables
             store.has_thinking = "thinking" in tables
             check_versions(store.meta_json("versions_json"), f"trace store {path}")
+        except sqlite3.DatabaseError as exc:  # damage found past the first page
+            conn.close()
+            raise UserError(f"{path} is corrupt ({exc}): pass the {STORE_FILE} written by `strawberry harvest`, "
+                            "or move that file away yourself") from None
         except BaseException:
             conn.close()
             raise
@@ -86,8 +92,27 @@ class TraceStore(StoreViews):
         with conn:
             conn.executescript("BEGIN;" + SCHEMA + INDEXES + "COMMIT;")
         store = cls(conn, path, readonly=False)
-        store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), **meta})
+        store.set_meta({"schema_version": SCHEMA_VERSION, "created_at": now(), CREATED_BY_KEY: CREATED_BY, **meta})
         return store
+
+    @classmethod
+    def created_here(cls, path: str | Path) -> None:
+        """Check that the store at `path` is one strawberry created (its meta says so); a UserError naming it if not.
+
+        A harvest resumes, and `--fresh` deletes, only such a store: another program's SQLite file, or a store too corrupt to read, stays.
+        """
+        path = store_path(path)
+        with cls.open(path, readonly=True) as store:  # not a store, or corrupt: open's one-line UserError
+            try:
+                meta = store.meta()
+            except sqlite3.DatabaseError as exc:
+                raise UserError(f"{path} is corrupt ({exc}): strawberry deletes only a store it can read as its own; "
+                                "move that file away yourself, or pass another --out") from None
+        # stores written before CREATED_BY_KEY existed carry the harvest's identity (program_hash) instead
+        if meta.get(CREATED_BY_KEY) != CREATED_BY and not ("program_hash" in meta and "created_at" in meta):
+            raise UserError(f"{path} was not created by strawberry harvest (its meta has no {CREATED_BY_KEY!r} row): "
+                            "a harvest resumes or deletes only a store strawberry created; pass another --out, "
+                            "or move that file away yourself")
 
     def _check(self) -> int:
         """The store's schema version; a UserError if the file is not a trace store this strawberry can read."""
@@ -96,14 +121,25 @@ class TraceStore(StoreViews):
             version = self.meta().get("schema_version") if "meta" in tables else None
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{self.path} is corrupt or not a harvest store ({exc}): pass the {STORE_FILE} written by "
-                            "`strawberry harvest`, or move it away (a harvest can replace it with --fresh)") from None
+                            "`strawberry harvest`, or move that file away yourself") from None
         missing = [t for t in TABLES if t not in tables]
         if missing:
-            raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table); "
-                            "pass another --out or --fresh")
+            raise UserError(f"{self.path} is not a strawberry trace store (no {', '.join(missing)} table): strawberry "
+                            "never reads or deletes it; pass another --out, or move that file away yourself")
         if version not in {str(v) for v in range(1, int(SCHEMA_VERSION) + 1)}:
             raise UserError(f"{self.path} has store schema version {version!r}, this strawberry reads and writes "
                             f"1 to {SCHEMA_VERSION!r}; harvest into another --out")
+        for table, columns in CORE_COLUMNS.items():
+            present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            missing = [c for c in columns if c not in present]
+            if missing:
+                raise UserError(f"{self.path} is not a readable trace store: its {table} table lacks the column(s) "
+                                f"{', '.join(missing)}; pass a {STORE_FILE} written by `strawberry harvest`")
+        bad = self.conn.execute("SELECT id, correct FROM traces WHERE typeof(correct) != 'integer' "
+                                "OR correct NOT IN (0, 1) LIMIT 1").fetchone()
+        if bad is not None:
+            raise UserError(f"{self.path} is not a readable trace store: trace {bad[0]} has correct = {bad[1]!r} "
+                            "(a store holds 0 or 1); pass a store written by `strawberry harvest`")
         return int(version)
 
     def _migrate(self, version: int) -> None:
@@ -258,6 +294,25 @@ def _stored_meta(turn: Turn) -> dict:
     extra = {key: value for key, value in ((CACHE_WRITE_KEY, turn.cache_write_tokens),
                                           (REASONING_TOKENS_KEY, turn.reasoning_tokens)) if value}
     return {**turn.meta, **extra} if extra else turn.meta
+
+
+def _settle_stale_wal(path: Path) -> None:
+    """A -wal left by a killed writer: fold it into the store and go back to one file, so that a reader leaves no
+    -wal/-shm beside a finished store. Skipped (nothing changes) while a writer has the store open, or when the
+    file cannot be written."""
+    if not Path(f"{path}-wal").exists():
+        return
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA busy_timeout = 0")
+        conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints the WAL; fails while another connection is open
+    except sqlite3.Error as exc:
+        logger.debug("{} keeps its WAL (a writer holds it, or it is read-only): {}", path, exc)
+    finally:
+        conn.close()
 
 
 def _writer_pragmas(conn: sqlite3.Connection) -> None:

@@ -2,9 +2,14 @@
 
 import streamlit as st
 
-from strawberry_dspy.ui import dirs, harvest, playground, runs
+from strawberry_dspy.ui import access, dirs, harvest, playground, runs
 
 st.set_page_config(page_title="strawberry", page_icon="🍓", layout="wide")
+if not st.session_state.get("token_ok"):  # beyond loopback: the token printed with the URL, once per session
+    st.session_state.token_ok = access.token_ok(st.query_params.get("token"))
+if not st.session_state.token_ok:
+    st.error("this strawberry ui needs its access token: open the URL `strawberry ui` printed (it ends in ?token=...)")
+    st.stop()
 found = dirs.given()
 start = "harvest" if found.harvests else "runs" if found.runs else "playground"
 pages = {

@@ -13,8 +13,8 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
 from strawberry_dspy.harvest.following import FINISHED, RUNNING, describe_progress, is_writing, progress_of
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
-from strawberry_dspy.ui import data, dirs
-from strawberry_dspy.ui.widgets import share, show_turns
+from strawberry_dspy.ui import access, data, dirs
+from strawberry_dspy.ui.widgets import plain, share, show_turns
 
 REFRESH_S = 2.0
 
@@ -117,13 +117,13 @@ def _write(change) -> None:
 def _trace_column(path: str, title: str, traces: list, flags: dict) -> None:
     st.markdown(f"**{title} ({len(traces)})**")
     for number, (row, turns) in enumerate(traces):
-        rule = f" (read as {row.extracted!r}, rule {row.rule})" if row.rule else ""
+        rule = f" (read as {plain(repr(row.extracted))}, rule {plain(row.rule)})" if row.rule else ""
         flagged = " · flagged" if row.id in flags else ""
-        label = (f"sample {row.sample} · answer {row.final_answer!r}{rule} · {row.stop_reason} · {row.steps} steps · "
-                 f"{row.completion_tokens} tokens · trace {row.id}{flagged}")
+        label = (f"sample {row.sample} · answer {plain(repr(row.final_answer))}{rule} · {plain(row.stop_reason)} · "
+                 f"{row.steps} steps · {row.completion_tokens} tokens · trace {row.id}{flagged}")
         with st.expander(label, expanded=number == 0):
             if row.error:
-                st.error(row.error)
+                st.error(plain(row.error))
             elif not row.failed:  # a failed trace is never exported: nothing to flag
                 _flag_controls(path, f"trace_{row.id}", flags.get(row.id), "trace", trace_id=row.id)
             show_turns(turns)
@@ -131,9 +131,9 @@ def _trace_column(path: str, title: str, traces: list, flags: dict) -> None:
 
 def _problem(path: str, version: tuple, view: data.HarvestView, problem: data.ProblemSummary) -> None:
     rate = "no sample yet" if problem.pass_rate is None else f"pass rate {problem.pass_rate:.2f}"
-    st.markdown(f"**{problem.id}** — {problem.question}")
-    st.caption(f"gold {problem.answer!r} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
-               f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {problem.split}")
+    st.markdown(f"**{plain(problem.id)}** — {plain(problem.question)}")
+    st.caption(f"gold {plain(repr(problem.answer))} · {rate} ({problem.correct}/{problem.samples - problem.failed}) · "
+               f"{'in' if problem.in_band else 'outside'} the band {view.band.lo:g}–{view.band.hi:g} · split {plain(problem.split)}")
     with st.expander("review: flag this problem" + (" · flagged" if view.problem_flag(problem.id) else "")):
         _flag_controls(path, f"problem_{problem.id}", view.problem_flag(problem.id), "problem", problem_id=problem.id)
     traces = _traces(path, problem.id, version)
@@ -222,11 +222,11 @@ def _browse(path: str) -> None:
     try:
         view = _view(path, version)
     except UserError as exc:
-        st.error(f"error: {exc}")
+        st.error(f"error: {plain(exc)}")
         return
     meta = view.meta
-    st.caption(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
-               f"{meta.get('model')} · temperature {meta.get('temperature')}")
+    st.caption(plain(f"{meta.get('program')} on {meta.get('benchmark')} ({meta.get('split')} split) · model "
+                     f"{meta.get('model')} · temperature {meta.get('temperature')}"))
     _following(view)
     rated = [p for p in view.problems if p.pass_rate is not None]
     cols = st.columns(5)
@@ -262,7 +262,13 @@ def render() -> None:
     if not path:
         st.info("No harvest chosen: start `strawberry ui DIR` on a harvest directory or type its path above.")
         return
+    try:
+        access.readable(path, "harvest directory")
+    except UserError as exc:
+        st.error(f"error: {plain(exc)}")
+        return
     if not data.is_harvest_dir(Path(path)) and not Path(path).is_file():
-        st.error(f"error: no trace store at {path!r}: pass a directory written by `strawberry harvest --out DIR`")
+        st.error(f"error: no trace store at {plain(repr(path))}: pass a directory written by "
+                 "`strawberry harvest --out DIR`")
         return
     st.fragment(run_every=REFRESH_S if follow else None)(_browse)(path)

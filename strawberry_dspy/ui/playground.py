@@ -11,9 +11,9 @@ from strawberry_dspy.benchmarks import SPLIT_FRACTIONS, Problem
 from strawberry_dspy.config import RunConfig, parse_overrides
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program_file import load_program
-from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names
-from strawberry_dspy.ui import live
-from strawberry_dspy.ui.widgets import share, show_turns
+from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names, resolve_recipe
+from strawberry_dspy.ui import access, live
+from strawberry_dspy.ui.widgets import plain, share, show_turns
 
 REFRESH_S = 0.5
 LOCAL_RECIPES = Path("programs")  # a folder of the user's own recipes, where the UI is started
@@ -51,24 +51,25 @@ def _problem_inputs() -> tuple[Problem | None, str | None]:
     split = split_col.selectbox("split", list(SPLIT_FRACTIONS), index=list(SPLIT_FRACTIONS).index("test"), key="split")
     draw = seed_col.number_input("draw", 0, 10**6, 0, key="draw", help="which random draw: change it for another problem")
     try:
-        problem = _draw(spec, split, int(draw))
+        problem = _draw(access.benchmark_readable(spec), split, int(draw))
     except UserError as exc:
-        st.error(f"error: {exc}")
+        st.error(f"error: {plain(exc)}")
         return None, None
-    st.markdown(f"**{problem.id}** — {problem.question}")
-    st.caption(f"gold answer: {problem.answer}")
+    st.markdown(f"**{plain(problem.id)}** — {plain(problem.question)}")
+    st.caption(f"gold answer: {plain(problem.answer)}")
     return problem, spec
 
 
 def _start(program: str, overrides_text: str, model: str, api_base: str, problem: Problem, benchmark: str | None,
            seed: int) -> None:
     try:
-        config, module = load_program(program, overrides_of(overrides_text, model, api_base))
+        config, module = load_program(str(access.readable(resolve_recipe(program), "program")),
+                                      overrides_of(overrides_text, model, api_base))
         lm = live.make_lm(config)
         run = live.LiveRun(config, module, lm, problem, benchmark, seed)
         run.start()
     except UserError as exc:
-        st.session_state.error = f"error: {exc}"
+        st.session_state.error = f"error: {plain(exc)}"
         return
     st.session_state.live, st.session_state.error = run, None
 
@@ -90,14 +91,15 @@ def _verdict(run: live.LiveRun) -> None:
     if trace is None:
         return
     if trace.error:
-        st.error(f"the run ended with an error: {trace.error}")
-    answer = "none" if trace.final_answer is None else repr(trace.final_answer)
+        st.error(plain(f"the run ended with an error: {trace.error}"))
+    answer = "none" if trace.final_answer is None else plain(repr(trace.final_answer))
+    gold = plain(repr(run.problem.answer))
     if score is None or not run.problem.answer:
         st.info(f"final answer {answer} (no gold answer to score it against)")
     elif score.correct:
-        st.success(f"✓ correct: final answer {answer}, gold {run.problem.answer!r}")
+        st.success(f"✓ correct: final answer {answer}, gold {gold}")
     else:
-        st.warning(f"✗ incorrect: final answer {answer} (read as {score.extracted!r}), gold {run.problem.answer!r}")
+        st.warning(f"✗ incorrect: final answer {answer} (read as {plain(repr(score.extracted))}), gold {gold}")
     cols = st.columns(4)
     cols[0].metric("steps", trace.steps)
     cols[1].metric("turns", len(trace.turns))
@@ -113,9 +115,9 @@ def _save(run: live.LiveRun) -> None:
     out = st.text_input("save the trace as a run directory", key="save_dir")
     if st.button("Save", key="save"):
         try:
-            st.success(f"saved: {run.save(out)}")
+            st.success(plain(f"saved: {run.save(access.writable(out))}"))
         except UserError as exc:
-            st.error(f"error: {exc}")
+            st.error(f"error: {plain(exc)}")
 
 
 def _turns_view() -> None:

@@ -12,11 +12,12 @@ import pandas as pd
 import streamlit as st
 import yaml
 
+from strawberry_dspy import safe_yaml
 from strawberry_dspy.stats import accuracy_of_rows, mcnemar_p, paired, pass_rates
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.trace import Trace
-from strawberry_dspy.ui import dirs
-from strawberry_dspy.ui.widgets import show_turns
+from strawberry_dspy.ui import access, dirs
+from strawberry_dspy.ui.widgets import plain, show_turns
 
 
 @dataclass
@@ -40,7 +41,7 @@ def load_run(path: str | Path) -> Run:
     try:
         results = [json.loads(line) for line in (path / dirs.RESULTS_FILE).read_text().splitlines() if line.strip()]
         summary = json.loads((path / "summary.json").read_text()) if (path / "summary.json").is_file() else {}
-        config = yaml.safe_load((path / "config.yaml").read_text()) if (path / "config.yaml").is_file() else {}
+        config = safe_yaml.load((path / "config.yaml").read_text()) if (path / "config.yaml").is_file() else {}
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise UserError(f"{path} is not a readable run directory ({exc}): pass one written by `strawberry run`") from None
     return Run(path, path.name, summary, config or {}, results)
@@ -104,9 +105,9 @@ def _pick_runs() -> list[Run]:
     runs = []
     for path in chosen:
         try:
-            runs.append(load_run(path))
+            runs.append(load_run(access.readable(path, "run directory")))
         except UserError as exc:
-            st.error(f"error: {exc}")
+            st.error(f"error: {plain(exc)}")
     return runs
 
 
@@ -143,11 +144,11 @@ def render() -> None:
     for column, run in zip(st.columns(len(runs)), runs):
         result = next((r for r in run.results if r["problem_id"] == problem), None)
         with column:
-            st.markdown(f"**{run.name}**")
+            st.markdown(f"**{plain(run.name)}**")
             if result is None:
                 st.caption("not in this run")
                 continue
             mark = "✓ correct" if result["correct"] else "✗ incorrect"
-            st.caption(f"{mark} · answer {result['answer']!r} (gold {result['gold']!r}) · {result['stop_reason']} · "
-                       f"{result['steps']} steps · {result['completion_tokens']} completion tokens")
+            st.caption(plain(f"{mark} · answer {result['answer']!r} (gold {result['gold']!r}) · {result['stop_reason']} "
+                             f"· {result['steps']} steps · {result['completion_tokens']} completion tokens"))
             show_turns(Trace.from_dict(result["trace"]).turns)

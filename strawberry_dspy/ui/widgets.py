@@ -31,7 +31,7 @@ def turn_caption(turn: Turn) -> str:
         parts.append(f"{turn.prompt_tokens} prompt{cached} + {turn.completion_tokens} completion tokens{reasoning}")
     if turn.latency_s:
         parts.append(f"{turn.latency_s:.2f} s")
-    return " · ".join(parts)
+    return plain(" · ".join(parts))
 
 
 def show_turn(turn: Turn) -> None:
@@ -72,12 +72,13 @@ def show_turns(turns: list[Turn]) -> None:
         show_turn(turn)
 
 
-def plain(text: str) -> str:
-    """Model text for a place Streamlit reads as Markdown (a label, a heading): every markup character escaped."""
-    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(text.split()))
+def plain(text: object) -> str:
+    """Untrusted text (a model reply, a question, a path, an error) for a place Streamlit reads as Markdown (a label,
+    a heading, a caption, an error box): every markup character escaped, so it never becomes an image or a link."""
+    return "".join(f"\\{c}" if c in MARKUP else c for c in " ".join(str(text).split()))
 
 
-MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^")
+MARKUP = set("\\`*_{}[]()#+-.!|<>~:$=^&")
 
 
 def share(part: float, whole: float) -> str:

@@ -20,9 +20,13 @@ pytestmark = pytest.mark.slow
 
 
 def script(path: str, *args: str, timeout: float = 300) -> str:
-    """Run an eval script as its README says (python eval/STUDY/SCRIPT.py ..., from the repository's root)."""
-    result = subprocess.run([sys.executable, str(ROOT / "eval" / path), *args], cwd=ROOT, capture_output=True,
-                            text=True, timeout=timeout)
+    """Run an eval script as its README says, from the repository's root: `python eval/STUDY/SCRIPT.py ...`, or
+    `python -m eval.STUDY.SCRIPT ...` for one that reads the tests' own cases (the root's packages on its path)."""
+    file = ROOT / "eval" / path
+    command = ["-m", ".".join(file.relative_to(ROOT).with_suffix("").parts)] if "from tests." in file.read_text() \
+        else [str(file)]
+    result = subprocess.run([sys.executable, *command, *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=timeout)
     assert result.returncode == 0, f"eval/{path} {' '.join(args)}: {result.stderr[-3000:]}"
     return result.stdout
 

@@ -60,9 +60,10 @@ def rows(out):
 
 def test_sigkill_mid_harvest_then_rerun_completes_exactly_once(tmp_path):
     problems, program = setup(tmp_path)
-    out = tmp_path / "h"
-    child = start(problems, program, out, 0.05)
-    wait_for(out, 6, child)
+    out, paused = tmp_path / "h", tmp_path / "model-paused"
+    child = start(problems, program, out, f"pause:14:{paused}")  # >= 6 traces (2 in flight), then it holds every call
+    wait_for_file(paused, child)
+    wait_for(out, 6, child)  # the last of them may be committed just after the model paused
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
@@ -79,17 +80,28 @@ def test_sigkill_mid_harvest_then_rerun_completes_exactly_once(tmp_path):
     assert f"{TOTAL}  ({TOTAL - len(before)} new, 0 failed)" in stdout
 
 
+def wait_for_file(path: Path, process, timeout=120.0) -> None:
+    """Wait until the scripted model creates `path` (its event), or fail when the process ends first."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the model never paused: {process.communicate()}")
+        time.sleep(0.02)
+
+
 def test_ctrl_c_stops_cleanly_and_the_rerun_finishes(tmp_path):
     problems, program = setup(tmp_path)
-    out = tmp_path / "h"
-    child = start(problems, program, out, 0.1)
-    wait_for(out, 4, child)
+    out, paused = tmp_path / "h", tmp_path / "model-paused"
+    # the model answers 8 calls (4 traces), then holds every call until the SIGINT: the harvest cannot finish first
+    child = start(problems, program, out, f"pause:8:{paused}")
+    wait_for_file(paused, child)
     child.send_signal(signal.SIGINT)
     stdout, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted: rerun the same command to resume" in stdout
     before, orphans, bare = rows(out)
-    assert len(before) < TOTAL and orphans == bare == 0
+    assert 4 <= len(before) < TOTAL and orphans == bare == 0
 
     rerun = start(problems, program, out, 0.0)
     _, stderr = rerun.communicate(timeout=120)

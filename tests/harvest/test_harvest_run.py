@@ -9,7 +9,7 @@ from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.errors import ProviderFailure, UserError
 from strawberry_dspy.harvest import harvest, sample_seed
 from strawberry_dspy.program.build import build_program
-from strawberry_dspy.store import TraceStore
+from strawberry_dspy.store import SCHEMA, SCHEMA_VERSION, TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 
@@ -165,16 +165,47 @@ def test_a_store_of_another_setup_is_refused_untouched(tmp_path, problems_file, 
     assert _store_bytes(tmp_path / "h") == before
 
 
-def test_a_corrupt_store_is_refused_untouched_and_fresh_replaces_it(tmp_path, problems_file):
+def _foreign_sqlite(path):
+    """Another program's SQLite database (a table of its own, no strawberry meta)."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('the user's notes')".replace("user's", "users"))
+    conn.close()
+    return path.read_bytes()
+
+
+def _store_lookalike(path):
+    """A database with the store's tables but no meta saying strawberry created it."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executescript(SCHEMA + f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');")
+    conn.close()
+    return path.read_bytes()
+
+
+def _garbage(path):
+    path.write_bytes(b"garbage" * 500)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("make, named", [(_garbage, "corrupt"),
+                                         (_foreign_sqlite, "not a strawberry trace store"),
+                                         (_store_lookalike, "not created by strawberry harvest")],
+                         ids=["corrupt", "another program's database", "store tables, no strawberry meta"])
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_store_strawberry_did_not_create_is_refused_untouched_even_with_fresh(tmp_path, problems_file, make, named,
+                                                                                 fresh):
     out = tmp_path / "h"
     out.mkdir()
-    (out / "traces.sqlite").write_bytes(b"garbage" * 500)
+    before = make(out / "traces.sqlite")
     config = harvest_config(problems_file, limit=2)
-    with pytest.raises(UserError, match="corrupt"):
-        run(config, out, samples=1)
-    assert (out / "traces.sqlite").read_bytes() == b"garbage" * 500
-    summary, _ = run(config, out, samples=1, fresh=True)
-    assert summary.traces == 2
+    with pytest.raises(UserError, match=named) as refused:
+        run(config, out, samples=1, fresh=fresh)
+    assert str(out / "traces.sqlite") in str(refused.value)
+    assert "--fresh" not in str(refused.value)  # never advised for a file strawberry would not delete
+    assert (out / "traces.sqlite").read_bytes() == before
+    assert [p.name for p in out.iterdir()] == ["traces.sqlite"]  # nothing written beside it either
 
 
 def test_provenance_files_beside_the_store(tmp_path, problems_file):

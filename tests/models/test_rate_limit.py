@@ -54,12 +54,13 @@ def test_a_refused_call_is_queued_again_until_its_last_try_and_other_errors_pass
 
 def test_in_flight_calls_never_exceed_the_limit():
     gate, peak, lock = RateGate(3), [0], threading.Lock()
+    all_in = threading.Barrier(3, timeout=60)  # each admitted call holds until the limit's worth are in: no sleep
 
     def call(_):
         ticket = gate.admit()
         with lock:
             peak[0] = max(peak[0], gate.in_flight)
-        time.sleep(0.01)
+        all_in.wait()
         gate.done(ticket)
 
     with ThreadPoolExecutor(12) as pool:
@@ -87,7 +88,9 @@ def test_requests_per_minute_paces_calls():
     start = time.monotonic()
     for _ in range(20):
         gate.done(gate.admit())
-    assert 0.9 <= time.monotonic() - start <= 1.6  # 10 at once, then 10 more at 10/s
+    # 10 at once, then 10 more at 10/s: at least 0.9 s (a loaded machine may take longer, never less; the upper bound
+    # only catches a gate that waits out a whole minute)
+    assert 0.9 <= time.monotonic() - start < 30
 
 
 def test_concurrency_drops_under_429s_and_recovers_against_a_rate_limited_server():

@@ -90,7 +90,7 @@ def test_checks_sample_at_their_own_temperature(use_lm):
 @pytest.mark.parametrize("knob, value, message", [
     ("step_format", "bullets", "strawberry.step_format must be one of plain, numbered, scratchpad"),
     ("reanchor", "always", "strawberry.reanchor must be one of none, nudges, checks, both"),
-    ("demos", [{"question": "q", "answer": "1"}], "strawberry.demos[0] must be {question, steps"),
+    ("demos", [{"question": "q", "answer": "1"}], "strawberry.demos[0] must be {question: TEXT, steps"),
 ])
 def test_a_bad_lever_is_one_clear_line(knob, value, message):
     with pytest.raises(UserError, match=message.replace("[", r"\[").replace("{", r"\{")):

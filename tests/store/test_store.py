@@ -156,3 +156,19 @@ def test_every_open_checks_the_schema_version(tmp_path):
     for readonly in (True, False):
         with pytest.raises(UserError, match="schema version '0'"):
             TraceStore.open(tmp_path, readonly=readonly)
+
+
+def test_a_reader_folds_a_killed_writers_wal_in_and_leaves_one_file(tmp_path):
+    import subprocess
+    import sys
+
+    store = TraceStore.create(tmp_path, {"program_hash": "x"})
+    store.close()
+    # a writer killed mid-harvest: its WAL (holding a committed row) and index stay beside the store
+    killed = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); "
+              "c.execute(\"INSERT INTO meta VALUES ('after', 'kill')\"); c.commit(); os._exit(0)")
+    subprocess.run([sys.executable, "-c", killed, str(tmp_path / "traces.sqlite")], check=True)
+    assert (tmp_path / "traces.sqlite-wal").exists()
+    with TraceStore.open(tmp_path) as reader:
+        assert reader.meta()["after"] == "kill"  # nothing committed is lost
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["traces.sqlite"]

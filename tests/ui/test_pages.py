@@ -1,8 +1,9 @@
 """The pages, run by Streamlit's AppTest: what each shows, a harvest followed while it grows, the Playground's flow."""
 
 import json
-from pathlib import Path
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -163,7 +164,13 @@ def test_runs_page_accuracy_intervals_and_agreement(tmp_path, monkeypatch):
     assert str(b) not in at.multiselect[0].value
 
 
+def unescaped(text: str) -> str:
+    """A markdown element's text as the page shows it (widgets.plain escapes markdown characters)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
 def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
+    monkeypatch.setenv(dirs.ENV, str(tmp_path))  # the folder the UI was started on: Save writes only there
     monkeypatch.setattr(live, "make_lm", lambda config: scripted_lm(
         [{"step": "17 plus 25"}, {"step": "is 42"}, {"reply": "<final_answer>42</final_answer>"}]))
     at = AppTest.from_function(playground_page, default_timeout=60).run()
@@ -175,10 +182,7 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
                                         "--strawberry.step_format=plain")
     at.run()
     at.button(key="run").click().run()
-    for _ in range(50):
-        if not at.session_state["live"].running:
-            break
-        time.sleep(0.1)
+    assert at.session_state["live"].wait(60)  # the run's own event, not a sleep long enough
     at.run()
     assert not at.exception and not at.error
     assert "17 plus 25" in [t.value for t in at.text]
@@ -191,9 +195,9 @@ def test_playground_streams_scores_and_saves(tmp_path, monkeypatch):
     out = tmp_path / "saved"
     at.text_input(key="save_dir").input(str(out)).run()
     at.button(key="save").click().run()
-    assert at.success[1].value == f"saved: {out}" and (out / "results.jsonl").is_file()
+    assert unescaped(at.success[1].value) == f"saved: {out}" and (out / "results.jsonl").is_file()
     at.button(key="save").click().run()
-    assert at.error[0].value == f"error: {out} already exists: choose a new directory to save the trace into"
+    assert unescaped(at.error[0].value) == f"error: {out} already exists: choose a new directory to save the trace into"
 
 
 def test_playground_shows_the_clis_one_line_errors(monkeypatch):
@@ -202,12 +206,12 @@ def test_playground_shows_the_clis_one_line_errors(monkeypatch):
     at.text_input(key="model").input("nosuch/model")
     at.run()
     at.button(key="run").click().run()
-    assert at.error[0].value.startswith("error: unknown model spec 'nosuch/model'")
+    assert unescaped(at.error[0].value).startswith("error: unknown model spec 'nosuch/model'")
     at.text_input(key="model").input("")
     at.text_area(key="overrides").input("--strawberry.max_turns=zero")
     at.run()
     at.button(key="run").click().run()
-    assert at.error[0].value.startswith("error: ") and "max_turns" in at.error[0].value
+    assert at.error[0].value.startswith("error: ") and "max_turns" in unescaped(at.error[0].value)
     assert len(at.error[0].value.splitlines()) == 1 and "live" not in at.session_state
 
 
