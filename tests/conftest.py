@@ -44,7 +44,6 @@ SLOW_FILES = {
     "tests/compile/test_search.py": "optuna studies of many trials",
     "tests/scoring/test_task_golds.py": "imports and grades every reasoning-gym task family",
     "tests/cli/test_outputs.py": "CLI subprocesses: the --out rules and Ctrl-C end to end",
-    "tests/cli/test_hostile_input.py": "a CLI subprocess per hostile input",
     "tests/cli/test_lazy_imports.py": "fresh interpreters that record what a command imports",
     "tests/benchmarks/test_problem_cache.py": "fresh interpreters that must not import reasoning-gym",
 }
