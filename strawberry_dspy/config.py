@@ -20,6 +20,7 @@ from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.knobs import BaselineKnobs, StrawberryKnobs
 from strawberry_dspy.retry_settings import RetrySettings
+from strawberry_dspy.recipes import anchor_packaged_paths, not_found_hint, resolve_recipe
 from strawberry_dspy.text_input import read_text
 
 PROGRAMS = ("zero_shot", "cot", "strawberry")
@@ -242,9 +243,9 @@ def _merge(base: dict, extra: dict) -> dict:
 
 def read_yaml(path: str | Path) -> dict:
     """Read a YAML mapping, turning every problem with the file into one UserError line."""
-    path = Path(path)
+    path = resolve_recipe(path)
     if not path.exists():
-        raise UserError(f"program file not found: {str(path)!r}: pass a YAML recipe such as programs/strawberry.yaml")
+        raise UserError(f"program file not found: {str(path)!r}: {not_found_hint()}")
     try:
         data = safe_yaml.load(read_text(path, "program recipe"))
     except yaml.YAMLError as exc:
@@ -283,5 +284,6 @@ def config_from_dict(data: dict, overrides: dict | None = None, source: str = "c
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
-    """Load a program YAML recipe with overrides."""
-    return config_from_dict(read_yaml(path), overrides, str(path))
+    """Load a program YAML recipe (a file or a packaged recipe's name) with overrides."""
+    path = resolve_recipe(path)
+    return config_from_dict(anchor_packaged_paths(read_yaml(path), path), overrides, str(path))

@@ -1,7 +1,7 @@
 """Dollars per turn, trace, run and harvest: prices per token from litellm's bundled map (offline) or the recipe's
 `prices:`, with cache reads and cache writes at their own prices, and what the same tokens cost without a cache.
 
-The one home of pricing: stats, the harvest and run summaries and `eval/providers.py` all call `price_for` and
+The one home of pricing: stats, the harvest and run summaries and `eval/providers/providers.py` all call `price_for` and
 `cost_of`. Token counts follow DSPy's usage: prompt tokens include the cache reads and the cache writes.
 """
 

@@ -1,5 +1,5 @@
-"""Loading a PROGRAM (what `run`, `harvest`, `bootstrap`, `export --demos` and the UI accept): a YAML recipe or
-a compiled JSON from `strawberry compile`. The one place a program file becomes a config and a module."""
+"""Loading a PROGRAM (what `run`, `harvest`, `bootstrap`, `export --demos` and the UI accept): a YAML recipe (a file or a
+packaged recipe's name) or a compiled JSON from `strawberry compile`. The one place a program file becomes a config and a module."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from strawberry_dspy.benchmarks import Problem, question_hash
 from strawberry_dspy.config import RunConfig, load_config
 from strawberry_dspy.leaks import DemoLeaks
 from strawberry_dspy.program.build import build_program
+from strawberry_dspy.recipes import resolve_recipe
 
 
 def load_program_file(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module | None]:
     """The config and, for a compiled program, its optimized module (None: build from the config)."""
+    path = resolve_recipe(path)
     if str(path).endswith(".json"):  # a compiled program (strawberry compile); a changed base recipe is a UserError
         from strawberry_dspy.compile.compiled import load_compiled
 

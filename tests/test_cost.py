@@ -68,7 +68,7 @@ def test_harvest_and_run_summaries_show_the_cost_and_what_the_cache_saved(tmp_pa
     from strawberry_dspy.cli.harvest import summary_table
     from strawberry_dspy.harvest import harvest
     from strawberry_dspy.run import run, summary_table as run_table
-    from tests.loopback_anthropic import LoopbackAnthropic
+    from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
 
     loop = {"max_turns": 6, "check_every": 3, "verifier_every": 0, "force_answer": False, "max_tokens": 10_000}
     with LoopbackAnthropic(reply="Let me add them one digit at a time.") as server:
@@ -89,7 +89,7 @@ def test_run_behind_an_api_base_prices_a_listed_model_and_shows_cache_reads_and_
     """`strawberry run --model anthropic/claude-haiku-4-5 --api-base URL` (a proxy): litellm's list price, not
     "cost unknown"; the table and summary.json carry cache reads and writes; `prices:` still overrides."""
     from strawberry_dspy.cli import main
-    from tests.loopback_anthropic import LoopbackAnthropic
+    from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
 
     loop = ["--strawberry.max_turns=6", "--strawberry.check_every=3", "--strawberry.force_answer=false",
             "--strawberry.verifier_every=0"]

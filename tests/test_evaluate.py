@@ -9,7 +9,7 @@ from strawberry_dspy.evaluate import problem_seed, run_program
 from strawberry_dspy.knobs import StrawberryKnobs
 from strawberry_dspy.program import ChainOfThought, StrawberryProgram
 from strawberry_dspy.run import summarize
-from tests.conftest import all_prompt_text, scripted_lm
+from strawberry_dspy.testing import all_prompt_text, scripted_lm
 
 GOLDS = ["731904", "528617", "964250"]
 

@@ -8,10 +8,10 @@ import strawberry_dspy
 PACKAGE = Path(strawberry_dspy.__file__).parent
 # low to high: a part (a subpackage or a top-level module) may import only the parts listed before it
 LAYERS = [
-    "errors", "lazy", "text_input", "safe_yaml", "provenance", "extras", "cache_dir", "band", "stats", "report", "stage_output",
+    "errors", "lazy", "text_input", "safe_yaml", "recipes", "provenance", "extras", "cache_dir", "band", "stats", "report", "stage_output",
     "scoring", "benchmarks", "trivial", "retry_settings", "knobs", "config", "models", "program", "leaks", "admission",
     "store", "cost", "attempt", "executors", "options", "evaluate", "compile", "program_file", "harvest", "run",
-    "compare", "review", "export", "train", "bootstrap", "ui", "cli", "__init__",
+    "compare", "review", "export", "train", "bootstrap", "ui", "testing", "cli", "__init__",
 ]
 
 

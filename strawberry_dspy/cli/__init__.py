@@ -13,13 +13,14 @@ from types import ModuleType
 from loguru import logger
 
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.recipes import resolve_recipe
 
 
 class _Commands(Mapping[str, ModuleType]):
     """command -> its module under strawberry_dspy.cli, imported on first look-up (for the command that runs, or
     for the command list): `export` and `stats` then never import dspy, optuna or reasoning-gym."""
 
-    NAMES = ("run", "harvest", "stats", "review", "export", "train", "compile", "bootstrap", "compare", "ui")
+    NAMES = ("run", "harvest", "stats", "review", "export", "train", "compile", "bootstrap", "compare", "ui", "programs")
 
     def __getitem__(self, name: str) -> ModuleType:
         if name not in self.NAMES:
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"unrecognized arguments: {' '.join(bad)} (overrides are written --key=value)")
     args.overrides = extra
+    for name in ("program", "recipe"):  # a packaged recipe's name (or programs/NAME.yaml) works from any folder
+        if getattr(args, name, None):
+            setattr(args, name, str(resolve_recipe(getattr(args, name))))
     _enable_logging(args.verbose)
     try:
         return COMMANDS[args.command].main(args) or 0

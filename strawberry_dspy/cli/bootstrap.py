@@ -11,7 +11,7 @@ from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
                                      recipe_overrides, split_options)
 
-DEFAULT_RECIPE = "programs/train_dpo.yaml"
+DEFAULT_RECIPE = "train_dpo"  # the packaged training recipe (strawberry_dspy/recipes/train_dpo.yaml)
 # finished stages kept their markers
 INTERRUPTED = "interrupted: rerun the same command to resume at the first unfinished stage"
 
@@ -19,7 +19,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume at the first unfini
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from strawberry_dspy.bootstrap.settings import BootstrapSettings
 
-    parser.add_argument("program", help="a program YAML recipe (programs/strawberry.yaml)")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe")
     parser.add_argument("--out", help="loop directory (default runs/bootstrap-<recipe>-<task>-<hash>); rerunning "
                                       "into it resumes at the first unfinished stage")
     add_options(parser, BootstrapSettings)
@@ -40,10 +40,11 @@ def settings_from_args(args: argparse.Namespace):
     from strawberry_dspy.bootstrap import BootstrapSettings
     from strawberry_dspy.errors import UserError
     from strawberry_dspy.program_file import load_program_file
+    from strawberry_dspy.recipes import not_found_hint, resolve_recipe
     from strawberry_dspy.train.recipe import load_recipe
 
     if not Path(args.program).is_file():
-        raise UserError(f"program not found: {args.program!r}; pass a recipe such as programs/strawberry.yaml")
+        raise UserError(f"program not found: {args.program!r}; {not_found_hint()}")
     options, overrides = split_options(BootstrapSettings, parse_overrides(args.overrides))
     train_overrides = overrides.pop("train", None) or {}
     if args.no_compile:
@@ -52,7 +53,7 @@ def settings_from_args(args: argparse.Namespace):
         options["compile_budget"] = 0
     overrides = recipe_overrides(args, overrides)
     config = load_program_file(args.program, overrides)[0]  # bad knobs fail here, before any work
-    recipe_path = args.train_recipe or (DEFAULT_RECIPE if Path(DEFAULT_RECIPE).is_file() else None)
+    recipe_path = resolve_recipe(args.train_recipe or DEFAULT_RECIPE)
     fixed = {"program": args.program, "benchmark": config.benchmark, "model": config.model,
              "recipe": load_recipe(recipe_path, train_overrides), "overrides": overrides}
     return options_from_args(BootstrapSettings, args, options, fixed)

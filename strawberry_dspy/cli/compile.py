@@ -16,7 +16,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml)")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe")
     add_recipe_flags(parser, ("benchmark", "model", "api_base", "concurrency"))  # compile picks its own splits
     add_options(parser, CompileOptions)
     add_executor_flags(parser)

@@ -20,7 +20,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
     add_recipe_flags(parser, defaults={"split": "train"})  # harvests are training data
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")

@@ -15,7 +15,7 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a program YAML recipe (programs/*.yaml) or a compiled program JSON")
+    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
     add_recipe_flags(parser)
     parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
     add_options(parser, RunOptions)

@@ -11,8 +11,8 @@ INTERRUPTED = "interrupted: nothing was written (the model folder appears only w
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", nargs="?", help="a YAML file with a train: section (programs/train_dpo.yaml); "
-                                                  "default: programs/train_<method>.yaml if it exists, else built-in defaults")
+    parser.add_argument("recipe", nargs="?", help="a YAML file with a train: section, or a packaged training recipe's "
+                                                  "name (train_dpo); default: the packaged train_<method>")
     parser.add_argument("--method", choices=METHODS, help="dpo, kto, sft or rft (SFT on an export of correct traces; "
                                                           "default: the recipe's); DPO with an NLL term: --rpo_alpha=1.0")
     parser.add_argument("--data", required=True, help="the export: a folder from strawberry export, or a .jsonl/.parquet "
@@ -27,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from strawberry_dspy.recipes import resolve_recipe
     from strawberry_dspy.train.trainer import train
 
     overrides = parse_overrides(args.overrides)
@@ -34,9 +35,8 @@ def main(args: argparse.Namespace) -> int:
         if getattr(args, flag):
             overrides[flag] = getattr(args, flag)
     recipe_path = args.recipe
-    default = f"programs/train_{'sft' if args.method == 'rft' else args.method or 'dpo'}.yaml"
-    if recipe_path is None and Path(default).is_file():
-        recipe_path = default
+    if recipe_path is None:  # the packaged train_<method>.yaml
+        recipe_path = resolve_recipe(f"train_{'sft' if args.method == 'rft' else args.method or 'dpo'}")
     recipe = load_recipe(recipe_path, overrides)
     out = train(recipe, args.data, args.out, overwrite=args.overwrite)
     print(f"trained model: {out}\nuse it with: --model hf:{out}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from strawberry_dspy.config import dataclass_from_dict, read_yaml
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.recipes import recipe_names, resolve_recipe
 
 METHODS = ("dpo", "kto", "sft", "rft")  # rft: SFT on the correct traces (rejection-sampling fine-tuning, STaR)
 GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.models.to_gguf.QUANTS
@@ -34,8 +35,8 @@ class TrainRecipe:
     rpo_alpha: float = 0.0  # DPO: weight of an NLL term on the chosen response (Iterative RPO); 0 = plain DPO
     warmup_ratio: float = 0.1  # fraction of the steps spent warming the learning rate up, rounded down (in [0, 1))
     lr_scheduler: str = "cosine"  # transformers scheduler name: cosine, linear, constant, ...
-    weight_decay: float = 0.0
-    seed: int = 0
+    weight_decay: float = 0.0  # AdamW weight decay
+    seed: int = 0  # training seed (data order, dropout)
     threads: int = 0  # torch CPU threads (0 = all available cores)
     gguf: str | None = "q8_0"  # also write the trained model as GGUF for llama.cpp (q8_0, f16, q4_1, f32; null = no)
     trl: dict = field(default_factory=dict)  # any other field of TRL's DPOConfig / KTOConfig / SFTConfig
@@ -84,10 +85,12 @@ def load_recipe(path: str | Path | None, overrides: dict | None = None) -> Train
     """Load the `train:` section of a YAML recipe (None: the defaults) with overrides."""
     if path is None:
         return recipe_from_dict({}, overrides, "train defaults")
-    if not Path(path).is_file():
-        raise UserError(f"train recipe not found: {str(path)!r}; pass a YAML file such as programs/train_dpo.yaml")
+    path = resolve_recipe(path)  # a packaged training recipe's name (train_dpo) works from any folder
+    if not path.is_file():
+        raise UserError(f"train recipe not found: {str(path)!r}; pass a YAML file or a packaged training recipe "
+                        f"({', '.join(recipe_names(train=True))})")
     data = read_yaml(path)
     if "train" not in data or not isinstance(data["train"], dict):
         raise UserError(f"{path}: no 'train:' section; write the hyper-parameters under train: "
-                        "(see programs/train_dpo.yaml)")
+                        "(see `strawberry programs --path`: train_dpo.yaml)")
     return recipe_from_dict(data, overrides, str(path))

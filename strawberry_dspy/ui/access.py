@@ -14,10 +14,11 @@ from pathlib import Path
 
 from strawberry_dspy.benchmarks.base import parse_spec
 from strawberry_dspy.errors import UserError
+from strawberry_dspy.recipes import RECIPES_DIR
 from strawberry_dspy.ui import dirs
 
 TOKEN_ENV = "STRAWBERRY_UI_TOKEN"  # set by `strawberry ui --allow-remote`: the page asks for it
-PACKAGED_RECIPES = Path(__file__).resolve().parents[2] / "programs"
+PACKAGED_RECIPES = RECIPES_DIR  # strawberry_dspy/recipes (the repository's programs/ links to it)
 FILE_SOURCES = ("jsonl", "csv", "parquet")  # benchmark specs that read a local file
 RUNS = Path("runs")  # where the Playground saves by default (every command's default output folder)
 

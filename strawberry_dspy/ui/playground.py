@@ -11,17 +11,22 @@ from strawberry_dspy.benchmarks import SPLIT_FRACTIONS, Problem
 from strawberry_dspy.config import RunConfig, parse_overrides
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program_file import load_program
+from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names, resolve_recipe
 from strawberry_dspy.ui import access, live
 from strawberry_dspy.ui.widgets import plain, share, show_turns
 
 REFRESH_S = 0.5
-RECIPES = Path("programs")
+LOCAL_RECIPES = Path("programs")  # a folder of the user's own recipes, where the UI is started
+DEFAULT_PROGRAM = "strawberry"
 _draw = st.cache_data(live.random_problem, show_spinner="loading the benchmark ...")
 
 
 def recipe_choices() -> list[str]:
-    """Program recipes under ./programs (training recipes left out); any other path can be typed."""
-    return [str(p) for p in sorted(RECIPES.glob("*.yaml")) if not p.name.startswith("train_")]
+    """The packaged programs by name (wherever the UI is started), then recipes of ./programs that are not the
+    packaged files themselves (in the repository programs/ is the packaged folder); any other path can be typed."""
+    own = [str(p) for p in sorted(LOCAL_RECIPES.glob("*.yaml"))
+           if not p.name.startswith(TRAIN_PREFIX) and p.resolve().parent != RECIPES_DIR]
+    return [*recipe_names(train=False), *own]
 
 
 def overrides_of(text: str, model: str, api_base: str) -> dict:
@@ -58,7 +63,7 @@ def _problem_inputs() -> tuple[Problem | None, str | None]:
 def _start(program: str, overrides_text: str, model: str, api_base: str, problem: Problem, benchmark: str | None,
            seed: int) -> None:
     try:
-        config, module = load_program(str(access.readable(program, "program")),
+        config, module = load_program(str(access.readable(resolve_recipe(program), "program")),
                                       overrides_of(overrides_text, model, api_base))
         lm = live.make_lm(config)
         run = live.LiveRun(config, module, lm, problem, benchmark, seed)
@@ -132,7 +137,7 @@ def render() -> None:
     choices = recipe_choices()
     left, right = st.columns([2, 1])
     program = left.selectbox("program: a recipe or a compiled .json", choices, accept_new_options=True, key="program",
-                             index=choices.index("programs/strawberry.yaml") if "programs/strawberry.yaml" in choices else 0)
+                             index=choices.index(DEFAULT_PROGRAM) if DEFAULT_PROGRAM in choices else 0)
     seed = right.number_input("seed", 0, 2**31 - 1, 0, key="seed")
     model_col, base_col = st.columns(2)
     model = model_col.text_input("model spec (empty: the recipe's)", key="model",

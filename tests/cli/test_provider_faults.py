@@ -12,7 +12,7 @@ from strawberry_dspy.cli import main
 from strawberry_dspy.harvest.following import PROGRESS_META
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import write_problems
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 FAST = ["--retry.backoff_base_s=0.05", "--retry.backoff_cap_s=0.2", "--retry.request_timeout_s=1"]
 

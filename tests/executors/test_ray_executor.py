@@ -23,7 +23,7 @@ from strawberry_dspy.harvest import harvest
 from strawberry_dspy.program.build import build_program
 from tests.harvest.scripted import write_problems
 from tests.harvest.test_harvest_kill import ROOT, rows, stored, wait_for
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

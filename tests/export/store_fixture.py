@@ -15,7 +15,7 @@ from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.store import SCHEMA, SCHEMA_VERSION
-from tests.conftest import scripted_lm
+from strawberry_dspy.testing import scripted_lm
 
 BENCHMARK = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1&seed=42"
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.export.store_fixture import build_mixed_store
-from tests.loopback_hub import LoopbackHub
+from strawberry_dspy.testing.loopback_hub import LoopbackHub
 
 REPO = "someone/strawberry-dpo"
 LOAD = ("import datasets, json, sys; ds = datasets.load_dataset(sys.argv[1], split='train'); "

@@ -1,4 +1,4 @@
-"""The export's rows, byte for byte, on a synthetic store (eval/synthetic_store.py): reading the store faster (only
+"""The export's rows, byte for byte, on a synthetic store (eval/throughput/synthetic_store.py): reading the store faster (only
 the chosen problems, two cursors, the meta of the kinds a format reads) must not change one byte of a row.
 
 The digests are those the export wrote before those changes; a deliberate change of the row format updates them.
@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 
-from eval.synthetic_store import grow
+from eval.throughput.synthetic_store import grow
 from strawberry_dspy.export import ExportConfig, export
 from strawberry_dspy.store import StoredTurn, TraceStore
 from strawberry_dspy.store.rows import stored_turn

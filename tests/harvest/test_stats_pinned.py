@@ -1,4 +1,4 @@
-"""`strawberry stats`' verifier and nudge figures on a synthetic store (eval/synthetic_store.py), pinned: the one-pass
+"""`strawberry stats`' verifier and nudge figures on a synthetic store (eval/throughput/synthetic_store.py), pinned: the one-pass
 reading of the turns (`TraceStore.signal_events`) gives the figures the per-turn stream gave before it."""
 
 import shutil
@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from eval.synthetic_store import grow
+from eval.throughput.synthetic_store import grow
 from strawberry_dspy.harvest.signals import nudge_effects, trace_signals, verifier_agreement
 from strawberry_dspy.harvest.stats import answer_checker, harvest_stats
 from strawberry_dspy.store import TraceStore

@@ -11,7 +11,7 @@ import pytest
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import lm_for
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 PROVIDER_KEYS = {"OPENAI_API_KEY": "sk-real-openai-key", "ANTHROPIC_API_KEY": "sk-ant-real-key",
                  "GROQ_API_KEY": "gsk-real-key"}

@@ -1,6 +1,6 @@
 """Calls in flight: the task LM that lm_for builds keeps `concurrency` requests at a server at once, each built once.
 
-The real dspy.LM (its lm15 connection pool) talks to the asyncio loopback server (`tests/loopback_fast.py`), which
+The real dspy.LM (its lm15 connection pool) talks to the asyncio loopback server (`strawberry_dspy/testing/loopback_fast.py`), which
 counts the connections open and the requests it holds at their peak; a latency keeps every request open long enough
 for the others to arrive.
 """
@@ -12,7 +12,7 @@ from dspy.clients.engines.lm15_engine import LM15Engine
 
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.models import lm_for
-from tests.loopback_fast import FastLoopback
+from strawberry_dspy.testing.loopback_fast import FastLoopback
 
 LATENCY_S = 2.0  # long enough for every thread to have sent its request before the first reply, on a busy CI
 

@@ -8,7 +8,7 @@ from dspy.clients import model_metadata
 
 from strawberry_dspy.config import RunConfig
 from strawberry_dspy.models import lm_for, metadata
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 CALLS = 12
 

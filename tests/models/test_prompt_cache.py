@@ -15,8 +15,8 @@ from strawberry_dspy.cost import cost_of, price_for
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.build import build_program
-from tests.loopback_anthropic import LoopbackAnthropic
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 TURNS = 8
 STEP = "Let me add the two numbers one digit at a time."  # never a final answer: the trace runs its whole budget

@@ -1,4 +1,4 @@
-"""The README's example spec of each hosted provider builds offline, gets a route from DSPy and a price from litellm.
+"""The docs' example spec of each hosted provider (docs/models.md) builds offline, gets a route from DSPy and a price from litellm.
 
 No provider is reached: the keys are placeholders and nothing is called. What this guards is that the examples stay
 names the bundled tables know (a renamed or decommissioned model would lose its route or its price here first).
@@ -16,7 +16,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.cost import config_price, litellm_price
 from strawberry_dspy.models import lm_for
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text()  # where the examples are shown
 PRICED = ["anthropic/claude-haiku-4-5", "openai/gpt-4o-mini", "gemini/gemini-2.5-flash", "groq/openai/gpt-oss-120b",
           "cerebras/gpt-oss-120b"]
 KEYS = {"ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k", "GEMINI_API_KEY": "k", "GROQ_API_KEY": "k",

@@ -19,7 +19,7 @@ from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.models.rate_limit import GatedLM, RateGate, duration_s, pause_s, throttle_note
-from tests.loopback_anthropic import LoopbackAnthropic
+from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
 
 
 def refusal(retry_after=None, **headers) -> LMRateLimitError:

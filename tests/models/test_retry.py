@@ -1,6 +1,6 @@
 """Transient faults absorbed by the LM that `lm_for` builds, against a real fault-injecting server on 127.0.0.1.
 
-The real DSPy client talks to `tests/loopback_openai.py`; every fault kind is retried, an outage longer than
+The real DSPy client talks to `strawberry_dspy/testing/loopback_openai.py`; every fault kind is retried, an outage longer than
 DSPy's own retries (1 + 2 + 4 s) is ridden out with one warning line and one recovery line, and a call that
 keeps failing ends in an error that says what happened and which setting to raise.
 """
@@ -17,7 +17,7 @@ from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.models.retry import ProviderUnavailable, RetryingLM
-from tests.loopback_openai import FAULTS, REPLY, LoopbackOpenAI
+from strawberry_dspy.testing.loopback_openai import FAULTS, REPLY, LoopbackOpenAI
 
 FAST = {"request_timeout_s": 1.0, "backoff_base_s": 0.05, "backoff_cap_s": 0.2, "budget_s": 20.0}
 

@@ -6,7 +6,7 @@ from dspy.clients.engines.dummy_engine import DummyEngine
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.knobs import StrawberryKnobs
 from strawberry_dspy.program import StrawberryProgram
-from tests.conftest import all_prompt_text
+from strawberry_dspy.testing import all_prompt_text
 
 QUESTION = "What is 17 + 25?"
 NEVER = {"no answer": {"reply": "still thinking"}}

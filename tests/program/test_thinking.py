@@ -13,8 +13,8 @@ from strawberry_dspy.harvest import harvest
 from strawberry_dspy.program.thinking import split_thinking
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import write_problems
-from tests.loopback_anthropic import LoopbackAnthropic
-from tests.loopback_openai import LoopbackOpenAI
+from strawberry_dspy.testing.loopback_anthropic import LoopbackAnthropic
+from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 THOUGHT = "The user wants a sum. Adding the ones digits first gives the answer."
 def right(body: dict) -> str:

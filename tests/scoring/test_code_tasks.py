@@ -134,7 +134,7 @@ def test_strawberry_run_of_the_code_tasks_recipe_grades_by_running_the_programs(
     import json
 
     from strawberry_dspy.cli import main
-    from tests.loopback_openai import LoopbackOpenAI
+    from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
     _, problems = tasks
     by_question = {p.question: p.answer for p in problems.values()}

@@ -16,7 +16,7 @@ from strawberry_dspy.harvest import harvest
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.store import TraceStore
 from strawberry_dspy.ui.live import score_answer
-from tests.conftest import scripted_lm
+from strawberry_dspy.testing import scripted_lm
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 PLUGINS = Path(__file__).parent / "plugins"

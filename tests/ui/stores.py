@@ -11,7 +11,7 @@ from strawberry_dspy.program.build import build_program
 from strawberry_dspy.evaluate import run_program
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
 from strawberry_dspy.stage_output import staged
-from tests.conftest import scripted_lm
+from strawberry_dspy.testing import scripted_lm
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
 
 SAMPLES = 4

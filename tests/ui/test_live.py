@@ -14,7 +14,7 @@ from strawberry_dspy.errors import UserError  # noqa: E402
 from strawberry_dspy.program.build import build_program  # noqa: E402
 from strawberry_dspy.program_file import load_program  # noqa: E402
 from strawberry_dspy.ui import live, runs  # noqa: E402
-from tests.conftest import scripted_lm  # noqa: E402
+from strawberry_dspy.testing import scripted_lm  # noqa: E402
 
 KNOBS = {"check_every": 2, "verifier_every": 0, "max_turns": 20, "force_answer": False}
 PROBLEM = Problem(live.TYPED_ID, "What is 17 + 25?", "42")

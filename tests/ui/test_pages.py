@@ -15,7 +15,7 @@ from strawberry_dspy.harvest.following import PROGRESS_META  # noqa: E402
 from strawberry_dspy.harvest.harvest_dir import lock_dir  # noqa: E402
 from strawberry_dspy.store import TraceStore  # noqa: E402
 from strawberry_dspy.ui import dirs, live  # noqa: E402
-from tests.conftest import scripted_lm  # noqa: E402
+from strawberry_dspy.testing import scripted_lm  # noqa: E402
 from tests.ui.stores import make_harvest, make_run  # noqa: E402
 
 APP = Path(__file__).resolve().parents[2] / "strawberry_dspy" / "ui" / "app.py"
@@ -297,3 +297,17 @@ def test_steps_fold_under_their_titles_and_a_title_stays_text():
     inside = {id(node) for node in walk(folded)}
     outside = [node.value for node in at.text if id(node) not in inside and node.value != "Be brief."]
     assert outside == ["What is 17 + 25?", "Go on.", "1 plus 2 plus 1 is 4"]  # the steps no title names yet stay open
+
+
+def test_playground_offers_the_packaged_recipes_wherever_it_is_started(tmp_path, monkeypatch):
+    from strawberry_dspy.recipes import recipe_names
+
+    monkeypatch.chdir(tmp_path)  # no programs/ folder here
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "mine.yaml").write_text("program: cot\n")  # a user's own recipe is offered too
+    at = AppTest.from_function(playground_page, default_timeout=60).run()
+    assert at.selectbox(key="program").value == "strawberry"
+    assert at.selectbox(key="program").options == [*recipe_names(train=False), "programs/mine.yaml"]
+    assert {"cot", "strawberry", "strawberry_full", "zero_shot"} <= set(recipe_names(train=False))
+    at.text_area(key="question").input("What is 1 + 1?").run()
+    assert not at.button(key="run").disabled

@@ -1,0 +1,227 @@
+"""A real OpenAI-compatible server on 127.0.0.1 (stdlib http.server): what the real DSPy client talks to in tests.
+
+It speaks the chat-completions wire format (`GET /v1/models`, `POST /v1/chat/completions`), answers every
+request at once with a fixed reply (or `reply(body)` when `reply` is a function) and usage, and records each
+request's path, `Authorization` header and body. `eval/lm_overhead/lm_overhead.py` and `eval/throughput/throughput.py` run it in a child
+process (`python -m strawberry_dspy.testing.loopback_openai [REPLY [LATENCY_S]]`) so that the benchmark's CPU figures are the client's
+alone; LATENCY_S is a server latency.
+
+With `reasoning` (text, or a function of the request body) it answers as a reasoning model behind an
+OpenAI-compatible server does (vLLM's and ollama's reasoning parsers, DeepSeek): the thinking in the message's
+`reasoning_content`, its tokens counted in `completion_tokens` and reported in
+`completion_tokens_details.reasoning_tokens`.
+
+It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
+and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+REPLY = "<final_answer>4</final_answer>"
+# what a faulty provider or the network in front of it does to a chat completion; any other HTTP status can be
+# injected by its number ("500", "401", ...)
+FAULTS = ("429", "503", "reset", "hang", "cut", "truncated", "empty", "garbage")
+
+
+@dataclass
+class Seen:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    authorization: str | None
+    body: dict = field(default_factory=dict)
+
+
+class LoopbackOpenAI:
+    """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received.
+
+    Faults: 429 (with `Retry-After: retry_after_s`), 503, reset (connection reset, no reply), hang (silence for
+    `hang_s`, then the connection closes), cut (the connection drops mid-body), truncated / empty / garbage
+    (a complete HTTP 200 whose body is half a JSON object, nothing, or an HTML page).
+    """
+
+    def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
+                 fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
+                 retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True,
+                 reasoning: str | Callable[[dict], str] | None = None):
+        self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
+        self.reasoning = reasoning
+        self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
+        self.retry_after_s, self.hang_s = retry_after_s, hang_s
+        self.faults_served: Counter = Counter()
+        self._plan: deque[str] = deque()
+        self._outage: tuple[float, str] | None = None  # (until, kind)
+        self._closing = threading.Event()
+        self.requests: list[Seen] = []
+        self._lock = threading.Lock()
+        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> LoopbackOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._closing.set()  # hanging handlers return at once
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def record(self, seen: Seen) -> None:
+        if not self.keep:  # a long benchmark run would hold every request body
+            return
+        with self._lock:
+            self.requests.append(seen)
+
+    def completions(self) -> list[Seen]:
+        """The chat-completion requests received so far."""
+        with self._lock:
+            return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def inject(self, *kinds: str) -> None:
+        """The next chat completions get these faults, in order (then normal replies again)."""
+        with self._lock:
+            self._plan.extend(kinds)
+
+    def outage(self, seconds: float, kind: str = "503") -> None:
+        """Every chat completion gets `kind` for the next `seconds`."""
+        with self._lock:
+            self._outage = (time.monotonic() + seconds, kind)
+
+    def next_fault(self) -> str | None:
+        """The fault for the chat completion now arriving (counted; outage ones as "KIND (outage)"), or None."""
+        with self._lock:
+            if self._outage and time.monotonic() < self._outage[0]:
+                self.faults_served[f"{self._outage[1]} (outage)"] += 1
+                return self._outage[1]
+            if self._plan:
+                kind = self._plan.popleft()
+            elif self.fault_rate and self._rng.random() < self.fault_rate:
+                kind = self._rng.choice(self.fault_kinds)
+            else:
+                return None
+            self.faults_served[kind] += 1
+            return kind
+
+    def completion(self, body: dict) -> dict:
+        """The chat.completion object answering `body`."""
+        text = self.reply(body) if callable(self.reply) else self.reply
+        thinking = self.reasoning(body) if callable(self.reasoning) else self.reasoning
+        prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        reasoning = len(thinking.split()) if thinking else 0
+        completion = len(text.split()) + reasoning
+        message = {"role": "assistant", "content": text, **({"reasoning_content": thinking} if thinking else {})}
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        if thinking:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+        return {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
+                "model": body.get("model", self.model),
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default backlog of 5 drops connects when 64 clients open at once (1 s SYN retry)
+
+
+def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+        # one send per reply and no Nagle: otherwise the headers and the body wait on a delayed ACK (~40 ms)
+        wbufsize = 1 << 16
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            server.record(Seen("GET", self.path, self.headers.get("Authorization")))
+            if self.path.rstrip("/").endswith("/models"):
+                self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model", "owned_by": "loopback"}]})
+            else:
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = json.loads(raw or b"{}")
+            server.record(Seen("POST", self.path, self.headers.get("Authorization"), body))
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}"}})
+            elif (fault := server.next_fault()) is None:
+                if server.latency_s:  # a model takes a while (each request in its own thread, as a real server's)
+                    time.sleep(server.latency_s)
+                self._send(200, server.completion(body))
+            else:
+                self._fault(fault, body)
+
+        def _fault(self, kind: str, body: dict) -> None:
+            data = json.dumps(server.completion(body)).encode()
+            if kind.isdigit():
+                headers = {"Retry-After": f"{server.retry_after_s:g}"} if kind == "429" else {}
+                self._send(int(kind), {"error": {"message": "injected by the loopback server", "type": "loopback_fault"}},
+                           headers)
+            elif kind == "reset":  # RST instead of a reply: linger on, timeout zero
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self._drop(reset=True)
+            elif kind == "hang":
+                server._closing.wait(server.hang_s)
+                self._drop()
+            elif kind == "cut":  # the promised length, half of it sent, then the connection drops
+                self._send_raw(200, data[: len(data) // 2], length=len(data))
+                self._drop()
+            elif kind in ("truncated", "empty", "garbage"):
+                raw = {"truncated": data[: len(data) // 2], "empty": b"",
+                       "garbage": b"<html><body>502 Bad Gateway</body></html>"}[kind]
+                self._send_raw(200, raw)
+            else:
+                raise ValueError(f"unknown fault {kind!r}: use one of {FAULTS} or an HTTP status")
+
+        def _drop(self, reset: bool = False) -> None:
+            self.close_connection = True
+            if not reset:  # an orderly close (FIN) after what was sent; a reset closes at once
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.connection.close()
+
+        def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
+            self._send_raw(status, json.dumps(payload).encode(), headers=headers)
+
+        def _send_raw(self, status: int, data: bytes, length: int | None = None, headers: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data) if length is None else length))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+
+        def finish(self) -> None:  # a dropped connection has nothing left to flush
+            try:
+                super().finish()
+            except (OSError, ValueError):
+                pass
+
+        def log_message(self, *args) -> None:  # quiet: one line per request would flood the test output
+            pass
+
+    return Handler
+
+
+if __name__ == "__main__":  # [REPLY [LATENCY_S]]: serve until stdin closes; the first stdout line is the api_base
+    with LoopbackOpenAI(*sys.argv[1:2], latency_s=float(sys.argv[2]) if len(sys.argv) > 2 else 0.0,
+                        record=False) as loopback:
+        print(loopback.url, flush=True)
+        sys.stdin.read()
