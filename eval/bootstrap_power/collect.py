@@ -90,7 +90,10 @@ def main() -> None:
     rows, stages = collect(args.out)
     write_rows(args.study / "rows.jsonl.gz", rows)
     identity = json.loads((args.out / "bootstrap.json").read_text())
-    (args.study / "stages.json").write_text(json.dumps({"bootstrap": identity, "stages": stages}, indent=1, default=str))
+    text = json.dumps({"bootstrap": identity, "stages": stages}, indent=1, default=str)
+    # the records name files of this machine: written relative to the bootstrap directory and the home folder
+    text = text.replace(str(args.out.resolve()), "OUT").replace(str(Path.home()), "~")
+    (args.study / "stages.json").write_text(text)
     print(f"{len(rows)} rows, {len(stages)} finished stages -> {args.study}")
 
 
