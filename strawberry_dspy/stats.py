@@ -153,11 +153,6 @@ def paired(rates_a: dict[str, float], rates_b: dict[str, float]) -> Paired:
                   (Z95 + Z80) * se, sum(d < 0 for d in diffs), sum(d > 0 for d in diffs))
 
 
-def detectable_difference(sd_diff: float, problems: int) -> float:
-    """The smallest paired difference `problems` problems detect with 80% power (5% two-sided), given sd(d)."""
-    return (Z95 + Z80) * sd_diff / math.sqrt(problems) if problems else 1.0
-
-
 def pass_rates(rows: list[dict], key: str = "problem_id") -> tuple[dict[str, float], dict[str, int]]:
     """Per-problem pass rate and sample count from result rows holding `problem_id` and `correct`."""
     hits: dict[str, int] = {}

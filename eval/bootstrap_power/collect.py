@@ -17,9 +17,8 @@ import json
 from pathlib import Path
 
 from strawberry_dspy.scoring.steps import check_text
+from strawberry_dspy.stage_output import DONE_MARKER as MARKER
 from strawberry_dspy.store import TraceStore
-
-MARKER = "done.json"
 
 
 def eval_rows(run_dir: Path, arm: str, round_number: int) -> list[dict]:

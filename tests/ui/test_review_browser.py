@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from strawberry_dspy.store import TraceStore
 from tests.ui.stores import make_harvest
-from tests.ui.test_browser import CHROMIUM_ARGS, CLI, ROOT, VIEWPORT, chromium, free_port
+from tests.ui.test_browser import CHROMIUM_ARGS, VIEWPORT, chromium, serving
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.filterwarnings("ignore:Passing OpenAI-style message:DeprecationWarning")]
@@ -21,23 +18,8 @@ def served(tmp_path):
     """A scripted harvest (4 problems x 4 samples) served by `strawberry ui` on a free port."""
     chromium()
     harvest = make_harvest(tmp_path)
-    port = free_port()
-    child = subprocess.Popen([*CLI, "ui", str(harvest), "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                assert child.poll() is None and time.monotonic() < deadline, "strawberry ui did not start"
-                time.sleep(0.5)
+    with serving(harvest) as url:
         yield url, harvest
-    finally:
-        child.terminate()
-        child.wait(timeout=30)
 
 
 def flags_of(harvest) -> list[tuple]:
