@@ -62,6 +62,8 @@ def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command:
         remove_created(out, [IDENTITY_FILE, "rounds.md", "rounds.png", *(p.name for p in out.glob("round-*"))])
     if path.is_file():
         stored = json.loads(path.read_text()).get("identity", {})
+        if "program" in stored:  # older loops stored the program's absolute path; its name and text identify it
+            stored["program"] = Path(str(stored["program"])).name
         different = [k for k in sorted(set(wanted) | set(stored)) if stored.get(k) != json.loads(json.dumps(wanted.get(k)))]
         if different:
             diffs = "; ".join(f"{k} {_short(stored.get(k))} there, {_short(wanted.get(k))} now" for k in different[:3])

@@ -84,7 +84,8 @@ class BootstrapSettings:
 
     def identity(self) -> dict:
         """What a rerun into the same directory must share (everything but the number of rounds)."""
-        return {"program": str(Path(self.program).resolve()), "program_text_sha1": _file_sha1(self.program),
+        # the program is its file name and text: a checkout in another folder, or a program moved, resumes
+        return {"program": Path(self.program).name, "program_text_sha1": _file_sha1(self.program),
                 "benchmark": self.benchmark, "model": self.model, "samples": self.samples, "limit": self.limit,
                 "eval_limit": self.eval_limit, "eval_samples": self.eval_samples, "dev_limit": self.dev_limit,
                 "arms": self.arm_list(), "resample": self.resample, "band": list(self.band), "temperature": self.temperature,

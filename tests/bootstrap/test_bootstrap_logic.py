@@ -145,6 +145,21 @@ def test_a_directory_of_another_setup_is_refused_and_fresh_clears_it(tmp_path):
     loop.check_identity(out, _settings(tmp_path, rounds=5), fresh=False, command=None)  # more rounds: same loop
 
 
+def test_a_moved_program_with_the_same_text_resumes_and_an_edited_one_is_refused(tmp_path):
+    out = tmp_path / "out"
+    loop.check_identity(out, _settings(tmp_path), fresh=False, command=None)
+    stored = json.loads((out / "bootstrap.json").read_text())
+    stored["identity"]["program"] = "/elsewhere/checkout/p.yaml"  # an older loop stored the absolute path
+    (out / "bootstrap.json").write_text(json.dumps(stored))
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "p.yaml").write_text((tmp_path / "p.yaml").read_text())
+    loop.check_identity(out, _settings(tmp_path, program=str(moved / "p.yaml")), fresh=False, command=None)
+    (moved / "p.yaml").write_text("program: cot\n")
+    with pytest.raises(UserError, match="another setup \\(program_text_sha1"):
+        loop.check_identity(out, _settings(tmp_path, program=str(moved / "p.yaml")), fresh=False, command=None)
+
+
 def _run_dir(path, correct: list[bool]):
     path.mkdir(parents=True)
     (path / "results.jsonl").write_text("".join(json.dumps({"problem_id": f"p{i}", "correct": c}) + "\n"
