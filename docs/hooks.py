@@ -2,9 +2,9 @@
 
 A page asks for a generated block with an HTML comment on a line of its own:
 
-- `<!-- fields: strawberry_dspy.config.RunConfig [PREFIX] -->`: a table of a recipe dataclass's keys (type,
+- `<!-- fields: strawberry_dspy.config.ProgramSettings [PREFIX] -->`: a table of a recipe dataclass's keys (type,
   default, and the comment written beside the field, which is where recipe keys keep their help);
-- `<!-- options: strawberry_dspy.compile.stage.CompileOptions -->`: a command's options (flag, `--key=value` /
+- `<!-- options: strawberry_dspy.compile.stage.CompileSettings -->`: a command's options (flag, `--key=value` /
   YAML key, default, help) from its options dataclass, as `strawberry_dspy/options.py` builds the flags;
 - `<!-- help: run -->`: `strawberry run --help`, exactly as the parser prints it;
 - `<!-- recipes -->`: the packaged recipes; `<!-- recipe: strawberry -->`: one recipe's file;

@@ -18,7 +18,7 @@ import yaml
 from strawberry_dspy import safe_yaml
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.knobs import BaselineKnobs, StrawberryKnobs
+from strawberry_dspy.knobs import BaselineSettings, StrawberrySettings
 from strawberry_dspy.retry_settings import RetrySettings
 from strawberry_dspy.recipes import anchor_packaged_paths, not_found_hint, resolve_recipe
 from strawberry_dspy.text_input import read_text
@@ -59,7 +59,7 @@ def _flag(default, help: str, **metadata):
 
 
 @dataclass
-class RunConfig:
+class ProgramSettings:
     """One reproducible run: which program, model and benchmark, and the program's knobs."""
 
     program: str = "strawberry"  # zero_shot | cot | strawberry
@@ -88,8 +88,8 @@ class RunConfig:
     cache: bool = False  # serve repeated LM calls from DSPy's cache (reruns are instant but spend, and report, no tokens)
     max_question_chars: int = 20000  # a longer question is left out, with a warning, before any model call
     max_reply_chars: int = 20000  # a longer model reply is cut, with a warning, before it is parsed, stored or sent back
-    strawberry: StrawberryKnobs = field(default_factory=StrawberryKnobs)
-    baseline: BaselineKnobs = field(default_factory=BaselineKnobs)
+    strawberry: StrawberrySettings = field(default_factory=StrawberrySettings)
+    baseline: BaselineSettings = field(default_factory=BaselineSettings)
     retry: RetrySettings = field(default_factory=RetrySettings)  # request timeout and retry budget (models/retry.py)
     search: dict | None = None  # `strawberry compile --optimizer search`: knob ranges and instruction variants (see compile/space.py)
 
@@ -278,12 +278,12 @@ def dataclass_from_dict(cls, data: dict, overrides: dict | None = None, source: 
     return built
 
 
-def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> RunConfig:
-    """Build and validate a RunConfig from a mapping plus overrides."""
-    return dataclass_from_dict(RunConfig, data, overrides, source, validate=True)
+def config_from_dict(data: dict, overrides: dict | None = None, source: str = "config") -> ProgramSettings:
+    """Build and validate a ProgramSettings from a mapping plus overrides."""
+    return dataclass_from_dict(ProgramSettings, data, overrides, source, validate=True)
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
+def load_config(path: str | Path, overrides: dict | None = None) -> ProgramSettings:
     """Load a program YAML recipe (a file or a packaged recipe's name) with overrides."""
     path = resolve_recipe(path)
     return config_from_dict(anchor_packaged_paths(read_yaml(path), path), overrides, str(path))

@@ -90,7 +90,7 @@ def price_for(model: str, api_base: str | None = None, prices: dict | None = Non
 
 
 def config_price(config: dict) -> Price | None:
-    """The price of a resolved config (a RunConfig's dict, e.g. the store's config_json)."""
+    """The price of a resolved config (a ProgramSettings's dict, e.g. the store's config_json)."""
     return price_for(config.get("model", "local"), config.get("api_base"), config.get("prices"))
 
 

@@ -12,7 +12,7 @@ import dspy
 from tqdm import tqdm
 
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.executors import Executor, Worker, Workload, current_executor
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.scoring import NO_ANSWER, Score
@@ -48,7 +48,7 @@ def problem_seed(seed: int, problem_id: str, sample: int = 0) -> int:
 
 
 def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM | None,
-                concurrency: int, seed: int = 0, progress: bool | str = True, config: RunConfig | None = None,
+                concurrency: int, seed: int = 0, progress: bool | str = True, config: ProgramSettings | None = None,
                 executor: Executor | None = None, samples: int = 1,
                 per_node: dict[str, float] | None = None) -> list[ProblemResult]:
     """Run a program over problems, `concurrency` at a time, and score each answer (results in problem order).
@@ -63,7 +63,7 @@ def run_program(program: dspy.Module, problems: list[Problem], benchmark: Benchm
     if config is None:
         if executor.kind != "thread":
             raise ValueError("run_program on a remote executor needs the program's config")
-        config = RunConfig()  # threads use program and lm as given; the config only names the workload
+        config = ProgramSettings()  # threads use program and lm as given; the config only names the workload
     results: list[ProblemResult | None] = [None] * (len(problems) * samples)
     label = progress if isinstance(progress, str) else ("problems" if samples == 1 else "traces")
     bar = tqdm(total=len(results), desc=label, unit="trace" if samples > 1 else "problem", dynamic_ncols=True,

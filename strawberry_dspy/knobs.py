@@ -22,7 +22,7 @@ DEFAULT_NUDGES = [
 
 
 @dataclass
-class BaselineKnobs:
+class BaselineSettings:
     """Knobs of the single-call baselines (zero_shot, cot)."""
 
     instructions: str | None = None  # replaces the signature's instructions
@@ -36,7 +36,7 @@ class BaselineKnobs:
 
 
 @dataclass
-class StrawberryKnobs:
+class StrawberrySettings:
     """Knobs of the turn loop; help text is the comment beside each field."""
 
     first_prompt: str = "Problem: {question}\n\nTake the first minuscule step."  # first user message

@@ -20,7 +20,7 @@ from YAML and `--key=value` only. Bool fields are switches: `--name` when the de
 `--no-name` when it is True. A nested dataclass field is flattened: its fields get flags of their own.
 
 The recipe's own settings that commands take as flags (--model, --benchmark, --split, --limit, --concurrency,
---api-base) are generated the same way from `RunConfig`'s fields declared with help (`add_recipe_flags`), and
+--api-base) are generated the same way from `ProgramSettings`'s fields declared with help (`add_recipe_flags`), and
 read back as overrides of the recipe (`recipe_overrides`).
 
 The validation convention, for every options, config and recipe dataclass: `validate()` returns
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from strawberry_dspy.band import Band
-from strawberry_dspy.config import RunConfig, _merge, dataclass_from_dict, parse_overrides, read_yaml
+from strawberry_dspy.config import ProgramSettings, _merge, dataclass_from_dict, parse_overrides, read_yaml
 from strawberry_dspy.errors import UserError
 
 CONFIG_HELP = "read these options from a YAML file of KEY: VALUE (flags and --key=value override it)"
@@ -107,17 +107,17 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
 
 def add_recipe_flags(parser: argparse.ArgumentParser, names: tuple[str, ...] = RECIPE_FLAGS,
                      defaults: dict | None = None) -> None:
-    """Flags for the recipe settings `names` (RunConfig fields declared with help); read them with `recipe_overrides`.
+    """Flags for the recipe settings `names` (ProgramSettings fields declared with help); read them with `recipe_overrides`.
 
     `defaults`: the command's own value for some, set whatever the recipe says (harvest's split: train).
     """
-    _add_flags(parser, (item for item in _fields(RunConfig) if item[0] in names), defaults or {}, RECIPE_DEST)
+    _add_flags(parser, (item for item in _fields(ProgramSettings) if item[0] in names), defaults or {}, RECIPE_DEST)
 
 
 def recipe_overrides(args: argparse.Namespace, overrides: dict | None = None) -> dict:
     """The recipe's --key=value overrides (default: all of the command's) with its flags on top, as one nested dict."""
     overrides = parse_overrides(args.overrides) if overrides is None else overrides
-    for path, _, _ in _fields(RunConfig):
+    for path, _, _ in _fields(ProgramSettings):
         if hasattr(args, RECIPE_DEST + path):  # only the recipe's own flags: an option may share a name (model)
             _set(overrides, path, getattr(args, RECIPE_DEST + path))
     return overrides

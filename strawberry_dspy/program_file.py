@@ -8,13 +8,13 @@ from pathlib import Path
 import dspy
 
 from strawberry_dspy.benchmarks import Problem, question_hash
-from strawberry_dspy.config import RunConfig, load_config
+from strawberry_dspy.config import ProgramSettings, load_config
 from strawberry_dspy.leaks import DemoLeaks
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.recipes import resolve_recipe
 
 
-def load_program_file(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module | None]:
+def load_program_file(path: str | Path, overrides: dict | None = None) -> tuple[ProgramSettings, dspy.Module | None]:
     """The config and, for a compiled program, its optimized module (None: build from the config)."""
     path = resolve_recipe(path)
     if str(path).endswith(".json"):  # a compiled program (strawberry compile); a changed base recipe is a UserError
@@ -24,7 +24,7 @@ def load_program_file(path: str | Path, overrides: dict | None = None) -> tuple[
     return load_config(path, overrides), None
 
 
-def load_program(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module]:
+def load_program(path: str | Path, overrides: dict | None = None) -> tuple[ProgramSettings, dspy.Module]:
     """The config and its program: the compiled module, or the one the recipe builds."""
     config, program = load_program_file(path, overrides)
     return config, program if program is not None else build_program(config)

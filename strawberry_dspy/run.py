@@ -13,7 +13,7 @@ from loguru import logger
 
 from strawberry_dspy.admission import admit
 from strawberry_dspy.benchmarks import load_benchmark
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError, check_failures
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.executors import current_executor
@@ -33,7 +33,7 @@ RUN_DIR = OutputKind("run", "run directory", ("summary.json",),
 
 
 @dataclass
-class RunOptions:
+class RunSettings:
     """What `strawberry run` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
 
     samples: int = option(1, "seeded samples per problem: accuracy becomes the mean per-problem pass rate with a 95% "
@@ -112,7 +112,7 @@ def _left_out(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {names.get(k, k)}" for k, n in counts.items() if n) or "none left out"
 
 
-def default_out_dir(config: RunConfig, samples: int = 1) -> Path:
+def default_out_dir(config: ProgramSettings, samples: int = 1) -> Path:
     """runs/<program>-<task>-<hash of the whole config>: the same config lands in the same place."""
     # retry settings change how long a run waits on a provider, not what it computes
     identity = {k: v for k, v in config.to_dict().items() if k != "retry"}
@@ -121,7 +121,7 @@ def default_out_dir(config: RunConfig, samples: int = 1) -> Path:
     return default_dir(f"{config.program}-{task_slug(config.benchmark)}-{config.split}", identity)
 
 
-def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult], summary: dict,
+def write_run_dir(folder: Path, config: ProgramSettings, results: list[ProblemResult], summary: dict,
                   extra: dict | None = None) -> None:
     """The run's files into `folder` (a staged directory that stage_output then moves into place)."""
     write_provenance(folder, config.to_dict())
@@ -131,7 +131,7 @@ def write_run_dir(folder: Path, config: RunConfig, results: list[ProblemResult],
     (folder / "summary.json").write_text(json.dumps({**summary, **(extra or {})}, indent=2))
 
 
-def run(config: RunConfig, out: Path | None = None, program: dspy.Module | None = None,
+def run(config: ProgramSettings, out: Path | None = None, program: dspy.Module | None = None,
         progress: bool = True, samples: int = 1) -> tuple[Path, dict, list[ProblemResult]]:
     """Run a config end to end and write its run directory; returns (dir, summary, results).
 

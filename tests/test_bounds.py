@@ -8,7 +8,7 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import split_of
 from strawberry_dspy.harvest import harvest
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.store import TraceStore
@@ -65,7 +65,7 @@ def test_the_question_bound_is_a_recipe_setting(tmp_path):
 def test_a_huge_reply_is_cut_before_it_is_stored_or_sent_back():
     huge = "I add. " * 1_000_000
     lm = rule_lm(lambda messages: huge if messages[-1]["role"] == "user" and len(messages) < 4 else "<final_answer>2")
-    knobs = StrawberryKnobs(check_every=1, verifier_every=0, max_turns=3, force_answer=False,
+    knobs = StrawberrySettings(check_every=1, verifier_every=0, max_turns=3, force_answer=False,
                             check_prefill="<final_answer>")
     with dspy.context(lm=lm, adapter=TextAdapter(max_reply_chars=1000)):
         trace = StrawberryProgram(knobs)(question="What is 1 + 1?").trace

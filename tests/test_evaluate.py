@@ -6,7 +6,7 @@ import pytest
 
 from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.evaluate import problem_seed, run_program
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import ChainOfThought, StrawberryProgram
 from strawberry_dspy.run import summarize
 from strawberry_dspy.testing import all_prompt_text, scripted_lm
@@ -32,7 +32,7 @@ TURN_SCRIPT = {  # first key found in the last message wins
 
 
 @pytest.mark.parametrize("make_program, script", [
-    (lambda: StrawberryProgram(StrawberryKnobs(check_every=2, verifier_every=1, verifier_window=2, title_every=1,
+    (lambda: StrawberryProgram(StrawberrySettings(check_every=2, verifier_every=1, verifier_window=2, title_every=1,
                                                max_turns=5)), TURN_SCRIPT),
     (lambda: ChainOfThought(), {"": {"reasoning": "r", "answer": "1"}}),
 ])

@@ -7,8 +7,8 @@ import pytest
 
 from strawberry_dspy.admission import Admission
 from strawberry_dspy.benchmarks import Problem, load_benchmark, question_hash
-from strawberry_dspy.compile import CompileOptions, compile_program
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.compile import CompileSettings, compile_program
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.harvest import harvest
 from strawberry_dspy.leaks import DemoLeaks
 from strawberry_dspy.program_file import load_program_file
@@ -25,7 +25,7 @@ def compiled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("leaks")
     spec = write_sums(tmp / "sums.jsonl")
     path, config = write_recipe(tmp, spec, strawberry={**RECIPE["strawberry"], "check_every": 3})
-    options = CompileOptions(optimizer="bootstrap", budget=4, dev_limit=2, test_limit=1, train_limit=4,
+    options = CompileSettings(optimizer="bootstrap", budget=4, dev_limit=2, test_limit=1, train_limit=4,
                              out=tmp / "compiled")
     compiled_path, meta = compile_program(path, config, options, task_lm=rule_lm(right_after_three_steps),
                                           progress=False)
@@ -102,7 +102,7 @@ def test_export_removes_demo_problems_an_older_harvest_sampled(compiled, tmp_pat
     config, program = load_program_file(path, TRAIN)
     again = harvest(config, tmp_path / "h", samples=1, program=program, lm=lm, progress=False)  # a rerun records them
     assert again.new == 0 and again.left_out["demo_leaks"] == len(demo_ids)
-    report = export(tmp_path / "h", ExportConfig(format="sft", band=(0.0, 1.0)), tmp_path / "sft")
+    report = export(tmp_path / "h", ExportSettings(format="sft", band=(0.0, 1.0)), tmp_path / "sft")
     assert report.counts["decontaminated"]["demo"] == len(demo_ids)
     rows = [json.loads(line) for line in (tmp_path / "sft" / "train.jsonl").read_text().splitlines()]
     assert rows and not {row["problem_id"] for row in rows} & demo_ids
@@ -130,7 +130,7 @@ def test_export_demos_flag_removes_leaks_a_store_never_recorded(compiled, tmp_pa
         patch.setattr("strawberry_dspy.harvest.harvester.record_demo_leaks", lambda *_: None)
         config, program = load_program_file(path, TRAIN)
         harvest(config, tmp_path / "h", samples=1, program=program, lm=rule_lm(right_after_three_steps), progress=False)
-    plain = export(tmp_path / "h", ExportConfig(format="sft", band=(0.0, 1.0)), tmp_path / "plain")
+    plain = export(tmp_path / "h", ExportSettings(format="sft", band=(0.0, 1.0)), tmp_path / "plain")
     assert plain.counts["decontaminated"]["demo"] == 0
     assert main(["export", str(tmp_path / "h"), "--format", "sft", "--band", "0", "1", "--demos", str(path),
                  "--out", str(tmp_path / "sft")]) == 0

@@ -10,7 +10,7 @@ import pytest
 from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.cli import build_parser
 from strawberry_dspy.cli import main as cli_main
-from strawberry_dspy.compile import CompileOptions
+from strawberry_dspy.compile import CompileSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.options import add_options, option, options_from_args, split_options
 
@@ -116,7 +116,7 @@ def test_a_missing_config_file_is_one_user_error(tmp_path):
 
 
 def test_overrides_are_split_between_the_options_and_the_recipe():
-    mine, rest = split_options(CompileOptions, {"samples": 4, "objective": "band", "dev_limit": 3, "seed": 1,
+    mine, rest = split_options(CompileSettings, {"samples": 4, "objective": "band", "dev_limit": 3, "seed": 1,
                                                 "strawberry": {"max_turns": 6}})
     assert mine == {"objective": {"samples": 4, "name": "band"}, "dev_limit": 3}
     assert rest == {"seed": 1, "strawberry": {"max_turns": 6}}
@@ -125,19 +125,19 @@ def test_overrides_are_split_between_the_options_and_the_recipe():
 def test_every_command_reads_its_defaults_from_its_dataclass():
     from strawberry_dspy.cli.bootstrap import settings_from_args
     from strawberry_dspy.cli.export import config_from_args
-    from strawberry_dspy.export import ExportConfig
-    from strawberry_dspy.harvest import HarvestOptions
-    from strawberry_dspy.harvest.stats import StatsOptions
+    from strawberry_dspy.export import ExportSettings
+    from strawberry_dspy.harvest import HarvestSettings
+    from strawberry_dspy.harvest.stats import StatsSettings
 
     def args(*argv):
         parsed = build_parser().parse_args(list(argv))
         parsed.overrides = []
         return parsed
 
-    assert config_from_args(args("export", "DIR")) == ExportConfig()
-    assert options_from_args(HarvestOptions, args("harvest", "programs/cot.yaml")) == HarvestOptions()
-    assert options_from_args(CompileOptions, args("compile", "programs/cot.yaml")) == CompileOptions()
-    assert options_from_args(StatsOptions, args("stats", "DIR")) == StatsOptions()
+    assert config_from_args(args("export", "DIR")) == ExportSettings()
+    assert options_from_args(HarvestSettings, args("harvest", "programs/cot.yaml")) == HarvestSettings()
+    assert options_from_args(CompileSettings, args("compile", "programs/cot.yaml")) == CompileSettings()
+    assert options_from_args(StatsSettings, args("stats", "DIR")) == StatsSettings()
     settings = settings_from_args(args("bootstrap", "programs/cot.yaml"))
     assert (settings.compile_budget, settings.samples, settings.band) == (4, 8, DEFAULT_BAND)  # 4: the unified default
     assert settings_from_args(args("bootstrap", "programs/cot.yaml", "--no-compile")).compile_budget == 0
@@ -158,10 +158,10 @@ def test_the_cli_prints_one_line_for_a_bad_config_file(tmp_path, capsys):
 def test_the_recipe_flags_of_every_command_come_from_run_config():
     from dataclasses import fields
 
-    from strawberry_dspy.config import RunConfig
+    from strawberry_dspy.config import ProgramSettings
     from strawberry_dspy.options import recipe_overrides
 
-    helps = {f.name: f.metadata["help"] for f in fields(RunConfig) if "help" in f.metadata}
+    helps = {f.name: f.metadata["help"] for f in fields(ProgramSettings) if "help" in f.metadata}
     assert set(helps) == {"model", "api_base", "benchmark", "split", "limit", "concurrency"}
     for command, names in (("run", helps), ("harvest", helps), ("compile", ("model", "api_base", "benchmark",
                                                                           "concurrency")), ("bootstrap", ("concurrency",))):

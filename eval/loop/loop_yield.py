@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.harvest.stats import harvest_stats
 from strawberry_dspy.report import format_grid
 from strawberry_dspy.store import TraceStore
@@ -27,7 +27,7 @@ def harvest_yield(directory: str) -> dict:
         s = harvest_stats(store)
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            pairs = export(directory, ExportConfig(format="dpo"), Path(tmp) / "dpo").rows
+            pairs = export(directory, ExportSettings(format="dpo"), Path(tmp) / "dpo").rows
         except UserError:  # no problem in the band: no pairs
             pairs = 0
     return {"problems": len(s.rates), "traces": s.traces, "correct": s.correct, "in_band": len(s.in_band),

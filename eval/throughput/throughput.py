@@ -213,10 +213,10 @@ def _harvest_row(delay: float, in_flight: int, label: str, runs: list[dict], htt
 
 def executor_section() -> list:
     code = ("import sys, time; from dspy.utils.parallelizer import ParallelExecutor as P;"
-            "from strawberry_dspy.config import RunConfig; from strawberry_dspy.executors import ThreadExecutor, Workload;"
+            "from strawberry_dspy.config import ProgramSettings; from strawberry_dspy.executors import ThreadExecutor, Workload;"
             "c, t = time.process_time(), time.perf_counter(); f = lambda *a: time.sleep(0.05);"
             "P(num_threads=64, max_errors=10**6, disable_progress_bar=True, timeout=0).execute(f, list(range(6400))) "
-            "if sys.argv[1] == 'P' else ThreadExecutor().run(Workload(RunConfig(), None, program=object(), lm=object()),"
+            "if sys.argv[1] == 'P' else ThreadExecutor().run(Workload(ProgramSettings(), None, program=object(), lm=object()),"
             " f, range(6400), lambda *a: None, 64);"
             "print(time.perf_counter() - t, time.process_time() - c)")
     rows = []

@@ -15,7 +15,7 @@ from strawberry_dspy.band import DEFAULT_BAND, Band
 from strawberry_dspy.config import check_temperature
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.options import option
-from strawberry_dspy.train.recipe import TrainRecipe
+from strawberry_dspy.train.recipe import TrainSettings
 
 EXPORT_STYLES = ("turns", "flat")
 EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft", "rft": "sft"}  # train method -> the export format it reads
@@ -32,7 +32,7 @@ class BootstrapSettings:
     program: str  # a program YAML recipe (or a compiled JSON with compile_budget 0)
     benchmark: str = option(help="starting benchmark, e.g. reasoning_gym:basic_arithmetic?level=0; its level=N rises "
                                  "with the curriculum", shown="the recipe's")
-    recipe: TrainRecipe  # how each round trains (its base is replaced by the round's model)
+    recipe: TrainSettings  # how each round trains (its base is replaced by the round's model)
     rounds: int = option(1, "rounds to run (rerun with more to continue)")
     model: str = option("local", "starting model spec", shown="the recipe's")
     samples: int = option(8, "traces per train problem", aliases=("-k",))

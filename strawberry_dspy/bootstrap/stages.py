@@ -22,12 +22,12 @@ from loguru import logger
 from strawberry_dspy.band import pass_rate
 from strawberry_dspy.bootstrap.curriculum import next_level
 from strawberry_dspy.bootstrap.settings import ARMS, COMPILE_DEV_LIMIT, EXPORT_FORMAT, BootstrapSettings
-from strawberry_dspy.config import RunConfig, load_config
+from strawberry_dspy.config import ProgramSettings, load_config
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.harvest_dir import program_hash
 from strawberry_dspy.harvest.selection import tallies
 from strawberry_dspy.program_file import load_program_file
-from strawberry_dspy.train.recipe import TrainRecipe
+from strawberry_dspy.train.recipe import TrainSettings
 
 
 @dataclass
@@ -50,7 +50,7 @@ class RoundContext:
 
 
 def round_program(ctx: RoundContext, split: str, limit: int, model: str | None = None,
-                  temperature: float | None = None) -> tuple[RunConfig, dspy.Module | None]:
+                  temperature: float | None = None) -> tuple[ProgramSettings, dspy.Module | None]:
     """The round's program (compiled this round, or the recipe) on a split, with a model."""
     path = ctx.done.get("compile", {}).get("program", ctx.settings.program)
     overrides = {**ctx.settings.overrides, "model": model or ctx.model, "benchmark": ctx.benchmark,
@@ -66,10 +66,10 @@ def compile_stage(ctx: RoundContext) -> dict:
     settings = ctx.settings
     if not settings.compile_budget:
         return {"skipped": "--no-compile", "program": settings.program}
-    from strawberry_dspy.compile import CompileOptions, compile_program
+    from strawberry_dspy.compile import CompileSettings, compile_program
 
     config = load_config(settings.program, {**settings.overrides, "model": ctx.model, "benchmark": ctx.benchmark})
-    options = CompileOptions(optimizer="search", budget=settings.compile_budget, dev_limit=COMPILE_DEV_LIMIT,
+    options = CompileSettings(optimizer="search", budget=settings.compile_budget, dev_limit=COMPILE_DEV_LIMIT,
                              test_limit=0, out=ctx.stage_dir("compile"))  # choices read dev only
     compiled, meta = compile_program(settings.program, config, options, progress=ctx.progress)
     scores = meta["scores"]
@@ -139,7 +139,7 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
     Test and dev problems (and any written differently: the expression check) never reach it; DPO pairs are
     resampled by the seed's step weight (shorter correct, longer incorrect traces weigh more).
     """
-    from strawberry_dspy.export import ExportConfig, export
+    from strawberry_dspy.export import ExportSettings, export
 
     settings = ctx.settings
     counts = [(c, t) for c, t in tallies(ctx.done["harvest"]["dir"]).values() if settings.band.contains(pass_rate(c, t))]
@@ -149,7 +149,7 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
         return {"rows": 0, "pairs": 0, "problems_in_band": len(counts), "no_data": reason, "format": fmt}
     # decontaminated against the held-out and dev problems this loop evaluates on (a small task's test split can
     # hold more distinct expressions than the loop ever reads: those train problems stay)
-    config = ExportConfig(format=fmt, style=settings.export_style, band=settings.band, eval_splits=["test", "dev"],
+    config = ExportSettings(format=fmt, style=settings.export_style, band=settings.band, eval_splits=["test", "dev"],
                           resample=settings.resample if fmt == "dpo" else 0.0,
                           decontam_limit=max(settings.eval_limit, settings.dev_limit))
     try:
@@ -180,7 +180,7 @@ def train_stage(ctx: RoundContext, arm: str) -> dict:
             done.append({"method": method, "skipped": f"no {export['format']} data ({export['no_data']})"})
             continue
         template = ctx.settings.recipe  # its trl: keys belong to its own trainer (loss_type means other things to SFT)
-        same = TrainRecipe(method=method).trainer == template.trainer
+        same = TrainSettings(method=method).trainer == template.trainer
         recipe = dataclasses.replace(template, method=method, base=model, trl=template.trl if same else {},
                                      rpo_alpha=template.rpo_alpha if method == "dpo" else 0.0)
         folder = train(recipe, export["data"], ctx.stage_dir(f"train-{arm}") / f"model-{method}", overwrite=True).resolve()

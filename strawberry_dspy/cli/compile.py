@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.compile import CompileOptions, compile_program
+from strawberry_dspy.compile import CompileSettings, compile_program
 from strawberry_dspy.compile.report import format_report
 from strawberry_dspy.config import load_config, parse_overrides
 from strawberry_dspy.errors import UserError
@@ -18,15 +18,15 @@ INTERRUPTED = "interrupted: rerun the same command to resume (a search keeps its
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe")
     add_recipe_flags(parser, ("benchmark", "model", "api_base", "concurrency"))  # compile picks its own splits
-    add_options(parser, CompileOptions)
+    add_options(parser, CompileSettings)
     add_executor_flags(parser)
     parser.epilog = ("A --key=value naming a compile option sets it (e.g. --dev_limit=10); any other is a knob of "
                      "the recipe, e.g. --strawberry.max_turns=6 --seed=1")
 
 
 def main(args: argparse.Namespace) -> int:
-    options, recipe_settings = split_options(CompileOptions, parse_overrides(args.overrides))
-    options = options_from_args(CompileOptions, args, options)  # bad options fail before the recipe or the model
+    options, recipe_settings = split_options(CompileSettings, parse_overrides(args.overrides))
+    options = options_from_args(CompileSettings, args, options)  # bad options fail before the recipe or the model
     if str(args.program).endswith(".json"):
         raise UserError(f"compile takes a program YAML recipe, got {args.program!r}; compile the recipe it came from")
     config = load_config(args.program, recipe_overrides(args, recipe_settings))

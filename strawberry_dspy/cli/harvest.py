@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.harvest import HarvestOptions, harvest
+from strawberry_dspy.harvest import HarvestSettings, harvest
 from strawberry_dspy.cost import describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.executors.base import per_node_line
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_recipe_flags(parser, defaults={"split": "train"})  # harvests are training data
     parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
                                       "rerunning into it resumes")
-    add_options(parser, HarvestOptions)
+    add_options(parser, HarvestSettings)
     add_executor_flags(parser)
     parser.epilog = ("A --key=value naming a harvest option sets it (e.g. --early_stop=4); any other is a knob of "
                      "the recipe, e.g. --strawberry.max_turns=8 --seed=1")
@@ -60,8 +60,8 @@ def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace) -> int:
-    options, recipe_settings = split_options(HarvestOptions, parse_overrides(args.overrides))
-    options = options_from_args(HarvestOptions, args, options)
+    options, recipe_settings = split_options(HarvestSettings, parse_overrides(args.overrides))
+    options = options_from_args(HarvestSettings, args, options)
     config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
     with use_executor(args.executor, args.ray_address):
         summary = harvest(config, args.out, options=options, program=program)

@@ -6,18 +6,18 @@ import argparse
 from pathlib import Path
 
 from strawberry_dspy.harvest.plots import pass_rate_histogram
-from strawberry_dspy.harvest.stats import PLOT_FILE, StatsOptions, format_stats, harvest_stats
+from strawberry_dspy.harvest.stats import PLOT_FILE, StatsSettings, format_stats, harvest_stats
 from strawberry_dspy.options import add_options, options_from_args
 from strawberry_dspy.store import TraceStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="HARVEST_DIR", help="a harvest directory (or its traces.sqlite)")
-    add_options(parser, StatsOptions)
+    add_options(parser, StatsSettings)
 
 
 def main(args: argparse.Namespace) -> int:
-    options = options_from_args(StatsOptions, args)
+    options = options_from_args(StatsSettings, args)
     with TraceStore.open(args.dir, readonly=True) as store:
         stats = harvest_stats(store, options.band)
         folder = store.path.parent

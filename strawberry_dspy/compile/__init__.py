@@ -6,7 +6,7 @@ The names load on first use: dspy and optuna are imported only by a command that
 from strawberry_dspy.lazy import lazy_exports
 
 _EXPORTS = {"load_compiled": "compiled", "read_metadata": "compiled", "save_compiled": "compiled",
-            "Objective": "objectives", "OPTIMIZERS": "optimizers", "CompileOptions": "stage",
+            "Objective": "objectives", "OPTIMIZERS": "optimizers", "CompileSettings": "stage",
             "compile_program": "stage"}
 __all__ = sorted(_EXPORTS)
 __getattr__ = lazy_exports(__name__, _EXPORTS)

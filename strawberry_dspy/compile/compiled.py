@@ -1,7 +1,7 @@
 """A compiled program on disk: DSPy's own `program.save()` JSON plus our metadata under one key.
 
 The file is what `program.save(path)` writes (each predictor's instructions and demos, and
-DSPy's dependency versions) with a `"strawberry"` key added: the compiled RunConfig (knobs
+DSPy's dependency versions) with a `"strawberry"` key added: the compiled ProgramSettings (knobs
 chosen, benchmark, split and seed so `strawberry run compiled.json` reproduces the test
 score), the base program YAML with its hash, the optimizer, budget, LM calls and scores.
 `dspy.Module.load()` ignores the extra key, so the file stays a plain DSPy state file.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dspy
 
-from strawberry_dspy.config import RunConfig, config_from_dict
+from strawberry_dspy.config import ProgramSettings, config_from_dict
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.leaks import RECORD_ATTR
 from strawberry_dspy.program.build import build_program
@@ -49,7 +49,7 @@ def base_program_record(path: str | Path) -> dict:
     return {"path": str(path), "absolute_path": str(path.resolve()), "sha256": text_hash(text), "yaml": text}
 
 
-def save_compiled(path: str | Path, program: dspy.Module, config: RunConfig, metadata: dict) -> Path:
+def save_compiled(path: str | Path, program: dspy.Module, config: ProgramSettings, metadata: dict) -> Path:
     """Write program.save() JSON plus metadata, atomically (a temp file renamed over the target)."""
     def write(tmp: Path) -> None:
         program.save(str(tmp))
@@ -138,7 +138,7 @@ def _same_data(text: str, compiled_from: str | None) -> bool:
         return False
 
 
-def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[RunConfig, dspy.Module]:
+def load_compiled(path: str | Path, overrides: dict | None = None) -> tuple[ProgramSettings, dspy.Module]:
     """The compiled config (with overrides) and its program with the optimized instructions and demos."""
     path = Path(path)
     meta = read_metadata(path)

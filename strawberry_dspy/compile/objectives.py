@@ -13,7 +13,7 @@ import dspy
 
 from strawberry_dspy.band import DEFAULT_BAND, Band, pass_rate
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import ProblemResult, run_program
 from strawberry_dspy.options import option
@@ -97,7 +97,7 @@ def lm_calls_of(results: list[ProblemResult]) -> int:
 
 def evaluate(program: dspy.Module, problems: list[Problem], benchmark: Benchmark, lm: dspy.BaseLM,
              objective: Objective, concurrency: int, seed: int, progress: bool | str = False,
-             config: RunConfig | None = None) -> Evaluation:
+             config: ProgramSettings | None = None) -> Evaluation:
     """Run the program `objective.samples` times (seeds seed, seed+1, ...) and score it.
 
     `config` is the one the program was built from (what Ray workers rebuild it from).

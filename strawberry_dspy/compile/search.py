@@ -22,7 +22,7 @@ from tqdm import tqdm
 from strawberry_dspy.benchmarks import Benchmark, Problem
 from strawberry_dspy.compile.objectives import Evaluation, Objective, evaluate
 from strawberry_dspy.compile.space import SearchSpace
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program.build import build_program
 
@@ -34,7 +34,7 @@ FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL, optu
 class SearchResult:
     """The chosen knobs and how the study got there."""
 
-    config: RunConfig  # the base config with the chosen knobs
+    config: ProgramSettings  # the base config with the chosen knobs
     params: dict  # chosen values as stored in the study (nudge sets by name)
     value: float  # the chosen setting's dev score
     base_value: float
@@ -44,7 +44,7 @@ class SearchResult:
     storage: str
 
 
-def study_name(config: RunConfig, space: SearchSpace, objective: Objective, dev: list[Problem]) -> str:
+def study_name(config: ProgramSettings, space: SearchSpace, objective: Objective, dev: list[Problem]) -> str:
     """A stable name: same program, model, benchmark, dev problems, objective and space -> same study."""
     key = {"program": config.fingerprint(), "model": config.model, "benchmark": config.benchmark,
            "scorer": config.scorer, "seed": config.seed, "dev": [p.id for p in dev],
@@ -53,7 +53,7 @@ def study_name(config: RunConfig, space: SearchSpace, objective: Objective, dev:
     return f"strawberry-{config.program}-{objective.name}-{digest}"
 
 
-def search(config: RunConfig, space: SearchSpace, objective: Objective, dev: list[Problem], benchmark: Benchmark,
+def search(config: ProgramSettings, space: SearchSpace, objective: Objective, dev: list[Problem], benchmark: Benchmark,
            lm: dspy.BaseLM, budget: int, out_dir: Path, base: Evaluation, progress: bool = True) -> SearchResult:
     """Run (or resume) the study until it holds `budget` trials besides the base; return the best knobs."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -120,7 +120,7 @@ def make_sampler(space: SearchSpace, budget: int, seed: int) -> optuna.samplers.
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(3, budget // 2)))
 
 
-def _evaluate_trial(config: RunConfig, space: SearchSpace, stored: dict, objective: Objective, dev: list[Problem],
+def _evaluate_trial(config: ProgramSettings, space: SearchSpace, stored: dict, objective: Objective, dev: list[Problem],
                     benchmark: Benchmark, lm: dspy.BaseLM, progress: bool = False) -> Evaluation:
     candidate = space.apply(config, stored)
     try:

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import optuna
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.knobs import DEFAULT_NUDGES, StrawberryKnobs
+from strawberry_dspy.knobs import DEFAULT_NUDGES, StrawberrySettings
 
 NUDGE_SETS = {
     "default": list(DEFAULT_NUDGES),
@@ -107,7 +107,7 @@ class SearchSpace:
         """Stored values for one trial, param by param."""
         return {p.name: p.suggest(trial) for p in self.params}
 
-    def apply(self, config: RunConfig, stored: dict) -> RunConfig:
+    def apply(self, config: ProgramSettings, stored: dict) -> ProgramSettings:
         """The config with the knobs of one trial (stored values as in the study)."""
         by_name = {p.name: p for p in self.params}
         knobs = dataclasses.replace(getattr(config, self.section),
@@ -142,7 +142,7 @@ class SearchSpace:
         return out
 
 
-def build_space(config: RunConfig) -> SearchSpace:
+def build_space(config: ProgramSettings) -> SearchSpace:
     """The search space of a config: defaults for its program, changed by the recipe's `search:` section."""
     section = "strawberry" if config.program == "strawberry" else "baseline"
     knobs = getattr(config, section)
@@ -167,7 +167,7 @@ def build_space(config: RunConfig) -> SearchSpace:
     return SearchSpace(section, params, base)
 
 
-def _param(name: str, spec, hint, knobs, config: RunConfig) -> tuple[Param, object]:
+def _param(name: str, spec, hint, knobs, config: ProgramSettings) -> tuple[Param, object]:
     current = getattr(knobs, name)
     where = f"search.{name}"
     if name in SET_KNOBS:
@@ -232,7 +232,7 @@ def _check_values(section: str, knobs, param: Param) -> None:
         values = list(param.sets.values())
     else:
         values = param.choices
-    if not isinstance(knobs, StrawberryKnobs):
+    if not isinstance(knobs, StrawberrySettings):
         return
     for value in values:
         try:

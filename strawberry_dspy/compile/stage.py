@@ -22,7 +22,7 @@ from strawberry_dspy.compile.optimizers import BUDGET_MEANING, OPTIMIZERS, optim
 from strawberry_dspy.compile.report import PLOT_FILE, REPORT_FILE, write_report
 from strawberry_dspy.compile.search import search
 from strawberry_dspy.compile.space import DEMO_SETS, build_space
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.leaks import demo_record
 from strawberry_dspy.models import lm_for, prompt_lm_for
@@ -36,7 +36,7 @@ COMPILED_FILE = "compiled.json"
 
 
 @dataclass
-class CompileOptions:
+class CompileSettings:
     """What `strawberry compile` does besides the program's own config; each field is a flag (strawberry_dspy/options.py)."""
 
     optimizer: str = option("search", "; ".join(f"{k}: budget = {v}" for k, v in BUDGET_MEANING.items()),
@@ -78,7 +78,7 @@ class LMCallCounter(BaseCallback):
             self.calls += 1
 
 
-def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptions) -> Path:
+def default_out_dir(program_path: Path, config: ProgramSettings, options: CompileSettings) -> Path:
     """runs/compiled/<recipe>-<task>-<optimizer>-<hash>: the same compile (any budget) lands, and resumes, in one place."""
     key = {"config": config.to_dict(), "optimizer": options.optimizer, "objective": options.objective.to_dict(),
            "limits": [options.dev_limit, options.test_limit, options.train_limit], "prompt": options.prompt_model}
@@ -86,7 +86,7 @@ def default_out_dir(program_path: Path, config: RunConfig, options: CompileOptio
                        under=RUNS / "compiled")
 
 
-def output_paths(program_path: Path, config: RunConfig, options: CompileOptions) -> tuple[Path, Path]:
+def output_paths(program_path: Path, config: ProgramSettings, options: CompileSettings) -> tuple[Path, Path]:
     """(output directory, compiled file)."""
     if options.out is None:
         out_dir = default_out_dir(program_path, config, options)
@@ -95,7 +95,7 @@ def output_paths(program_path: Path, config: RunConfig, options: CompileOptions)
     return (out.parent, out) if out.suffix == ".json" else (out, out / COMPILED_FILE)
 
 
-def compile_program(program_path: str | Path, config: RunConfig, options: CompileOptions,
+def compile_program(program_path: str | Path, config: ProgramSettings, options: CompileSettings,
                     task_lm: dspy.BaseLM | None = None, prompt_lm: dspy.BaseLM | None = None,
                     progress: bool = True) -> tuple[Path, dict]:
     """Compile a recipe: optimize on dev, score before / after on test, save compiled.json and the report."""
@@ -138,7 +138,7 @@ def _compile(program_path, config, options, benchmark, train, dev, test, space, 
              compiled_path, progress) -> tuple[Path, dict]:
     objective = options.objective
 
-    def score(program: dspy.Module, problems, what: str, program_config: RunConfig = config) -> Evaluation:
+    def score(program: dspy.Module, problems, what: str, program_config: ProgramSettings = config) -> Evaluation:
         logger.info("scoring {} ({} problems x {} samples)", what, len(problems), objective.samples)
         return evaluate(program, problems, benchmark, task_lm, objective, config.concurrency, config.seed,
                         what if progress else False, config=program_config)  # one labelled bar per stage

@@ -23,7 +23,7 @@ from loguru import logger
 
 from strawberry_dspy.attempt import Attempt, attempt
 from strawberry_dspy.benchmarks import Benchmark, Problem
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 
 MAX_ATTEMPTS = 3  # a unit whose worker died this many times stops the run (it may be what kills them)
@@ -39,7 +39,7 @@ class Workload:
     can leave the process (a DSPy module holds locks; the embedded engine listens on this host's loopback).
     """
 
-    config: RunConfig
+    config: ProgramSettings
     benchmark: Benchmark
     program: dspy.Module | None = None
     lm: dspy.BaseLM | None = None
@@ -49,7 +49,7 @@ class Workload:
 class Worker:
     """A workload built in a worker: the program and LM a unit runs with, and the benchmark that scores it."""
 
-    config: RunConfig
+    config: ProgramSettings
     benchmark: Benchmark
     program: dspy.Module
     lm: dspy.BaseLM
@@ -124,7 +124,7 @@ class Executor:
     def close(self) -> None:
         """Release the workers (a no-op for threads)."""
 
-    def driver_lm(self, config: RunConfig) -> dspy.BaseLM | None:
+    def driver_lm(self, config: ProgramSettings) -> dspy.BaseLM | None:
         """The LM to build in this process before any work (a bad spec fails first), or None where workers build theirs."""
         from strawberry_dspy.models import lm_for
 

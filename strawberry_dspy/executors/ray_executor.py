@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 from loguru import logger
 
 from strawberry_dspy.benchmarks import Benchmark
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.executors.base import Executor, Outcome, Worker, Workload, node_label
 from strawberry_dspy.extras import require_ray_extra
@@ -37,7 +37,7 @@ from strawberry_dspy.program.build import build_program
 class Shipped:
     """A workload as it travels to the workers: config, compiled state and benchmark (no live objects)."""
 
-    config: RunConfig
+    config: ProgramSettings
     benchmark: Benchmark
     state: dict | None  # program.dump_state() of a compiled program; None: build it from the config
     cwd: str  # the driver's working directory (relative paths, .env), used where it exists
@@ -146,7 +146,7 @@ class WorkerActor:
 class EngineActor:
     """The embedded engine of one node (a llama.cpp server on its loopback), shared by that node's workers."""
 
-    def __init__(self, config: RunConfig, slots: int):
+    def __init__(self, config: ProgramSettings, slots: int):
         self.error: UserError | None = None  # a bad spec: raised by address(), where the driver sees it as is
         try:
             self.lm = lm_for(dataclasses.replace(config, slots=max(config.slots, slots), concurrency=1))
@@ -222,10 +222,10 @@ class RayExecutor(Executor):
         shipped = ray.put(Shipped(workload.config, workload.benchmark, state, os.getcwd()))
         return _RaySession(self, workload.config, workers, [shipped])
 
-    def driver_lm(self, config: RunConfig) -> None:
+    def driver_lm(self, config: ProgramSettings) -> None:
         return None  # each worker connects its own (an engine per node, or the shared server)
 
-    def connections(self, config: RunConfig, workers: list) -> dict[str, tuple[str, str]]:
+    def connections(self, config: ProgramSettings, workers: list) -> dict[str, tuple[str, str]]:
         """The engine address of each node the workers run on (engines started where missing); {} for a server."""
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -279,7 +279,7 @@ class _RaySession:
     """One workload on the pool: each worker runs one unit and has at most one more queued behind it, so it starts
     the next unit without waiting for the driver's round trip (the driver still bounds and sees every unit)."""
 
-    def __init__(self, executor: RayExecutor, config: RunConfig, workers: list, shipped: list):
+    def __init__(self, executor: RayExecutor, config: ProgramSettings, workers: list, shipped: list):
         self.executor, self.config, self.shipped = executor, config, shipped
         self.queued = len(workers)
         self.load = {id(w): 0 for w in workers}  # units submitted to each worker and not yet back

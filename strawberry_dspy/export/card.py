@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from strawberry_dspy.export.config import ExportConfig
+from strawberry_dspy.export.config import ExportSettings
 from strawberry_dspy.export.render import __doc__ as STYLE_NOTES
 from strawberry_dspy.export.weighting import __doc__ as WEIGHTING_NOTES
 from strawberry_dspy.export.writer import DATA_FILES, hub_data_file
@@ -27,12 +27,12 @@ def public_store(store: str) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def export_yaml(config: ExportConfig, store: str) -> str:
+def export_yaml(config: ExportSettings, store: str) -> str:
     """The resolved export config, with the store it read, as YAML."""
     return yaml.safe_dump({"store": store, **config.to_dict()}, sort_keys=False, allow_unicode=True)
 
 
-def _columns(config: ExportConfig) -> str:
+def _columns(config: ExportSettings) -> str:
     if config.format == "sft":
         trl = "`messages`" if config.sft_form == "messages" else "`prompt`, `completion`"
         return f"{trl} (conversational); provenance: `problem_id`, `trace_id`"
@@ -44,7 +44,7 @@ def _columns(config: ExportConfig) -> str:
     return "`prompt`, `completions`, `labels` (standard: TRL has no conversational stepwise form); provenance: `problem_id`, `trace_id`"
 
 
-def _load_snippet(config: ExportConfig, repo: str | None) -> str:
+def _load_snippet(config: ExportSettings, repo: str | None) -> str:
     if repo:
         return f'from datasets import load_dataset\nds = load_dataset("{repo}", split="train")'
     if config.to == "disk":
@@ -54,7 +54,7 @@ def _load_snippet(config: ExportConfig, repo: str | None) -> str:
             f'ds = load_dataset("{kind}", data_files="PATH/{DATA_FILES[config.to]}", split="train")')
 
 
-def _front_matter(config: ExportConfig, repo: str | None) -> str:
+def _front_matter(config: ExportSettings, repo: str | None) -> str:
     meta: dict = {"tags": ["trl", "strawberry-dspy", config.format]}
     data_file = hub_data_file(config.to) if repo else DATA_FILES.get(config.to) if config.to != "disk" else None
     if data_file:  # the file this folder or repo really holds
@@ -69,7 +69,7 @@ def _review_line(flagged: dict) -> str:
             "finished trace.")
 
 
-def dataset_card(config: ExportConfig, meta: dict[str, str], counts: dict, stats: dict, store: str,
+def dataset_card(config: ExportSettings, meta: dict[str, str], counts: dict, stats: dict, store: str,
                  harvest_versions: dict, repo: str | None = None) -> str:
     """README.md: what the data is, where it came from, what was removed, and how to load it.
 

@@ -23,7 +23,7 @@ EVAL_SPLITS = ("test", "dev")
 
 
 @dataclass
-class ExportConfig:
+class ExportSettings:
     """What to export and how; each field is a flag of `strawberry export` (strawberry_dspy/options.py)."""
 
     format: str = option("sft", "TRL dataset type to write", choices=FORMATS)
@@ -93,7 +93,7 @@ class ExportConfig:
 
     def _refuse_conflicts(self) -> None:
         """A setting changed from its default that the chosen format or style ignores is a UserError naming both."""
-        default = ExportConfig.__new__(ExportConfig)  # the field defaults, without validating
+        default = ExportSettings.__new__(ExportSettings)  # the field defaults, without validating
         for f in fields(self):
             setattr(default, f.name, f.default if f.default is not MISSING else f.default_factory())
         applies = [("max_pairs", "format", ("dpo",)), ("weighting", "format", ("dpo",)), ("alpha", "format", ("dpo",)),

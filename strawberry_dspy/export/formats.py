@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.config import ExportConfig
+from strawberry_dspy.export.config import ExportSettings
 from strawberry_dspy.export.pairs import make_pairs
 from strawberry_dspy.export.render import Message, demos_not_recorded, render, step_texts
 from strawberry_dspy.export.weighting import pair_weights, resample_counts
@@ -38,7 +38,7 @@ class Rendered:
         return json.dumps([self.prompt, self.completion])
 
 
-def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], config: ExportConfig,
+def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], config: ExportSettings,
                     stats: dict) -> Iterator[Group]:
     """Each problem's traces rendered in the configured style, identical renderings dropped, one problem at a time."""
     stats["duplicates"] = stats["empty"] = stats["demos_missing"] = 0
@@ -60,7 +60,7 @@ def rendered_groups(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], conf
         yield problem, kept
 
 
-def _more(config: ExportConfig, why: str) -> str:
+def _more(config: ExportSettings, why: str) -> str:
     """The fix for an export left with too few traces: widen --band while it can be widened, else harvest more."""
     if config.band.lo <= 0.0 and config.band.hi >= 1.0:
         return (f"--band {config.band.lo:g} {config.band.hi:g} already keeps every problem: harvest more samples "
@@ -68,7 +68,7 @@ def _more(config: ExportConfig, why: str) -> str:
     return f"widen --band {why}"
 
 
-def sft_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
+def sft_rows(rendered: Iterable[Group], config: ExportSettings, stats: dict) -> Iterator[dict]:
     """SFT rows: every correct trace, as prompt/completion or as one messages list."""
     count = 0
     for problem, items in rendered:
@@ -82,7 +82,7 @@ def sft_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
     _require(count, "SFT needs correct traces and none are left", _more(config, "or harvest more samples"))
 
 
-def kto_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
+def kto_rows(rendered: Iterable[Group], config: ExportSettings, stats: dict) -> Iterator[dict]:
     """KTO rows: every trace, labelled desirable when correct; the class balance goes into stats."""
     desirable = undesirable = 0
     for problem, items in rendered:
@@ -97,7 +97,7 @@ def kto_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
              _more(config, "so problems the model sometimes fails (or solves) are included"))
 
 
-def dpo_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[JsonRow]:
+def dpo_rows(rendered: Iterable[Group], config: ExportSettings, stats: dict) -> Iterator[JsonRow]:
     """DPO rows: capped (correct, incorrect) pairs per problem, weighted by length, optionally resampled.
 
     Two passes, so memory stays flat: the first spills each row (without its weight) to a temporary file and keeps
@@ -135,7 +135,7 @@ def dpo_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> It
                 yield row
 
 
-def stepwise_rows(rendered: Iterable[Group], config: ExportConfig, stats: dict) -> Iterator[dict]:
+def stepwise_rows(rendered: Iterable[Group], config: ExportSettings, stats: dict) -> Iterator[dict]:
     """Stepwise rows: the question, the verdict-covered prefix of steps, and their verifier labels."""
     unlabeled, labels_true, labels_false, count = 0, 0, 0, 0
     for problem, items in rendered:

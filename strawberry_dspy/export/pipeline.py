@@ -19,7 +19,7 @@ from tqdm import tqdm
 from strawberry_dspy.band import Band
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.export.card import dataset_card, export_yaml, public_store
-from strawberry_dspy.export.config import ExportConfig
+from strawberry_dspy.export.config import ExportSettings
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
@@ -28,7 +28,7 @@ from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, Trac
 
 
 
-def meta_kinds(config: ExportConfig) -> tuple[str, ...]:
+def meta_kinds(config: ExportSettings) -> tuple[str, ...]:
     """The turn kinds whose meta this export reads: a check reply's answer status (flat style), the system turn's
     worked demos (turns style), and the steps' numbers and verdicts (stepwise labels)."""
     return (("check",) if config.style == "flat" else ("system",)) + (
@@ -45,7 +45,7 @@ class ExportReport:
     stats: dict = field(default_factory=dict)  # format-specific: pairs, class balance, step labels
 
 
-def default_out(store_file: Path, config: ExportConfig) -> Path:
+def default_out(store_file: Path, config: ExportSettings) -> Path:
     """<run dir>/exports/<format>-<style>."""
     return store_file.parent / "exports" / f"{config.format}-{config.style}"
 
@@ -70,7 +70,7 @@ def unflagged(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], flagged_tr
             yield problem, kept
 
 
-def export(directory: str | Path, config: ExportConfig, out: str | Path | None = None,
+def export(directory: str | Path, config: ExportSettings, out: str | Path | None = None,
            overwrite: bool = False) -> ExportReport:
     """Export a harvest store's traces as a TRL-ready dataset with its card; nothing is written on error."""
     config.validate()
@@ -78,7 +78,7 @@ def export(directory: str | Path, config: ExportConfig, out: str | Path | None =
         return _export(store, config, out, overwrite)
 
 
-def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, overwrite: bool) -> ExportReport:
+def _export(store: TraceStore, config: ExportSettings, out: str | Path | None, overwrite: bool) -> ExportReport:
     config = replace(config, band=store.selection_band(config.band))  # the card names the band used
     meta = store.meta()
     out = Path(out) if out else default_out(store.path, config)
@@ -152,7 +152,7 @@ def _export(store: TraceStore, config: ExportConfig, out: str | Path | None, ove
     return ExportReport(out, rows, counts, stats)
 
 
-def _nothing_selected(config: ExportConfig, rates: dict, removed: dict[str, int], problems: int,
+def _nothing_selected(config: ExportSettings, rates: dict, removed: dict[str, int], problems: int,
                       kept: int) -> UserError:
     """Why no problem reached the export, with the fix that fits: decontamination, failures, or the band."""
     lo, hi = config.band

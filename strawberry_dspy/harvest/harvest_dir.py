@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dspy
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.following import HARVEST_DIR
 from strawberry_dspy.provenance import package_versions
@@ -20,7 +20,7 @@ from strawberry_dspy.stage_output import check_claim, claim_dir, default_dir, lo
 IDENTITY_KEYS = ("program_hash", "program", "benchmark", "split", "scorer", "model", "temperature", "seed")
 
 
-def program_hash(config: RunConfig, program: dspy.Module | None = None) -> str:
+def program_hash(config: ProgramSettings, program: dspy.Module | None = None) -> str:
     """The config's program fingerprint, extended by a compiled program's learned state."""
     if program is None:
         return config.fingerprint()
@@ -28,7 +28,7 @@ def program_hash(config: RunConfig, program: dspy.Module | None = None) -> str:
     return hashlib.sha1(f"{config.fingerprint()}:{state}".encode()).hexdigest()[:12]
 
 
-def identity(config: RunConfig, phash: str) -> dict[str, str]:
+def identity(config: ProgramSettings, phash: str) -> dict[str, str]:
     """The meta values a resumed harvest must share with the store."""
     values = {"program_hash": phash, "program": config.program, "benchmark": config.benchmark, "split": config.split,
               "scorer": config.scorer or "default", "model": config.model, "temperature": config.temperature,
@@ -36,7 +36,7 @@ def identity(config: RunConfig, phash: str) -> dict[str, str]:
     return {k: str(values[k]) for k in IDENTITY_KEYS}
 
 
-def default_harvest_dir(config: RunConfig, phash: str) -> Path:
+def default_harvest_dir(config: ProgramSettings, phash: str) -> Path:
     """runs/harvest-<program>-<task>-<split>-<hash of the identity>: the same harvest lands in the same place."""
     return default_dir(f"harvest-{config.program}-{task_slug(config.benchmark)}-{config.split}", identity(config, phash))
 
@@ -83,7 +83,7 @@ def remove_store(out: Path) -> None:
     remove_created(out, [f"{STORE_FILE}{suffix}" for suffix in ("", "-wal", "-shm")])
 
 
-def open_store(out: Path, config: RunConfig, phash: str, samples: int) -> TraceStore:
+def open_store(out: Path, config: ProgramSettings, phash: str, samples: int) -> TraceStore:
     """Create the store, or reopen it when it holds the same harvest; anything else is a UserError, store untouched."""
     wanted = identity(config, phash)
     meta = {"config_json": json.dumps(config.to_dict(), sort_keys=True),

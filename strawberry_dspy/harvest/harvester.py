@@ -16,13 +16,13 @@ from loguru import logger
 from strawberry_dspy.admission import admit
 from strawberry_dspy.band import Band
 from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, question_hash
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
 from strawberry_dspy.cost import Cost, store_cost
 from strawberry_dspy.harvest.harvest_dir import (check_dir, default_harvest_dir, identity, lock_dir, open_store,
                                                  program_hash, remove_store)
-from strawberry_dspy.harvest.options import HarvestOptions
+from strawberry_dspy.harvest.options import HarvestSettings
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.models import lm_for
@@ -137,17 +137,17 @@ class _Harvester:
             self.stop = True
 
 
-def harvest(config: RunConfig, out: str | Path | None = None, *, options: HarvestOptions | None = None,
+def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: HarvestSettings | None = None,
             program: dspy.Module | None = None, lm: dspy.BaseLM | None = None, executor: Executor | None = None,
             **settings) -> HarvestSummary:
     """Harvest `samples` traces per problem into DIR/traces.sqlite, resuming what a previous run stored.
 
-    `options` (default: HarvestOptions()) with `settings` replacing some of its fields, e.g. samples=4. Failed
+    `options` (default: HarvestSettings()) with `settings` replacing some of its fields, e.g. samples=4. Failed
     traces of earlier runs are sampled again unless `keep_failed`. The traces are sampled on `executor` (default:
     the current one, threads unless `use_executor` chose Ray); this process alone writes the store. Raises
     ProviderFailure (exit 1) when the harvest stopped on a run of failures or most of its new traces failed.
     """
-    options = dataclasses.replace(options or HarvestOptions(), **settings)
+    options = dataclasses.replace(options or HarvestSettings(), **settings)
     options.validate()
     if config.concurrency < 1:
         raise UserError(f"--concurrency must be >= 1, got {config.concurrency}; e.g. --concurrency 4")
@@ -185,7 +185,7 @@ def harvest(config: RunConfig, out: str | Path | None = None, *, options: Harves
         lock.close()
 
 
-def _harvest_into(store: TraceStore, out: Path, config: RunConfig, phash: str, benchmark: Benchmark,
+def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
                   band: Band, early_stop: int, keep_failed: bool, progress: bool,
                   executor: Executor | None, left_out: dict) -> HarvestSummary:

@@ -11,7 +11,7 @@ from strawberry_dspy.options import option
 
 
 @dataclass
-class HarvestOptions:
+class HarvestSettings:
     """How many traces per problem, at which temperature, which band, and how to treat a store already there."""
 
     samples: int = option(8, "traces per problem", aliases=("-k",), metavar="K")

@@ -22,7 +22,7 @@ PLOT_FILE = "pass_rates.png"
 
 
 @dataclass
-class StatsOptions:
+class StatsSettings:
     """What `strawberry stats` reports on; each field is a flag (strawberry_dspy/options.py)."""
 
     band: Band | None = option(None, "pass-rate band", shown="the one the harvest used")

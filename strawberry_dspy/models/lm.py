@@ -1,4 +1,4 @@
-"""`lm_for(config)`: the one place that turns a RunConfig into the task LM every stage uses.
+"""`lm_for(config)`: the one place that turns a ProgramSettings into the task LM every stage uses.
 
 run, compile, harvest, bootstrap (through them) and the eval scripts all call it, so the LM's
 cache, api_base and its key, engine slots, temperature, token default, request timeout and retries
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dspy
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.models.prompt_cache import check_prompt_cache, prompt_cache_for
 from strawberry_dspy.models.rate_limit import RateGate, gated
 from strawberry_dspy.models.resolve import resolve_lm
@@ -20,7 +20,7 @@ PROMPT_TEMPERATURE = 1.0  # a teacher / proposer model explores
 PROMPT_MAX_TOKENS = 4096  # proposed instructions and reflections are long
 
 
-def lm_for(config: RunConfig) -> dspy.LM:
+def lm_for(config: ProgramSettings) -> dspy.LM:
     """The task LM of a config: its model, api_base (with the key api_key_env names), temperature and cache.
 
     The embedded engine gets as many slots as the config asks for and at least one per problem in flight. Every
@@ -33,13 +33,13 @@ def lm_for(config: RunConfig) -> dspy.LM:
     return gated(lm, RateGate(config.concurrency, config.max_requests_per_minute, config.max_tokens_per_minute))
 
 
-def prompt_lm_for(config: RunConfig, spec: str) -> dspy.LM:
+def prompt_lm_for(config: ProgramSettings, spec: str) -> dspy.LM:
     """The teacher / proposer / reflection model `spec` of a compile, with the config's cache and retry settings."""
     return resolve_lm(spec, temperature=PROMPT_TEMPERATURE, max_tokens=PROMPT_MAX_TOKENS, retry=config.retry,
                       cache=config.cache)
 
 
-def _server(config: RunConfig) -> dict:
+def _server(config: ProgramSettings) -> dict:
     if not config.api_base:
         return {"api_key_env": config.api_key_env} if config.api_key_env else {}
     return {"api_base": config.api_base, "api_key_env": config.api_key_env}

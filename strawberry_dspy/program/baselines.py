@@ -10,7 +10,7 @@ from dspy.utils.usage_tracker import track_usage
 
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.final_answer import parse_final_answer
-from strawberry_dspy.knobs import BaselineKnobs
+from strawberry_dspy.knobs import BaselineSettings
 from strawberry_dspy.program.signatures import AnswerSignature
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.thinking import THINKING
@@ -20,10 +20,10 @@ from strawberry_dspy.program.turn_call import reasoning_tokens, sum_usage
 class _SingleCall(dspy.Module):
     """One LM call answering the question; the reply is recorded as a one-turn trace."""
 
-    def __init__(self, predictor: dspy.Module, knobs: BaselineKnobs | None = None, **fields):
+    def __init__(self, predictor: dspy.Module, knobs: BaselineSettings | None = None, **fields):
         super().__init__()
         self.predictor = predictor
-        self.knobs = knobs or BaselineKnobs(**fields)  # held, not copied: the config's knobs stay the one holder
+        self.knobs = knobs or BaselineSettings(**fields)  # held, not copied: the config's knobs stay the one holder
         if self.knobs.instructions:
             for _, p in self.predictor.named_predictors():
                 p.signature = p.signature.with_instructions(self.knobs.instructions)
@@ -75,12 +75,12 @@ class _SingleCall(dspy.Module):
 class ZeroShot(_SingleCall):
     """`dspy.Predict(question -> answer)`."""
 
-    def __init__(self, knobs: BaselineKnobs | None = None, **fields):
+    def __init__(self, knobs: BaselineSettings | None = None, **fields):
         super().__init__(dspy.Predict(AnswerSignature), knobs, **fields)
 
 
 class ChainOfThought(_SingleCall):
     """`dspy.ChainOfThought(question -> answer)`: reasoning first, then the tagged answer."""
 
-    def __init__(self, knobs: BaselineKnobs | None = None, **fields):
+    def __init__(self, knobs: BaselineSettings | None = None, **fields):
         super().__init__(dspy.ChainOfThought(AnswerSignature), knobs, **fields)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dspy
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.program.baselines import ChainOfThought, ZeroShot
 from strawberry_dspy.program.strawberry import StrawberryProgram
 
@@ -15,6 +15,6 @@ BUILDERS = {
 }
 
 
-def build_program(config: RunConfig) -> dspy.Module:
+def build_program(config: ProgramSettings) -> dspy.Module:
     """The program a config names, with its knobs."""
     return BUILDERS[config.program](config)

@@ -5,18 +5,18 @@ One home for the text around the model's steps, so the loop and its demos say th
 
 from __future__ import annotations
 
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 
 SCRATCHPAD_STEPS = 4  # the scratchpad line shows the last few steps: a tiny model reads the end of its context
 SCRATCHPAD_CHARS = 80  # each step clipped, so the line stays short
 
 
-def step_prefill(knobs: StrawberryKnobs, step: int) -> str:
+def step_prefill(knobs: StrawberrySettings, step: int) -> str:
     """How step number `step` (1-based) starts: numbered steps are started for the model."""
     return f"Step {step}:" if knobs.step_format == "numbered" else ""
 
 
-def step_prompt(knobs: StrawberryKnobs, prompt: str, question: str, steps: list[str], first: bool) -> str:
+def step_prompt(knobs: StrawberrySettings, prompt: str, question: str, steps: list[str], first: bool) -> str:
     """The user message before a step: the nudge, re-anchored to the problem, with the scratchpad line."""
     if not first and knobs.reanchor in ("nudges", "both"):
         prompt = f"{recall(question)}\n{prompt}"
@@ -26,7 +26,7 @@ def step_prompt(knobs: StrawberryKnobs, prompt: str, question: str, steps: list[
     return prompt
 
 
-def check_prompt(knobs: StrawberryKnobs, prompt: str, question: str) -> str:
+def check_prompt(knobs: StrawberrySettings, prompt: str, question: str) -> str:
     """The user message of a check or the forced answer, re-anchored to the problem when asked."""
     return f"{recall(question)}\n{prompt}" if knobs.reanchor in ("checks", "both") else prompt
 
@@ -35,7 +35,7 @@ def recall(question: str) -> str:
     return f"Recall the problem: {question}"
 
 
-def demo_chat(knobs: StrawberryKnobs, check_question: str) -> list[dict]:
+def demo_chat(knobs: StrawberrySettings, check_question: str) -> list[dict]:
     """The knobs' worked demos as chat turns, worded exactly as the loop words a real problem.
 
     Each demo is {question, steps, answer}: the first prompt, one step per turn (nudged by the continue

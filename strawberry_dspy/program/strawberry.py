@@ -10,7 +10,7 @@ import dspy
 
 from strawberry_dspy.program.final_answer import parse_final_answer
 from strawberry_dspy.program.formats import check_prompt, demo_chat, step_prefill, step_prompt
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program.modules import ConfidenceCheck, Nudge, ReasoningStep, StepTitle, WindowedVerifier
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.program.turn_call import Reply
@@ -21,9 +21,9 @@ OnTurn = Callable[[Turn], None]
 class StrawberryProgram(dspy.Module):
     """Many minuscule steps over a multi-turn chat, nudged, checked and verified until an answer or a budget."""
 
-    def __init__(self, knobs: StrawberryKnobs | None = None):
+    def __init__(self, knobs: StrawberrySettings | None = None):
         super().__init__()
-        self.knobs = k = knobs or StrawberryKnobs()
+        self.knobs = k = knobs or StrawberrySettings()
         self.step = ReasoningStep(k.system_prompt, k.step_tokens, k.step_stop)
         self.nudge = Nudge(k.nudges, k.continue_prompt, k.nudge_probability)
         self.check = ConfidenceCheck(k.check_every, k.check_prompt, k.check_tokens, k.check_prefill)

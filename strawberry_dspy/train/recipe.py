@@ -20,7 +20,7 @@ GGUF_QUANTS = ("q8_0", "f16", "q4_1", "f32")  # strawberry_dspy.models.to_gguf.Q
 
 
 @dataclass
-class TrainRecipe:
+class TrainSettings:
     """Hyper-parameters of one fine-tuning run (TRL), defaults sized for a 135M model on a CPU."""
 
     method: str = "dpo"  # dpo | kto | sft | rft (SFT on an export of correct traces)
@@ -73,15 +73,15 @@ class TrainRecipe:
         return dataclasses.asdict(self)
 
 
-def recipe_from_dict(data: dict, overrides: dict | None = None, source: str = "train recipe") -> TrainRecipe:
-    """Build and validate a TrainRecipe from a `train:` mapping (or the mapping itself) plus overrides."""
+def recipe_from_dict(data: dict, overrides: dict | None = None, source: str = "train recipe") -> TrainSettings:
+    """Build and validate a TrainSettings from a `train:` mapping (or the mapping itself) plus overrides."""
     section = data.get("train", data) if isinstance(data.get("train"), dict) else data
     overrides = dict(overrides or {})
     overrides.update(overrides.pop("train", None) or {})  # --train.beta=0.2 and --beta=0.2 both work
-    return dataclass_from_dict(TrainRecipe, section, overrides, source, validate=True)
+    return dataclass_from_dict(TrainSettings, section, overrides, source, validate=True)
 
 
-def load_recipe(path: str | Path | None, overrides: dict | None = None) -> TrainRecipe:
+def load_recipe(path: str | Path | None, overrides: dict | None = None) -> TrainSettings:
     """Load the `train:` section of a YAML recipe (None: the defaults) with overrides."""
     if path is None:
         return recipe_from_dict({}, overrides, "train defaults")

@@ -23,7 +23,7 @@ from strawberry_dspy.stage_output import OutputKind, check_replace, default_dir,
 from strawberry_dspy.train import require_train_extra
 from strawberry_dspy.train.convert import MODEL_CARD, base_model_folder
 from strawberry_dspy.train.data import load_export
-from strawberry_dspy.train.recipe import TrainRecipe
+from strawberry_dspy.train.recipe import TrainSettings
 from strawberry_dspy.models.to_gguf import GGUF_NAME, TEMPLATE, gguf_supported, hf_to_gguf
 
 LOG_FILE = "trainer_log.json"
@@ -37,12 +37,12 @@ CPU_DEFAULTS = dict(bf16=False, fp16=False, activation_checkpointing=False, repo
                     remove_unused_columns=True)
 
 
-def default_out(recipe: TrainRecipe, data: str | Path) -> Path:
+def default_out(recipe: TrainSettings, data: str | Path) -> Path:
     """runs/train-<method>-<hash of the data path, base and recipe>: the same inputs name the same folder."""
     return default_dir(f"train-{recipe.method}", {"data": str(Path(data).resolve()), **recipe.to_dict()}, length=10)
 
 
-def optimizer_steps(recipe: TrainRecipe, rows: int) -> int:
+def optimizer_steps(recipe: TrainSettings, rows: int) -> int:
     """How many optimizer steps a recipe takes on `rows` examples (one device)."""
     if recipe.max_steps > 0:
         return recipe.max_steps
@@ -50,7 +50,7 @@ def optimizer_steps(recipe: TrainRecipe, rows: int) -> int:
     return math.ceil(per_epoch * recipe.epochs)
 
 
-def trl_config(recipe: TrainRecipe, output_dir: Path, rows: int = 1):
+def trl_config(recipe: TrainSettings, output_dir: Path, rows: int = 1):
     """The TRL config (DPOConfig / KTOConfig / SFTConfig) for a recipe; unknown `trl:` keys raise."""
     import torch
     import trl
@@ -81,7 +81,7 @@ def trl_config(recipe: TrainRecipe, output_dir: Path, rows: int = 1):
         raise UserError(f"TRL rejected the recipe for {recipe.method}: {str(error).splitlines()[0]}; fix the train: keys") from None
 
 
-def train(recipe: TrainRecipe, data: str | Path, out: str | Path | None = None, overwrite: bool = False) -> Path:
+def train(recipe: TrainSettings, data: str | Path, out: str | Path | None = None, overwrite: bool = False) -> Path:
     """Fine-tune `recipe.base` on the export `data` with TRL; return the trained model's HF folder."""
     require_train_extra()
     out = Path(out) if out else default_out(recipe, data)
@@ -118,7 +118,7 @@ def _resampled(data: str | Path) -> bool:
         return False
 
 
-def _trainer(recipe: TrainRecipe, base: Path, dataset, output_dir: Path):
+def _trainer(recipe: TrainSettings, base: Path, dataset, output_dir: Path):
     import trl
     from transformers import AutoTokenizer
 
@@ -134,7 +134,7 @@ def _trainer(recipe: TrainRecipe, base: Path, dataset, output_dir: Path):
                         "check that the export matches the method") from None
 
 
-def _write_records(folder: Path, recipe: TrainRecipe, data, base: Path, rows: int, trainer, result, wall: float) -> None:
+def _write_records(folder: Path, recipe: TrainSettings, data, base: Path, rows: int, trainer, result, wall: float) -> None:
     """Log history, resolved recipe, provenance card, and the GGUF template carried over from the base."""
     (folder / LOG_FILE).write_text(json.dumps(trainer.state.log_history, indent=2) + "\n")
     (folder / RECIPE_FILE).write_text(yaml.safe_dump({"train": recipe.to_dict()}, sort_keys=False))

@@ -16,7 +16,7 @@ from typing import Iterator
 
 from strawberry_dspy.band import Band, pass_rate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.config import ExportConfig
+from strawberry_dspy.export.config import ExportSettings
 from strawberry_dspy.export.decontam import decontaminate
 from strawberry_dspy.export.formats import dpo_rows, rendered_groups
 from strawberry_dspy.export.pipeline import meta_kinds, select, unflagged
@@ -131,18 +131,18 @@ def stats_of(path: str | Path) -> HarvestStats:
         return harvest_stats(store)
 
 
-def dpo_pairs(path: str | Path, config: ExportConfig) -> list[dict]:
+def dpo_pairs(path: str | Path, config: ExportSettings) -> list[dict]:
     """The DPO rows `strawberry export --format dpo` builds with these settings, weights included.
 
     Problems of an evaluation split are left out as the export does; its hash / n-gram check against the
     benchmark's evaluation questions is not run here (it loads the benchmark), so an export may keep fewer.
     """
-    config = ExportConfig(**{**config.__dict__, "format": "dpo", "resample": 0.0})
+    config = ExportSettings(**{**config.__dict__, "format": "dpo", "resample": 0.0})
     config.validate()
     with reading(path) as store:
         problems = {p.id: p for p in store.problems()}
         kept = decontaminate(problems, config.eval_splits, [], config.ngram, config.ngram_threshold).kept
-        config = ExportConfig(**{**config.__dict__, "band": store.selection_band(config.band)})  # as export does
+        config = ExportSettings(**{**config.__dict__, "band": store.selection_band(config.band)})  # as export does
         flagged_problems, flagged_traces = store.flagged()
         kept -= flagged_problems
         chosen = select(store, kept, config.band)

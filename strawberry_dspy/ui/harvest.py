@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export.config import WEIGHTINGS, ExportConfig
+from strawberry_dspy.export.config import WEIGHTINGS, ExportSettings
 from strawberry_dspy.harvest.following import FINISHED, RUNNING, describe_progress, is_writing, progress_of
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, verdict_names
 from strawberry_dspy.ui import access, data, dirs
@@ -36,7 +36,7 @@ def _traces(path: str, problem_id: str, version: tuple):
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _pairs(path: str, version: tuple, band: tuple, max_pairs: int, weighting: str, alpha: float) -> list[dict]:
-    return data.dpo_pairs(path, ExportConfig(band=band, max_pairs=max_pairs, weighting=weighting, alpha=alpha))
+    return data.dpo_pairs(path, ExportSettings(band=band, max_pairs=max_pairs, weighting=weighting, alpha=alpha))
 
 
 def problems_frame(view: data.HarvestView) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from loguru import logger
 
 from strawberry_dspy.attempt import Attempt, attempt
 from strawberry_dspy.benchmarks import Problem, load_benchmark
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import problem_result
 from strawberry_dspy.models import lm_for
@@ -27,7 +27,7 @@ from strawberry_dspy.stage_output import staged
 TYPED_ID = "typed"  # the id of a problem typed into the page
 
 
-def make_lm(config: RunConfig) -> dspy.BaseLM:
+def make_lm(config: ProgramSettings) -> dspy.BaseLM:
     """The config's model, built as `strawberry run` builds it (one slot: the Playground runs one trace at a time)."""
     return lm_for(config)
 
@@ -40,7 +40,7 @@ def random_problem(spec: str, split: str, seed: int, pool: int = 200) -> Problem
     return random.Random(seed).choice(problems)
 
 
-def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
+def score_answer(config: ProgramSettings, problem: Problem, answer: str | None, benchmark: str | None = None) -> Score:
     """The answer graded as `strawberry run` grades it: by the scorer of the benchmark the problem came from.
 
     A typed problem (benchmark None) has none of a benchmark's metadata: the config's plain scorer grades it, and a
@@ -56,7 +56,7 @@ def score_answer(config: RunConfig, problem: Problem, answer: str | None, benchm
 class LiveRun:
     """A program answering one problem in a worker thread; stop it between turns, continue it for more."""
 
-    def __init__(self, config: RunConfig, program: dspy.Module, lm: dspy.BaseLM, problem: Problem,
+    def __init__(self, config: ProgramSettings, program: dspy.Module, lm: dspy.BaseLM, problem: Problem,
                  benchmark: str | None = None, seed: int = 0):
         self.config, self.program, self.lm, self.problem = config, program, lm, problem
         self.benchmark, self.seed = benchmark, seed  # benchmark: the spec the problem came from (None: typed)

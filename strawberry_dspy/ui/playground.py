@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from strawberry_dspy.benchmarks import SPLIT_FRACTIONS, Problem
-from strawberry_dspy.config import RunConfig, parse_overrides
+from strawberry_dspy.config import ProgramSettings, parse_overrides
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.program_file import load_program
 from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names, resolve_recipe
@@ -47,7 +47,7 @@ def _problem_inputs() -> tuple[Problem | None, str | None]:
         gold = st.text_input("gold answer (optional)", key="gold")
         return (Problem(live.TYPED_ID, question.strip(), gold.strip()) if question.strip() else None), None
     spec_col, split_col, seed_col = st.columns([4, 1, 1])
-    spec = spec_col.text_input("benchmark spec", RunConfig().benchmark, key="spec")
+    spec = spec_col.text_input("benchmark spec", ProgramSettings().benchmark, key="spec")
     split = split_col.selectbox("split", list(SPLIT_FRACTIONS), index=list(SPLIT_FRACTIONS).index("test"), key="split")
     draw = seed_col.number_input("draw", 0, 10**6, 0, key="draw", help="which random draw: change it for another problem")
     try:

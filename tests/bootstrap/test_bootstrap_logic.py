@@ -12,7 +12,7 @@ from strawberry_dspy.bootstrap.report import format_rounds, plot_rounds
 from strawberry_dspy.stats import wilson
 from strawberry_dspy.cli import main as cli_main
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.train.recipe import TrainRecipe
+from strawberry_dspy.train.recipe import TrainSettings
 
 EASY = "reasoning_gym:basic_arithmetic?min_terms=2&max_terms=2&max_digits=1&seed=7"
 
@@ -59,7 +59,7 @@ def _settings(tmp_path, **changes) -> BootstrapSettings:
     program = tmp_path / "p.yaml"
     if not program.exists():
         program.write_text("program: zero_shot\n")
-    values = dict(program=str(program), benchmark="jsonl:/nowhere.jsonl", recipe=TrainRecipe(), rounds=2)
+    values = dict(program=str(program), benchmark="jsonl:/nowhere.jsonl", recipe=TrainSettings(), rounds=2)
     return BootstrapSettings(**{**values, **changes})
 
 

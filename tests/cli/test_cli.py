@@ -85,11 +85,11 @@ def test_help_lists_choices_names_inputs_alike_and_run_takes_the_common_flags():
 def test_run_reads_its_options_from_config_and_flags(tmp_path):
     from strawberry_dspy.cli import build_parser
     from strawberry_dspy.options import options_from_args
-    from strawberry_dspy.run import RunOptions
+    from strawberry_dspy.run import RunSettings
 
     config = tmp_path / "run.yaml"
     config.write_text("samples: 3\ntemperature: 0.5\n")
     args = build_parser(["run"]).parse_args(["run", "programs/cot.yaml", "--config", str(config), "--no-progress"])
-    assert options_from_args(RunOptions, args) == RunOptions(samples=3, temperature=0.5, progress=False)
+    assert options_from_args(RunSettings, args) == RunSettings(samples=3, temperature=0.5, progress=False)
     args = build_parser(["run"]).parse_args(["run", "programs/cot.yaml", "--config", str(config), "--samples", "2"])
-    assert options_from_args(RunOptions, args) == RunOptions(samples=2, temperature=0.5, progress=True)
+    assert options_from_args(RunSettings, args) == RunSettings(samples=2, temperature=0.5, progress=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from strawberry_dspy.compile import CompileOptions, compile_program
+from strawberry_dspy.compile import CompileSettings, compile_program
 from strawberry_dspy.compile.space import STRAWBERRY_DEFAULTS
 from strawberry_dspy.config import load_config
 from strawberry_dspy.program.adapter import MAX_DEMOS
@@ -24,7 +24,7 @@ SHORT = {"benchmark": BENCHMARK, "strawberry": {"max_turns": 4}, "concurrency": 
 def test_tiny_search_completes_and_run_reproduces_its_test_score(tmp_path):
     space = {**{name: None for name in STRAWBERRY_DEFAULTS}, "check_every": [2, 3]}  # the recipe checks every 2
     config = load_config(RECIPE, {**SHORT, "search": space})
-    options = CompileOptions(optimizer="search", budget=1, dev_limit=2, test_limit=2, out=tmp_path / "compiled")
+    options = CompileSettings(optimizer="search", budget=1, dev_limit=2, test_limit=2, out=tmp_path / "compiled")
     compiled, meta = compile_program(RECIPE, config, options, progress=False)
     assert set(p.name for p in compiled.parent.iterdir()) >= {"compiled.json", "report.md", "study.sqlite", "compile.log"}
     assert meta["study"]["trials"] == 2 and meta["lm_calls"]["total"] > 0
@@ -40,7 +40,7 @@ def test_tiny_search_completes_and_run_reproduces_its_test_score(tmp_path):
 
 def test_bootstrap_on_the_embedded_model_completes_with_compact_demos(tmp_path):
     config = load_config(RECIPE, SHORT)
-    options = CompileOptions(optimizer="bootstrap", budget=2, dev_limit=2, test_limit=1, train_limit=2,
+    options = CompileSettings(optimizer="bootstrap", budget=2, dev_limit=2, test_limit=1, train_limit=2,
                              out=tmp_path / "compiled")
     compiled, meta = compile_program(RECIPE, config, options, progress=False)
     state = json.loads(compiled.read_text())

@@ -7,7 +7,7 @@ from strawberry_dspy.benchmarks import load_benchmark
 from strawberry_dspy.compile import Objective
 from strawberry_dspy.compile.objectives import evaluate
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import StrawberryProgram
 from tests.compile.helpers import gold_sum, is_check, rule_lm, write_sums
 from tests.compile.test_search import compile_sums
@@ -52,7 +52,7 @@ def test_search_objective_decides_between_accuracy_and_band(tmp_path, objective,
 def test_evaluate_samples_with_distinct_seeds_and_counts_lm_calls(tmp_path):
     bench = load_benchmark(write_sums(tmp_path / "sums.jsonl"))
     problems = bench.problems("dev", 4)
-    knobs = StrawberryKnobs(nudges=["Go on.", SURE], check_every=2, max_turns=8, verifier_every=0, force_answer=False,
+    knobs = StrawberrySettings(nudges=["Go on.", SURE], check_every=2, max_turns=8, verifier_every=0, force_answer=False,
                             check_prefill="<final_answer>")
     result = evaluate(StrawberryProgram(knobs), problems, bench, rule_lm(right_when_asked_if_sure),
                       Objective("band", Band(0.25, 0.75), samples=6), concurrency=2, seed=0)

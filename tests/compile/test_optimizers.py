@@ -7,7 +7,7 @@ import pytest
 from dspy.adapters import JSONAdapter
 from dspy.utils.dummies import DummyLM
 
-from strawberry_dspy.compile import CompileOptions, compile_program
+from strawberry_dspy.compile import CompileSettings, compile_program
 from strawberry_dspy.compile.metrics import FeedbackMetric, to_examples
 from strawberry_dspy.compile.optimizers import compact_demos
 from strawberry_dspy.benchmarks import load_benchmark
@@ -30,7 +30,7 @@ def right_with_tiny_steps(messages) -> str:
 def compile_with(tmp_path, optimizer, rule, budget, prompt_lm=None, **knobs):
     spec = write_sums(tmp_path / "sums.jsonl")
     path, config = write_recipe(tmp_path, spec, strawberry={**RECIPE["strawberry"], "check_every": 3, **knobs})
-    options = CompileOptions(optimizer=optimizer, budget=budget, dev_limit=4, test_limit=3, train_limit=6,
+    options = CompileSettings(optimizer=optimizer, budget=budget, dev_limit=4, test_limit=3, train_limit=6,
                              out=tmp_path / optimizer)
     return compile_program(path, config, options, task_lm=rule_lm(rule), prompt_lm=prompt_lm, progress=False)
 
@@ -99,7 +99,7 @@ def test_band_needs_search(tmp_path):
     from strawberry_dspy.errors import UserError
 
     with pytest.raises(UserError, match="band objective needs --optimizer search"):
-        CompileOptions(optimizer="gepa", objective=Objective("band", samples=4)).validate()
+        CompileSettings(optimizer="gepa", objective=Objective("band", samples=4)).validate()
 
 
 def test_an_optimized_program_worse_on_dev_is_not_kept(tmp_path):

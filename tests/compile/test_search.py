@@ -5,7 +5,7 @@ import json
 import optuna
 import pytest
 
-from strawberry_dspy.compile import CompileOptions, compile_program
+from strawberry_dspy.compile import CompileSettings, compile_program
 from strawberry_dspy.compile.space import STRAWBERRY_DEFAULTS
 from tests.compile.helpers import RECIPE, right_after_three_steps, rule_lm, write_recipe, write_sums
 
@@ -19,7 +19,7 @@ def compile_sums(tmp_path, search, budget, rule=right_after_three_steps, out="ou
                                 strawberry={**RECIPE["strawberry"], **(knobs or {})})
     lm = rule_lm(rule)
     options = {"dev_limit": 6, "test_limit": 6, **options}
-    compiled, meta = compile_program(path, config, CompileOptions(budget=budget, out=tmp_path / out, **options),
+    compiled, meta = compile_program(path, config, CompileSettings(budget=budget, out=tmp_path / out, **options),
                                      task_lm=lm, progress=progress)
     return compiled, meta
 

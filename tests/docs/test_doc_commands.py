@@ -15,10 +15,10 @@ from collections import defaultdict
 import pytest
 
 from strawberry_dspy.cli import build_parser, main
-from strawberry_dspy.compile import CompileOptions
+from strawberry_dspy.compile import CompileSettings
 from strawberry_dspy.config import load_config, parse_overrides
-from strawberry_dspy.harvest import HarvestOptions
-from strawberry_dspy.run import RunOptions
+from strawberry_dspy.harvest import HarvestSettings
+from strawberry_dspy.run import RunSettings
 from strawberry_dspy.options import recipe_overrides, split_options
 from strawberry_dspy.recipes import packaged
 from tests.docs.doc_commands import ROOT, all_commands, python_blocks
@@ -26,7 +26,7 @@ from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
 COMMANDS = all_commands()
 MODEL_FLAGS = {"run", "harvest", "compile"}
-RECIPE_OPTIONS = {"run": RunOptions, "harvest": HarvestOptions, "compile": CompileOptions}  # command -> its options  # the commands whose model the test points at the loopback server
+RECIPE_OPTIONS = {"run": RunSettings, "harvest": HarvestSettings, "compile": CompileSettings}  # command -> its options  # the commands whose model the test points at the loopback server
 PROBLEM = re.compile(r"Calculate (.+?)\.(?:\s|$)")
 OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
        ast.USub: operator.neg, ast.UAdd: operator.pos}

@@ -11,11 +11,11 @@ import pytest
 
 from tests.docs.doc_commands import ROOT
 
-RECIPE_DATACLASSES = ["strawberry_dspy.config.RunConfig", "strawberry_dspy.config.Prices",
-                      "strawberry_dspy.knobs.StrawberryKnobs", "strawberry_dspy.knobs.BaselineKnobs",
-                      "strawberry_dspy.retry_settings.RetrySettings", "strawberry_dspy.train.recipe.TrainRecipe"]
-OPTION_DATACLASSES = ["strawberry_dspy.run.RunOptions", "strawberry_dspy.compile.stage.CompileOptions", "strawberry_dspy.harvest.options.HarvestOptions",
-                      "strawberry_dspy.harvest.stats.StatsOptions", "strawberry_dspy.export.config.ExportConfig",
+RECIPE_DATACLASSES = ["strawberry_dspy.config.ProgramSettings", "strawberry_dspy.config.Prices",
+                      "strawberry_dspy.knobs.StrawberrySettings", "strawberry_dspy.knobs.BaselineSettings",
+                      "strawberry_dspy.retry_settings.RetrySettings", "strawberry_dspy.train.recipe.TrainSettings"]
+OPTION_DATACLASSES = ["strawberry_dspy.run.RunSettings", "strawberry_dspy.compile.stage.CompileSettings", "strawberry_dspy.harvest.options.HarvestSettings",
+                      "strawberry_dspy.harvest.stats.StatsSettings", "strawberry_dspy.export.config.ExportSettings",
                       "strawberry_dspy.bootstrap.settings.BootstrapSettings"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import dspy
 
 from strawberry_dspy.benchmarks import load_benchmark, question_hash
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.program.adapter import TextAdapter
 from strawberry_dspy.program.trace import Trace
@@ -32,7 +32,7 @@ def strawberry_trace(steps: list[str], answer: str | None, verdicts: list[str] |
         if verdicts and number % 2 == 0 and number // 2 <= len(verdicts):
             script.append({"critique": f"Looks checked. VERDICT: {verdicts[number // 2 - 1]}"})
     script.append({"step": f"So <final_answer>{answer}</final_answer>" if answer is not None else "hmm"})
-    knobs = StrawberryKnobs(check_every=100, verifier_every=2 if verdicts else 0, verifier_window=2,
+    knobs = StrawberrySettings(check_every=100, verifier_every=2 if verdicts else 0, verifier_window=2,
                             max_turns=len(steps) + (1 if answer is not None else 0), force_answer=False,
                             demos=demos or [])
     with dspy.context(lm=scripted_lm(script, count_tokens=True), adapter=TextAdapter()):

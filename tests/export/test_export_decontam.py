@@ -5,7 +5,7 @@ import json
 import pytest
 
 from strawberry_dspy.benchmarks import question_hash, split_of
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.export.decontam import NgramIndex, decontaminate, eval_questions, tokens
 from strawberry_dspy.export.expression import expression_key
 from strawberry_dspy.store import ProblemRow
@@ -105,7 +105,7 @@ def test_eval_questions_unloadable_benchmark_is_a_user_error():
 @pytest.mark.parametrize("fmt", ["sft", "dpo", "kto", "stepwise"])
 def test_planted_test_problems_never_reach_an_export(tmp_path, fmt):
     ids = build_mixed_store(tmp_path / "run")
-    report = export(tmp_path / "run", ExportConfig(format=fmt, decontam_limit=50), tmp_path / "out")
+    report = export(tmp_path / "run", ExportSettings(format=fmt, decontam_limit=50), tmp_path / "out")
     # the near copy rewrites the test expression's spacing: the expression check catches it before the n-grams do
     assert report.counts["decontaminated"] == {"demo": 0, "split": 2, "hash": 0, "expression": 1, "ngram": 0}
     text = (tmp_path / "out" / "train.jsonl").read_text()

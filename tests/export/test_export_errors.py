@@ -6,7 +6,7 @@ import pytest
 
 from strawberry_dspy.cli import main as cli_main
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.store import TraceStore
 from tests.export.store_fixture import StoreBuilder, benchmark_problems, build_mixed_store
 
@@ -29,41 +29,41 @@ def no_leftovers(parent):
 
 def test_missing_and_empty_stores(tmp_path):
     with pytest.raises(UserError, match="no harvest store"):
-        export(tmp_path / "nowhere", ExportConfig(**FAST))
+        export(tmp_path / "nowhere", ExportSettings(**FAST))
     TraceStore.create(tmp_path / "empty", {}).close()
     with pytest.raises(UserError, match="holds no finished traces"):
-        export(tmp_path / "empty", ExportConfig(**FAST))
+        export(tmp_path / "empty", ExportSettings(**FAST))
     b = StoreBuilder()
     p = benchmark_problems("train", 1)[0]
     b.problem(p.id, p.question, p.answer)
     b.add_failed(p.id)
     b.write(tmp_path / "failed")
     with pytest.raises(UserError, match=r"no finished traces \(1 failed\)"):
-        export(tmp_path / "failed", ExportConfig(**FAST))
+        export(tmp_path / "failed", ExportSettings(**FAST))
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "traces.sqlite").write_text("not a database")
     with pytest.raises(UserError, match="not a harvest store"):
-        export(tmp_path / "junk", ExportConfig(**FAST))
+        export(tmp_path / "junk", ExportSettings(**FAST))
 
 
 def test_one_sided_stores_cannot_make_preference_data(tmp_path):
     one_sided_store(tmp_path / "right", correct=True)
     one_sided_store(tmp_path / "wrong", correct=False)
     with pytest.raises(UserError, match="DPO needs problems with both"):
-        export(tmp_path / "right", ExportConfig(format="dpo", band=WHOLE, **FAST))
+        export(tmp_path / "right", ExportSettings(format="dpo", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="KTO needs both correct and incorrect traces, got 4 correct and 0"):
-        export(tmp_path / "right", ExportConfig(format="kto", band=WHOLE, **FAST))
+        export(tmp_path / "right", ExportSettings(format="kto", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="SFT needs correct traces"):
-        export(tmp_path / "wrong", ExportConfig(format="sft", band=WHOLE, **FAST))
+        export(tmp_path / "wrong", ExportSettings(format="sft", band=WHOLE, **FAST))
     with pytest.raises(UserError, match="verifier_every"):
-        export(tmp_path / "right", ExportConfig(format="stepwise", band=WHOLE, **FAST))
+        export(tmp_path / "right", ExportSettings(format="stepwise", band=WHOLE, **FAST))
     assert not (tmp_path / "right" / "exports").exists() and not (tmp_path / "wrong" / "exports").exists()
 
 
 def test_band_that_selects_nothing(tmp_path):
     one_sided_store(tmp_path / "run", correct=True)
     with pytest.raises(UserError, match=r"--band 0.2 0.8 selects no problem \(pass rates from 1.00 to 1.00\)"):
-        export(tmp_path / "run", ExportConfig(band=(0.2, 0.8), **FAST))
+        export(tmp_path / "run", ExportSettings(band=(0.2, 0.8), **FAST))
 
 
 def test_an_export_that_decontamination_empties_says_so_and_never_advises_widening(tmp_path, capsys):
@@ -82,10 +82,10 @@ def test_an_export_that_decontamination_empties_says_so_and_never_advises_wideni
 def test_a_whole_band_advises_harvesting_more_not_widening(tmp_path):
     one_sided_store(tmp_path / "run", correct=True)
     with pytest.raises(UserError, match="DPO needs problems with both") as error:
-        export(tmp_path / "run", ExportConfig(format="dpo", band=WHOLE, **FAST))
+        export(tmp_path / "run", ExportSettings(format="dpo", band=WHOLE, **FAST))
     assert "already keeps every problem: harvest more samples" in str(error.value) and "widen" not in str(error.value)
     with pytest.raises(UserError, match=r"widen --band \(pairs come from"):
-        export(tmp_path / "run", ExportConfig(format="dpo", band=(0.5, 1.0), **FAST))
+        export(tmp_path / "run", ExportSettings(format="dpo", band=(0.5, 1.0), **FAST))
 
 
 @pytest.mark.parametrize("settings, message", [
@@ -95,18 +95,18 @@ def test_a_whole_band_advises_harvesting_more_not_widening(tmp_path):
 ])
 def test_bad_settings(tmp_path, settings, message):
     with pytest.raises(UserError, match=message):
-        export(tmp_path, ExportConfig(**settings))
+        export(tmp_path, ExportSettings(**settings))
 
 
 def test_existing_output_needs_overwrite_and_is_replaced_atomically(tmp_path):
     build_mixed_store(tmp_path / "run")
     out = tmp_path / "out"
-    export(tmp_path / "run", ExportConfig(format="sft", **FAST), out)
+    export(tmp_path / "run", ExportSettings(format="sft", **FAST), out)
     before = (out / "train.jsonl").read_text()
     with pytest.raises(UserError, match="already exists: pass --overwrite"):
-        export(tmp_path / "run", ExportConfig(format="kto", **FAST), out)
+        export(tmp_path / "run", ExportSettings(format="kto", **FAST), out)
     assert (out / "train.jsonl").read_text() == before
-    export(tmp_path / "run", ExportConfig(format="kto", **FAST), out, overwrite=True)
+    export(tmp_path / "run", ExportSettings(format="kto", **FAST), out, overwrite=True)
     assert '"label"' in (out / "train.jsonl").read_text() and no_leftovers(tmp_path)
 
 
@@ -119,7 +119,7 @@ def test_a_failure_while_writing_leaves_nothing(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writer, "to_dataset", broken)
     with pytest.raises(OSError):
-        export(tmp_path / "run", ExportConfig(to="parquet", **FAST), tmp_path / "out")
+        export(tmp_path / "run", ExportSettings(to="parquet", **FAST), tmp_path / "out")
     assert not (tmp_path / "out").exists() and no_leftovers(tmp_path)
 
 
@@ -130,7 +130,7 @@ def test_store_is_opened_read_only(tmp_path):
     store.chmod(0o444)
     (tmp_path / "run").chmod(0o555)
     try:
-        report = export(tmp_path / "run", ExportConfig(band=WHOLE, **FAST), tmp_path / "out")
+        report = export(tmp_path / "run", ExportSettings(band=WHOLE, **FAST), tmp_path / "out")
     finally:
         (tmp_path / "run").chmod(0o755)
     assert report.rows == 4
@@ -141,7 +141,7 @@ def test_push_to_hub_offline_is_one_user_error_and_keeps_the_local_export(tmp_pa
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     build_mixed_store(tmp_path / "run")
     with pytest.raises(UserError, match="push to the Hub repo 'someone/strawberry' failed") as error:
-        export(tmp_path / "run", ExportConfig(push_to_hub="someone/strawberry", **FAST), tmp_path / "out")
+        export(tmp_path / "run", ExportSettings(push_to_hub="someone/strawberry", **FAST), tmp_path / "out")
     assert "\n" not in str(error.value)
     assert (tmp_path / "out" / "train.jsonl").exists()
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.export.writer import DATA_FILES
 from strawberry_dspy.stage_output import MARKER
 from tests.export.store_fixture import build_mixed_store, chatml_tokenizer
@@ -21,7 +21,7 @@ def store(tmp_path_factory):
 def run_export(store, tmp_path, **settings):
     directory, _ = store
     settings.setdefault("band", (0.0, 1.0))  # the whole store: these tests are about formats (the default band drops 0 and 1)
-    report = export(directory, ExportConfig(decontam_limit=50, **settings), tmp_path / "out")
+    report = export(directory, ExportSettings(decontam_limit=50, **settings), tmp_path / "out")
     rows = [json.loads(line) for line in (report.out / "train.jsonl").read_text().splitlines()] \
         if report.out.joinpath("train.jsonl").exists() else None
     return report, rows

@@ -6,7 +6,7 @@ import pytest
 
 from strawberry_dspy.config import load_config
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.store import TraceStore
 
 pytestmark = [pytest.mark.integration,
@@ -29,7 +29,7 @@ def test_real_harvest_exports_every_format(tmp_path):
     for fmt in ("sft", "dpo", "kto", "stepwise"):
         try:
             # band 0 1: every problem of a tiny harvest (the default band would keep only mixed ones)
-            report = export(tmp_path / "h", ExportConfig(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / fmt)
+            report = export(tmp_path / "h", ExportSettings(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / fmt)
         except UserError as error:
             assert any(reason in str(error) for reason in ALLOWED_REFUSALS), str(error)
             assert not (tmp_path / fmt).exists()

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 
 from eval.throughput.synthetic_store import grow
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.store import StoredTurn, TraceStore
 from strawberry_dspy.store.rows import stored_turn
 
@@ -37,7 +37,7 @@ def synthetic(tmp_path_factory):
 @pytest.mark.parametrize("name", CASES)
 def test_rows_are_byte_identical_to_the_pinned_export(synthetic, tmp_path, name):
     fmt, settings, rows, digest = CASES[name]
-    report = export(synthetic, ExportConfig(format=fmt, **settings), tmp_path / name)
+    report = export(synthetic, ExportSettings(format=fmt, **settings), tmp_path / name)
     written = (tmp_path / name / "train.jsonl").read_bytes()
     assert (report.rows, hashlib.sha256(written).hexdigest()[:16]) == (rows, digest)
 

@@ -2,7 +2,7 @@
 
 import json
 
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.export.render import flat_text, render, step_texts
 from strawberry_dspy.store import StoredTrace, StoredTurn
 from tests.export.store_fixture import StoreBuilder, benchmark_problems, strawberry_trace
@@ -96,7 +96,7 @@ def test_the_demos_survive_the_store_into_a_dpo_export(tmp_path):
     builder.add(pid, ["a"], problem.answer, demos=[DEMO])
     builder.add(pid, ["a", "b", "c"], "wrong", demos=[DEMO])
     builder.write(tmp_path / "h")
-    export(tmp_path / "h", ExportConfig(format="dpo", style="turns", band=(0.0, 1.0)), tmp_path / "dpo")
+    export(tmp_path / "h", ExportSettings(format="dpo", style="turns", band=(0.0, 1.0)), tmp_path / "dpo")
     row = json.loads((tmp_path / "dpo" / "train.jsonl").read_text().splitlines()[0])
     assert [m["content"] for m in row["prompt"][1:3]] == ["Problem: Calculate 6 + -2.\n\nTake the first minuscule "
                                                           "step.", "Adding -2 is subtracting 2."]
@@ -134,7 +134,7 @@ def _request(lm) -> list[dict]:
 def test_training_prompts_are_exactly_what_each_program_sent(use_lm):
     """The turns-style training prompt of a trace equals the prompt of the request the program made: system prompt,
     worked demos and problem for the strawberry loop; DSPy's system prompt and the question for chain-of-thought."""
-    from strawberry_dspy.program import ChainOfThought, StrawberryKnobs, StrawberryProgram
+    from strawberry_dspy.program import ChainOfThought, StrawberrySettings, StrawberryProgram
 
     lm = use_lm([{"reasoning": "3 and 4 make 7", "answer": "7"}])
     trace = ChainOfThought()(question="Calculate 3 + 4.").trace
@@ -143,7 +143,7 @@ def test_training_prompts_are_exactly_what_each_program_sent(use_lm):
     assert completion and completion[-1]["role"] == "assistant"
 
     lm = use_lm({"": {"step": "3 + 4 = 7."}, "final_answer": {"reply": "<final_answer>7</final_answer>"}})
-    knobs = StrawberryKnobs(demos=[DEMO], step_format="numbered", check_every=1, max_turns=2)
+    knobs = StrawberrySettings(demos=[DEMO], step_format="numbered", check_every=1, max_turns=2)
     trace = StrawberryProgram(knobs)(question="Calculate 3 + 4.", seed=1).trace
     prompt, _ = render(stored(trace), "Calculate 3 + 4.", "turns")
     request = _request(lm)

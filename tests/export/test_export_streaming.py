@@ -2,7 +2,7 @@
 
 import pytest
 
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.export import writer
 from strawberry_dspy.store import TraceStore
 from tests.export.store_fixture import build_mixed_store
@@ -22,7 +22,7 @@ def test_rows_are_written_before_the_next_problem_is_read(tmp_path, monkeypatch,
     line = writer._line
     monkeypatch.setattr(TraceStore, "by_problem", logged_read)
     monkeypatch.setattr(writer, "_line", lambda row: events.append("write") or line(row))
-    report = export(tmp_path / "run", ExportConfig(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / "out")
+    report = export(tmp_path / "run", ExportSettings(format=fmt, band=(0.0, 1.0), decontam_limit=50), tmp_path / "out")
     assert report.rows == events.count("write") > 1 and events.count("read") > 2
     # at most one problem read ahead of the rows written: a problem's rows leave before the next one is held
     held = [events[:i].count("read") for i, event in enumerate(events) if event == "write"]
@@ -35,6 +35,6 @@ def test_dpo_keeps_a_length_table_and_spills_the_rows(tmp_path, monkeypatch):
     written: list = []
     line = writer._line
     monkeypatch.setattr(writer, "_line", lambda row: written.append(type(row)) or line(row))
-    report = export(tmp_path / "run", ExportConfig(format="dpo", band=(0.0, 1.0), decontam_limit=50), tmp_path / "out")
+    report = export(tmp_path / "run", ExportSettings(format="dpo", band=(0.0, 1.0), decontam_limit=50), tmp_path / "out")
     # the rows reach the writer already serialized (read back from the spill file), not as dicts held in a list
     assert report.rows == len(written) == 3 and all(issubclass(kind, str) for kind in written)

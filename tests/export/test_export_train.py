@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from tests.export.store_fixture import build_mixed_store
 
 pytestmark = pytest.mark.train
@@ -59,7 +59,7 @@ def two_steps(trainer_cls, config_cls, base_model, dataset, tmp_path, **settings
 def test_dpo_trainer_consumes_the_weighted_dpo_export(base_model, store, tmp_path):
     from trl import DPOConfig, DPOTrainer
 
-    report = export(store, ExportConfig(format="dpo", resample=2.0, decontam_limit=20), tmp_path / "dpo")
+    report = export(store, ExportSettings(format="dpo", resample=2.0, decontam_limit=20), tmp_path / "dpo")
     dataset = load_rows(report.out)
     assert len(dataset) >= 4
     two_steps(DPOTrainer, DPOConfig, base_model, dataset, tmp_path, per_device_train_batch_size=2)
@@ -68,7 +68,7 @@ def test_dpo_trainer_consumes_the_weighted_dpo_export(base_model, store, tmp_pat
 def test_kto_trainer_consumes_the_kto_export(base_model, store, tmp_path):
     from trl import KTOConfig, KTOTrainer
 
-    report = export(store, ExportConfig(format="kto", style="turns", decontam_limit=20), tmp_path / "kto")
+    report = export(store, ExportSettings(format="kto", style="turns", decontam_limit=20), tmp_path / "kto")
     dataset = load_rows(report.out)
     desirable, undesirable = report.stats["desirable"], report.stats["undesirable"]
     two_steps(KTOTrainer, KTOConfig, base_model, dataset, tmp_path, per_device_train_batch_size=2,

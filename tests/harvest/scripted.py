@@ -19,7 +19,7 @@ from dspy.clients.engines.dummy_engine import AsyncDummyEngine, DummyEngine
 from dspy.lm15 import Message, Response, TextPart, Usage
 from dspy.utils.dummies import DummyLM
 
-from strawberry_dspy.config import RunConfig, config_from_dict
+from strawberry_dspy.config import ProgramSettings, config_from_dict
 from strawberry_dspy.program.adapter import TextAdapter
 
 STEP = "Let me add the two numbers carefully."
@@ -83,7 +83,7 @@ def write_problems(path: Path, n: int) -> Path:
     return path
 
 
-def harvest_config(problems_file: Path, **extra) -> RunConfig:
+def harvest_config(problems_file: Path, **extra) -> ProgramSettings:
     """A strawberry config whose traces are one step and one check."""
     data = {"program": "strawberry", "benchmark": f"jsonl:{problems_file}", "split": "train", "limit": 6,
             "concurrency": 3, "strawberry": {"check_every": 1, "verifier_every": 0, "max_turns": 4, "force_answer": False}}
@@ -92,7 +92,7 @@ def harvest_config(problems_file: Path, **extra) -> RunConfig:
     return config_from_dict(data)
 
 
-def gold_of(config: RunConfig) -> dict[str, str]:
+def gold_of(config: ProgramSettings) -> dict[str, str]:
     """question -> gold answer for the config's problems."""
     from strawberry_dspy.benchmarks import load_benchmark
 

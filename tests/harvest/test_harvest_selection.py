@@ -70,7 +70,7 @@ def test_early_stop_skips_problems_always_or_never_solved(tmp_path):
 def test_every_reader_defaults_to_the_band_the_harvest_used(tmp_path):
     """stats, export, the UI and `in_band` select the same problems: those in the band stored by the harvest."""
     from strawberry_dspy.export import export
-    from strawberry_dspy.export.config import ExportConfig
+    from strawberry_dspy.export.config import ExportSettings
     from strawberry_dspy.harvest.stats import harvest_stats
     from strawberry_dspy.ui.data import harvest_view
 
@@ -84,6 +84,6 @@ def test_every_reader_defaults_to_the_band_the_harvest_used(tmp_path):
     chosen = [ids[q] for q in list(gold)[2:4]]  # pass rates 0.3 and 0.5
     assert summary.in_band == 2 and in_band(tmp_path / "h") == chosen and stats.in_band == chosen
     assert [p.id for p in harvest_view(tmp_path / "h").problems if p.in_band] == chosen
-    report = export(tmp_path / "h", ExportConfig(decontam_limit=20), tmp_path / "sft")
+    report = export(tmp_path / "h", ExportSettings(decontam_limit=20), tmp_path / "sft")
     assert report.counts["problems_in_band"] == 2
     assert "[0.2, 0.6]" in (tmp_path / "sft" / "README.md").read_text()

@@ -11,7 +11,7 @@ from strawberry_dspy.cost import cost_usd
 from strawberry_dspy.harvest.signals import NO_NUDGE_EFFECTS, auroc, nudge_effects, stated_answer, verifier_agreement
 from strawberry_dspy.harvest.stats import format_stats, harvest_stats
 from strawberry_dspy.program.formats import step_prompt
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.store import TraceStore
 from tests.harvest.scripted import HarvestLM, gold_of, harvest_config, write_problems
@@ -86,7 +86,7 @@ def test_nudge_effects_are_per_recipe_nudge_without_the_reanchored_problem(tmp_p
     """With `reanchor: nudges` every nudge restates its problem: the table still has one row per nudge of the recipe
     (its index and its text as the recipe words it), and none of the problems' text."""
     nudges = ["What's your next step?", "Are you sure?\nLook again."]
-    knobs = StrawberryKnobs(nudges=nudges, reanchor="nudges", step_format="scratchpad")
+    knobs = StrawberrySettings(nudges=nudges, reanchor="nudges", step_format="scratchpad")
     store = TraceStore.create(tmp_path, {"program": "strawberry", "benchmark": "jsonl:/nonexistent.jsonl",
                                          "model": "local", "split": "train", "config_json": json.dumps(
                                              {"strawberry": {"nudges": nudges, "continue_prompt": "Go on."}})})

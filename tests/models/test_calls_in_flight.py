@@ -10,7 +10,7 @@ import threading
 import pytest
 from dspy.clients.engines.lm15_engine import LM15Engine
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.models import lm_for
 from strawberry_dspy.testing.loopback_fast import FastLoopback
 
@@ -36,7 +36,7 @@ def call_at_once(lm, count: int) -> list:
 @pytest.mark.parametrize("concurrency", [8, 64])
 def test_the_pool_admits_concurrency_requests_at_once(concurrency):
     with FastLoopback("a reply", latency_s=LATENCY_S) as server:
-        lm = lm_for(RunConfig(model="openai/stub-model", api_base=server.url, concurrency=concurrency, cache=False))
+        lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url, concurrency=concurrency, cache=False))
         server.reset_peaks()  # the start-up probe of /models is not a call
         replies = call_at_once(lm, concurrency)
         stats = server.stats()
@@ -48,7 +48,7 @@ def test_the_pool_admits_concurrency_requests_at_once(concurrency):
 
 def test_the_rate_gate_still_caps_calls_in_flight_at_the_concurrency():
     with FastLoopback("a reply", latency_s=LATENCY_S) as server:
-        lm = lm_for(RunConfig(model="openai/stub-model", api_base=server.url, concurrency=4, cache=False))
+        lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url, concurrency=4, cache=False))
         server.reset_peaks()
         replies = call_at_once(lm, 16)
         stats = server.stats()
@@ -61,6 +61,6 @@ def test_a_call_to_an_openai_compatible_server_builds_its_request_once(monkeypat
     planned = []
     monkeypatch.setattr(LM15Engine, "plan", lambda self, request: planned.append(request))
     with FastLoopback("a reply") as server:
-        lm = lm_for(RunConfig(model="openai/stub-model", api_base=server.url, cache=False))
+        lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url, cache=False))
         assert [lm(f"q{i}") for i in range(3)] == [["a reply"]] * 3
     assert planned == []

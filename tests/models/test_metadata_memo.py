@@ -6,7 +6,7 @@ The real dspy.LM that lm_for builds talks to a real loopback server; the lookup 
 import pytest
 from dspy.clients import model_metadata
 
-from strawberry_dspy.config import RunConfig
+from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.models import lm_for, metadata
 from strawberry_dspy.testing.loopback_openai import LoopbackOpenAI
 
@@ -36,7 +36,7 @@ def use(lm, calls: int) -> None:
 
 def test_the_metadata_scan_runs_once_per_model_not_per_call(counted):
     with LoopbackOpenAI() as server:
-        lm = lm_for(RunConfig(model="openai/stub-model", api_base=server.url))
+        lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url))
         metadata.uninstall()  # DSPy as shipped: the scan runs on every call (so this test can tell the two apart)
         metadata.install()
         use(lm, 1)
@@ -49,7 +49,7 @@ def test_the_metadata_scan_runs_once_per_model_not_per_call(counted):
 
 def test_without_the_memo_the_scan_runs_on_every_call(counted):
     with LoopbackOpenAI() as server:
-        lm = lm_for(RunConfig(model="openai/stub-model", api_base=server.url))
+        lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url))
         metadata.uninstall()
         use(lm, CALLS)
         assert len(counted) >= 2 * CALLS  # what the memo removes: capabilities and pricing, every call

@@ -4,17 +4,17 @@ import pytest
 
 from strawberry_dspy.config import config_from_dict
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import StrawberryProgram
 
 QUESTION = "What is 17 + 25?"
 DEMO = {"question": "Calculate 6 + -2.", "steps": ["Adding -2 is subtracting 2.", "6 - 2 = 4."], "answer": "4"}
 
 
-def knobs(**overrides) -> StrawberryKnobs:
+def knobs(**overrides) -> StrawberrySettings:
     base = dict(check_every=2, verifier_every=0, max_turns=3, force_answer=False, nudge_probability=0.0,
                 continue_prompt="Go on.")
-    return StrawberryKnobs(**{**base, **overrides})
+    return StrawberrySettings(**{**base, **overrides})
 
 
 def run(use_lm, **overrides):

@@ -4,7 +4,7 @@ import pytest
 from dspy.clients.engines.dummy_engine import DummyEngine
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.knobs import StrawberryKnobs
+from strawberry_dspy.knobs import StrawberrySettings
 from strawberry_dspy.program import StrawberryProgram
 from strawberry_dspy.testing import all_prompt_text
 
@@ -12,9 +12,9 @@ QUESTION = "What is 17 + 25?"
 NEVER = {"no answer": {"reply": "still thinking"}}
 
 
-def knobs(**overrides) -> StrawberryKnobs:
+def knobs(**overrides) -> StrawberrySettings:
     base = dict(check_every=100, verifier_every=0, max_turns=6, force_answer=False)
-    return StrawberryKnobs(**{**base, **overrides})
+    return StrawberrySettings(**{**base, **overrides})
 
 
 def steps_lm(use_lm, n=50, **extra):
@@ -36,7 +36,7 @@ def test_nudges_are_seeded_and_recorded(use_lm):
     assert nudges_of(first) != nudges_of(runs[2][0])
     nudge_turns = [t for t in first.turns if t.kind == "nudge"]
     assert len(nudge_turns) == 5  # 6 steps, a nudge before each but the first
-    defaults = StrawberryKnobs().nudges
+    defaults = StrawberrySettings().nudges
     assert all(defaults[t.meta["nudge"]] == t.content for t in nudge_turns)
 
 
@@ -147,7 +147,7 @@ def test_provider_failure_ends_trace_with_error(use_lm):
 @pytest.mark.parametrize("field, value", [("check_every", 0), ("nudge_probability", 1.5), ("max_turns", 0)])
 def test_knob_validation(field, value):
     with pytest.raises(UserError, match=field):
-        StrawberryKnobs(**{field: value}).validate()
+        StrawberrySettings(**{field: value}).validate()
 
 
 def test_forced_answer_is_prefilled(use_lm):

@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.export import ExportConfig, export
+from strawberry_dspy.export import ExportSettings, export
 from strawberry_dspy.store import TraceStore
 from strawberry_dspy.harvest.stats import harvest_stats
 from strawberry_dspy.ui import data, dirs
@@ -46,7 +46,7 @@ def test_problem_traces_carry_their_turns(harvest_dir):
 
 
 def test_pairs_and_weights_are_the_ones_export_writes(harvest_dir, tmp_path):
-    config = ExportConfig(format="dpo", max_pairs=3, alpha=2.0, band=(0.1, 0.9))
+    config = ExportSettings(format="dpo", max_pairs=3, alpha=2.0, band=(0.1, 0.9))
     shown = data.dpo_pairs(harvest_dir, config)
     export(harvest_dir, config, tmp_path / "dpo")
     written = [json.loads(line) for line in (tmp_path / "dpo" / "train.jsonl").read_text().splitlines()]
@@ -55,7 +55,7 @@ def test_pairs_and_weights_are_the_ones_export_writes(harvest_dir, tmp_path):
     # the scripted traces of a problem differ only in their answer: identical renderings are dropped, as export
     # drops them, leaving one correct and one incorrect rendering of each in-band problem
     assert len(shown) == 3 and len({r["problem_id"] for r in shown}) == 3
-    assert data.dpo_pairs(harvest_dir, ExportConfig(band=(0.0, 0.05))) == []  # never-solved problems make no pair
+    assert data.dpo_pairs(harvest_dir, ExportSettings(band=(0.0, 0.05))) == []  # never-solved problems make no pair
 
 
 def test_stats_are_those_of_strawberry_stats(harvest_dir):
@@ -73,7 +73,7 @@ def test_reading_a_finished_store_leaves_no_wal_or_shm(harvest_dir):
     view = data.harvest_view(harvest_dir)
     data.problem_traces(harvest_dir, view.problems[0].id)
     data.stats_of(harvest_dir)
-    data.dpo_pairs(harvest_dir, ExportConfig())
+    data.dpo_pairs(harvest_dir, ExportSettings())
     with data.reading(harvest_dir), data.reading(harvest_dir):  # a finished store is read without a log
         assert side_files(harvest_dir) == []
     assert side_files(harvest_dir) == []
