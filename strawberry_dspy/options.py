@@ -209,3 +209,31 @@ def add_executor_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ray-address", metavar="ADDRESS",
                         help="with --executor ray: 'auto' joins the cluster `ray start` runs on this machine, HOST:PORT "
                              "another one (default: start a local Ray instance)")
+
+
+PROGRAM_HELP = "a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe"
+ANY_PROGRAM_HELP = ("a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a "
+                    "compiled program JSON")
+
+
+def add_program_command(parser: argparse.ArgumentParser, cls: type, *, name: str, example: str, knob: str,
+                        program_help: str = PROGRAM_HELP, recipe_flags: tuple[str, ...] = RECIPE_FLAGS,
+                        recipe_defaults: dict | None = None, out_help: str | None = None) -> None:
+    """The flags of a command that runs a program (run, harvest, compile): the program, the recipe flags, --out,
+    the options of `cls`, the executor; read them back with `program_command_options`."""
+    parser.add_argument("program", help=program_help)
+    add_recipe_flags(parser, recipe_flags, recipe_defaults)
+    if out_help:
+        parser.add_argument("--out", help=out_help)
+    add_options(parser, cls)
+    add_executor_flags(parser)
+    parser.epilog = (f"A --key=value naming a {name} option sets it (e.g. {example}); any other is a knob of the "
+                     f"recipe, e.g. {knob}")
+
+
+def program_command_options(cls: type, args: argparse.Namespace) -> tuple[Any, dict]:
+    """The options of `cls` and the recipe's overrides that a program command's line holds; bad options fail here,
+    before the recipe or the model is read."""
+    options, recipe_settings = split_options(cls, parse_overrides(args.overrides))
+    return options_from_args(cls, args, options), recipe_overrides(args, recipe_settings)
+

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from strawberry_dspy.config import parse_overrides
-from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
-                                     recipe_overrides, split_options)
+from strawberry_dspy.options import (PROGRAM_HELP, add_executor_flags, add_options, add_recipe_flags,
+                                     options_from_args, recipe_overrides, split_options)
 
 DEFAULT_RECIPE = "train_dpo"  # the packaged training recipe (strawberry_dspy/recipes/train_dpo.yaml)
 # finished stages kept their markers
@@ -19,7 +19,7 @@ INTERRUPTED = "interrupted: rerun the same command to resume at the first unfini
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from strawberry_dspy.bootstrap.settings import BootstrapSettings
 
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs) or a YAML recipe")
+    parser.add_argument("program", help=PROGRAM_HELP)
     parser.add_argument("--out", help="loop directory (default runs/bootstrap-<recipe>-<task>-<hash>); rerunning "
                                       "into it resumes at the first unfinished stage")
     add_options(parser, BootstrapSettings)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.config import parse_overrides
 from strawberry_dspy.harvest import HarvestSettings, harvest
 from strawberry_dspy.cost import describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
-from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
-                                     recipe_overrides, split_options)
+from strawberry_dspy.options import ANY_PROGRAM_HELP, add_program_command, program_command_options
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.report import format_table
 
@@ -20,14 +18,11 @@ INTERRUPTED = "interrupted: rerun the same command to resume"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
-    add_recipe_flags(parser, defaults={"split": "train"})  # harvests are training data
-    parser.add_argument("--out", help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
-                                      "rerunning into it resumes")
-    add_options(parser, HarvestSettings)
-    add_executor_flags(parser)
-    parser.epilog = ("A --key=value naming a harvest option sets it (e.g. --early_stop=4); any other is a knob of "
-                     "the recipe, e.g. --strawberry.max_turns=8 --seed=1")
+    add_program_command(parser, HarvestSettings, name="harvest", example="--early_stop=4",
+                        program_help=ANY_PROGRAM_HELP, knob="--strawberry.max_turns=8 --seed=1",
+                        recipe_defaults={"split": "train"},  # harvests are training data
+                        out_help="harvest directory (default: runs/harvest-<program>-<task>-<split>-<hash>); "
+                                 "rerunning into it resumes")
 
 
 def summary_table(s: HarvestSummary) -> str:
@@ -60,9 +55,8 @@ def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:
 
 
 def main(args: argparse.Namespace) -> int:
-    options, recipe_settings = split_options(HarvestSettings, parse_overrides(args.overrides))
-    options = options_from_args(HarvestSettings, args, options)
-    config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
+    options, overrides = program_command_options(HarvestSettings, args)
+    config, program = load_program_file(args.program, overrides)
     with use_executor(args.executor, args.ray_address):
         summary = harvest(config, args.out, options=options, program=program)
     print(summary_table(summary))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from strawberry_dspy.options import (add_executor_flags, add_options, add_recipe_flags, options_from_args,
-                                     recipe_overrides, split_options)
-from strawberry_dspy.config import parse_overrides
+from strawberry_dspy.options import ANY_PROGRAM_HELP, add_program_command, program_command_options
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.program_file import load_program_file
 from strawberry_dspy.run import RunSettings, run, summary_table
@@ -15,19 +13,14 @@ INTERRUPTED = "interrupted: nothing was written (a run directory appears only wh
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("program", help="a packaged recipe's name (strawberry, cot, ...: strawberry programs), a YAML recipe, or a compiled program JSON")
-    add_recipe_flags(parser)
-    parser.add_argument("--out", help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
-    add_options(parser, RunSettings)
-    add_executor_flags(parser)
-    parser.epilog = ("A --key=value naming a run option sets it (e.g. --samples=4); any other is a knob of the "
-                     "recipe, e.g. --strawberry.check_every=2 --seed=1")
+    add_program_command(parser, RunSettings, name="run", example="--samples=4", program_help=ANY_PROGRAM_HELP,
+                        knob="--strawberry.check_every=2 --seed=1",
+                        out_help="run directory (default: runs/<program>-<task>-<split>-<hash>)")
 
 
 def main(args: argparse.Namespace) -> int:
-    options, recipe_settings = split_options(RunSettings, parse_overrides(args.overrides))
-    options = options_from_args(RunSettings, args, options)
-    config, program = load_program_file(args.program, recipe_overrides(args, recipe_settings))
+    options, overrides = program_command_options(RunSettings, args)
+    config, program = load_program_file(args.program, overrides)
     if options.temperature is not None:
         config.set_temperature(options.temperature)  # a compiled program reads the same knobs
     with use_executor(args.executor, args.ray_address):
