@@ -1,12 +1,14 @@
 """Collect a bootstrap run's per-problem rows and stage records into this study's committed files.
 
-    python eval/bootstrap_power/collect.py OUT [--study eval/bootstrap_power]
+    python eval/bootstrap_power/collect.py OUT [--study eval/bootstrap_power] [--name cot]
     python eval/bootstrap_power/collect.py --family WORD_OUT/zero_shot WORD_OUT/cot WORD_OUT/strawberry
 
 writes STUDY/rows.jsonl.gz — one JSON line per trace: arm, round, problem_id, split (test for held-out, dev,
 train for the harvest), sample, correct, and for harvest traces steps_check (True / False / None: whether
 every arithmetic equation its steps write holds) — and STUDY/stages.json (each stage's marker: wall and CPU
 seconds, rows, pairs, test reads). reproduce.py recomputes every table from these two files alone.
+`--name cot` writes a second bootstrap of the same design (the round harvested with chain-of-thought) to
+STUDY/cot_rows.jsonl.gz and STUDY/cot_stages.json instead.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, nargs="?", help="the bootstrap directory")
     parser.add_argument("--study", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--name", default="", help="a second bootstrap's name (e.g. cot): NAME_rows.jsonl.gz")
     parser.add_argument("--family", type=Path, nargs="+", metavar="RUN",
                         help="run directories of word_family.sh instead: rows into STUDY/family_rows.jsonl.gz")
     args = parser.parse_args()
@@ -87,12 +90,13 @@ def main() -> None:
         print(f"{len(rows)} rows of {len(args.family)} runs -> {args.study / 'family_rows.jsonl.gz'}")
         return
     rows, stages = collect(args.out)
-    write_rows(args.study / "rows.jsonl.gz", rows)
+    prefix = f"{args.name}_" if args.name else ""
+    write_rows(args.study / f"{prefix}rows.jsonl.gz", rows)
     identity = json.loads((args.out / "bootstrap.json").read_text())
     text = json.dumps({"bootstrap": identity, "stages": stages}, indent=1, default=str)
     # the records name files of this machine: written relative to the bootstrap directory and the home folder
     text = text.replace(str(args.out.resolve()), "OUT").replace(str(Path.home()), "~")
-    (args.study / "stages.json").write_text(text)
+    (args.study / f"{prefix}stages.json").write_text(text)
     print(f"{len(rows)} rows, {len(stages)} finished stages -> {args.study}")
 
 

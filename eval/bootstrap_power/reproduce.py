@@ -20,11 +20,16 @@ from strawberry_dspy.report import format_grid
 from strawberry_dspy.stats import accuracy, paired, pass_rates
 
 
-def load(study: Path) -> tuple[list[dict], dict]:
-    """The study's rows and stage records."""
-    with gzip.open(study / "rows.jsonl.gz", "rt", encoding="utf-8") as f:
+# a second bootstrap of the same design whose harvest used another program: its files are NAME_rows.jsonl.gz
+OTHER_HARVESTS = {"cot": "chain-of-thought"}
+
+
+def load(study: Path, name: str = "") -> tuple[list[dict], dict]:
+    """The rows and stage records of the study's bootstrap (or of the one called `name`)."""
+    prefix = f"{name}_" if name else ""
+    with gzip.open(study / f"{prefix}rows.jsonl.gz", "rt", encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
-    return rows, json.loads((study / "stages.json").read_text())
+    return rows, json.loads((study / f"{prefix}stages.json").read_text())
 
 
 def _group(rows: list[dict]) -> dict[tuple[int, str, str], list[dict]]:
@@ -61,6 +66,19 @@ def heldout_table(rows: list[dict], stages: dict) -> str:
                          _dev(groups.get((number, arm, "dev")))])
     return format_grid(["round", "arm", "held-out accuracy (95% CI)", "minus start of round (95% CI), p, detectable",
                         "problems better / worse", "dev accuracy"], body)
+
+
+def arms_table(rows: list[dict]) -> str:
+    """Every two arms of a round against each other on the same held-out problems and seeds (later minus earlier)."""
+    groups, body = _group(rows), []
+    for number in sorted({r for r, _, _ in groups}):
+        arms = list(dict.fromkeys(a for (r, a, s) in groups if r == number and s == "test" and a != "base"))
+        rates = {arm: _acc(groups[(number, arm, "test")])[1] for arm in arms}
+        for i, first in enumerate(arms):
+            for second in arms[i + 1:]:
+                diff = paired(rates[first], rates[second])
+                body.append([str(number), f"{second} minus {first}", diff.cell(), f"{diff.only_b} / {diff.only_a}"])
+    return format_grid(["round", "arms", "difference (95% CI), p, detectable", "problems better / worse"], body)
 
 
 def _dev(rows: list[dict] | None) -> str:
@@ -133,15 +151,40 @@ def family_table(study: Path) -> list[str]:
             "```", ""]
 
 
+def harvest_comparison(rows: list[dict], other: list[dict], name: str) -> str:
+    """Round 1 end to end: each arm of the strawberry-harvested loop against the same arm of the loop harvested
+    (and evaluated) with program `name`, paired on the held-out problems both evaluated."""
+    mine, theirs, body = _group(rows), _group(other), []
+    for arm in dict.fromkeys(a for (r, a, s) in mine if r == 1 and s == "test"):
+        if (1, arm, "test") not in theirs:
+            continue
+        (acc_a, rates_a), (acc_b, rates_b) = _acc(theirs[(1, arm, "test")]), _acc(mine[(1, arm, "test")])
+        body.append([arm, acc_b.cell(), acc_a.cell(), paired(rates_a, rates_b).cell()])
+    return format_grid(["arm", "strawberry loop", f"{name} loop", f"strawberry minus {name} (95% CI), p, detectable"],
+                       body)
+
+
+def sections(rows: list[dict], stages: dict, title: str) -> list[str]:
+    """The held-out, trivial-baseline, harvest and stage-time tables of one bootstrap."""
+    between = arms_table(rows)
+    return [f"## Held-out accuracy per round and arm{title}", "", "```", heldout_table(rows, stages), "```", "",
+            *(["Arms against each other:", "", "```", between, "```", ""] if len(between.splitlines()) > 2 else []),
+            "Trivial baselines on the same held-out problems:", *trivial_lines(stages), "",
+            f"## Harvests{title}", "", "```", harvest_table(rows, stages), "```", "",
+            f"## Stage times{title}", "", "```", time_table(stages), "```", ""]
+
+
 def report(study: Path) -> str:
     """The study's tables as markdown."""
     rows, record = load(study)
-    stages = record["stages"]
-    return "\n".join([
-        "## Held-out accuracy per round and arm", "", "```", heldout_table(rows, stages), "```", "",
-        "Trivial baselines on the same held-out problems:", *trivial_lines(stages), "", *family_table(study),
-        "## Harvests", "", "```", harvest_table(rows, stages), "```", "",
-        "## Stage times", "", "```", time_table(stages), "```", ""])
+    parts = sections(rows, record["stages"], "") + family_table(study)
+    for name, label in OTHER_HARVESTS.items():
+        if (study / f"{name}_rows.jsonl.gz").is_file():
+            other, other_record = load(study, name)
+            parts += sections(other, other_record["stages"], f" (harvested and evaluated with {label})")
+            parts += [f"## The strawberry loop against the {label} loop (round 1, same held-out problems and seeds)",
+                      "", "```", harvest_comparison(rows, other, name), "```", ""]
+    return "\n".join(parts)
 
 
 def main() -> None:

@@ -52,3 +52,23 @@ def test_reproduce_recomputes_the_tables_from_rows(tmp_path):
     assert "always '-1': 5.0%" in text
     assert "4/8 (50%)" in text and "0.040" in text and "0.060" in text  # steps that check out; yield per CPU-second
     assert "total         4.7       9.3      3" in text  # wall and CPU minutes, and three reads of the test split
+
+
+def test_a_second_harvest_program_gets_its_own_tables_and_a_paired_comparison(tmp_path):
+    _fixture(tmp_path)
+    rows = [{"arm": arm, "round": 1, "problem_id": f"p{i}", "split": "test", "sample": sample, "correct": i < 5}
+            for arm in ("base", "rft") for i in range(40) for sample in range(2)]  # the cot loop: 5 of 40 either way
+    with gzip.open(tmp_path / "cot_rows.jsonl.gz", "wt") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "cot_stages.json").write_text(json.dumps({"bootstrap": {}, "stages": {
+        "1/baseline": {"wall_s": 30, "cpu_s": 60, "test_reads": 1}}}))
+    done = subprocess.run([sys.executable, str(SCRIPT), "--study", str(tmp_path)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert "## Held-out accuracy per round and arm (harvested and evaluated with chain-of-thought)" in text
+    assert "12.5% [1.8%, 23.2%] (n=40 x 2)" in text  # the cot loop's base and rft
+    comparison = text.split("## The strawberry loop against the chain-of-thought loop")[1]
+    assert "+12.5 pts [+1.8, +23.2]" in comparison.split("\nbase")[1].splitlines()[0]  # 25 % vs 12.5 %: 5 problems
+    assert "+37.5 pts" in comparison.split("\nrft")[1].splitlines()[0]  # 50 % vs 12.5 %
+    assert "dpo minus rft" in text or "rft minus dpo" in text  # the arms against each other
