@@ -66,7 +66,7 @@ def test_a_huge_reply_is_cut_before_it_is_stored_or_sent_back():
     huge = "I add. " * 1_000_000
     lm = rule_lm(lambda messages: huge if messages[-1]["role"] == "user" and len(messages) < 4 else "<final_answer>2")
     knobs = StrawberrySettings(check_every=1, verifier_every=0, max_turns=3, force_answer=False,
-                            check_prefill="<final_answer>")
+                               check_prefill="<final_answer>")
     with dspy.context(lm=lm, adapter=TextAdapter(max_reply_chars=1000)):
         trace = StrawberryProgram(knobs)(question="What is 1 + 1?").trace
     assert max(len(t.content) for t in trace.turns) <= 1000

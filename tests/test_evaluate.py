@@ -33,7 +33,7 @@ TURN_SCRIPT = {  # first key found in the last message wins
 
 @pytest.mark.parametrize("make_program, script", [
     (lambda: StrawberryProgram(StrawberrySettings(check_every=2, verifier_every=1, verifier_window=2, title_every=1,
-                                               max_turns=5)), TURN_SCRIPT),
+                                                  max_turns=5)), TURN_SCRIPT),
     (lambda: ChainOfThought(), {"": {"reasoning": "r", "answer": "1"}}),
 ])
 def test_no_prompt_ever_contains_the_gold_answer(benchmark, make_program, script):

@@ -26,7 +26,7 @@ def compiled(tmp_path_factory):
     spec = write_sums(tmp / "sums.jsonl")
     path, config = write_recipe(tmp, spec, strawberry={**RECIPE["strawberry"], "check_every": 3})
     options = CompileSettings(optimizer="bootstrap", budget=4, dev_limit=2, test_limit=1, train_limit=4,
-                             out=tmp / "compiled")
+                              out=tmp / "compiled")
     compiled_path, meta = compile_program(path, config, options, task_lm=rule_lm(right_after_three_steps),
                                           progress=False)
     return compiled_path, meta, spec

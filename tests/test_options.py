@@ -117,7 +117,7 @@ def test_a_missing_config_file_is_one_user_error(tmp_path):
 
 def test_overrides_are_split_between_the_options_and_the_recipe():
     mine, rest = split_options(CompileSettings, {"samples": 4, "objective": "band", "dev_limit": 3, "seed": 1,
-                                                "strawberry": {"max_turns": 6}})
+                                                 "strawberry": {"max_turns": 6}})
     assert mine == {"objective": {"samples": 4, "name": "band"}, "dev_limit": 3}
     assert rest == {"seed": 1, "strawberry": {"max_turns": 6}}
 

@@ -70,7 +70,7 @@ def compile_stage(ctx: RoundContext) -> dict:
 
     config = load_config(settings.program, {**settings.overrides, "model": ctx.model, "benchmark": ctx.benchmark})
     options = CompileSettings(optimizer="search", budget=settings.compile_budget, dev_limit=COMPILE_DEV_LIMIT,
-                             test_limit=0, out=ctx.stage_dir("compile"))  # choices read dev only
+                              test_limit=0, out=ctx.stage_dir("compile"))  # choices read dev only
     compiled, meta = compile_program(settings.program, config, options, progress=ctx.progress)
     scores = meta["scores"]
     return {"program": str(compiled), "knobs": meta["knobs"], "dev_before": scores["before"]["dev"]["value"],
@@ -150,8 +150,8 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
     # decontaminated against the held-out and dev problems this loop evaluates on (a small task's test split can
     # hold more distinct expressions than the loop ever reads: those train problems stay)
     config = ExportSettings(format=fmt, style=settings.export_style, band=settings.band, eval_splits=["test", "dev"],
-                          resample=settings.resample if fmt == "dpo" else 0.0,
-                          decontam_limit=max(settings.eval_limit, settings.dev_limit))
+                            resample=settings.resample if fmt == "dpo" else 0.0,
+                            decontam_limit=max(settings.eval_limit, settings.dev_limit))
     try:
         report = export(ctx.done["harvest"]["dir"], config, ctx.stage_dir(f"export-{fmt}") / "data", overwrite=True)
     except UserError as error:  # decontamination left no row to train on: an outcome of the round, said in its marker

@@ -41,7 +41,7 @@ def test_tiny_search_completes_and_run_reproduces_its_test_score(tmp_path):
 def test_bootstrap_on_the_embedded_model_completes_with_compact_demos(tmp_path):
     config = load_config(RECIPE, SHORT)
     options = CompileSettings(optimizer="bootstrap", budget=2, dev_limit=2, test_limit=1, train_limit=2,
-                             out=tmp_path / "compiled")
+                              out=tmp_path / "compiled")
     compiled, meta = compile_program(RECIPE, config, options, progress=False)
     state = json.loads(compiled.read_text())
     for name in ("step.predict", "check.predict"):

@@ -53,7 +53,7 @@ def test_evaluate_samples_with_distinct_seeds_and_counts_lm_calls(tmp_path):
     bench = load_benchmark(write_sums(tmp_path / "sums.jsonl"))
     problems = bench.problems("dev", 4)
     knobs = StrawberrySettings(nudges=["Go on.", SURE], check_every=2, max_turns=8, verifier_every=0, force_answer=False,
-                            check_prefill="<final_answer>")
+                               check_prefill="<final_answer>")
     result = evaluate(StrawberryProgram(knobs), problems, bench, rule_lm(right_when_asked_if_sure),
                       Objective("band", Band(0.25, 0.75), samples=6), concurrency=2, seed=0)
     assert 0.0 < result.pass_rate < 1.0 and result.samples == 6 and len(result.results) == 4

@@ -31,7 +31,7 @@ def compile_with(tmp_path, optimizer, rule, budget, prompt_lm=None, **knobs):
     spec = write_sums(tmp_path / "sums.jsonl")
     path, config = write_recipe(tmp_path, spec, strawberry={**RECIPE["strawberry"], "check_every": 3, **knobs})
     options = CompileSettings(optimizer=optimizer, budget=budget, dev_limit=4, test_limit=3, train_limit=6,
-                             out=tmp_path / optimizer)
+                              out=tmp_path / optimizer)
     return compile_program(path, config, options, task_lm=rule_lm(rule), prompt_lm=prompt_lm, progress=False)
 
 

@@ -33,8 +33,8 @@ def strawberry_trace(steps: list[str], answer: str | None, verdicts: list[str] |
             script.append({"critique": f"Looks checked. VERDICT: {verdicts[number // 2 - 1]}"})
     script.append({"step": f"So <final_answer>{answer}</final_answer>" if answer is not None else "hmm"})
     knobs = StrawberrySettings(check_every=100, verifier_every=2 if verdicts else 0, verifier_window=2,
-                            max_turns=len(steps) + (1 if answer is not None else 0), force_answer=False,
-                            demos=demos or [])
+                               max_turns=len(steps) + (1 if answer is not None else 0), force_answer=False,
+                               demos=demos or [])
     with dspy.context(lm=scripted_lm(script, count_tokens=True), adapter=TextAdapter()):
         return StrawberryProgram(knobs)(question=question, seed=seed).trace
 
