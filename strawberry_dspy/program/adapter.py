@@ -111,7 +111,12 @@ class TextAdapter(dspy.Adapter):
         values = super()._call_postprocess(processed_signature, original_signature, outputs, lm, lm_kwargs)
         for value, output in zip(values, outputs):
             text = output.get("text") if isinstance(output, dict) else output
-            value[THINKING] = joined(native_thinking(output), split_thinking(str(text or ""))[0])
+            thinking = joined(native_thinking(output), split_thinking(str(text or ""))[0])
+            if len(thinking) > self.max_reply_chars:  # stored and exportable like the reply, so bounded like it
+                logger.warning("a model's thinking of {} chars was cut to max_reply_chars={}", len(thinking),
+                               self.max_reply_chars)
+                thinking = thinking[: self.max_reply_chars]
+            value[THINKING] = thinking
         return values
 
     def format_field_with_value(self, fields_with_values, role: str = "assistant") -> str:

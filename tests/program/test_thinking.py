@@ -129,3 +129,10 @@ def test_the_harvest_browser_shows_thinking_folded(problems, tmp_path, monkeypat
     folded = [e for e in at.expander if e.label.startswith("thinking (")]
     assert folded and all(e.label == f"thinking ({len(THOUGHT.split())} words)" for e in folded)
     assert THOUGHT in [t.value for t in at.text]
+
+
+def test_thinking_is_bounded_by_max_reply_chars_like_the_reply(problems, tmp_path):
+    with LoopbackOpenAI(right, reasoning="I think. " * 2000) as server:
+        harvest(config(server, problems, max_reply_chars=1000), tmp_path / "h", samples=1, progress=False)
+    turns = assistant_turns(tmp_path / "h")
+    assert turns and all(0 < len(t.thinking) <= 1000 for t in turns)
