@@ -18,9 +18,12 @@ from strawberry_dspy.options import option
 from strawberry_dspy.train.recipe import TrainSettings
 
 EXPORT_STYLES = ("turns", "flat")
-EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft", "rft": "sft"}  # train method -> the export format it reads
+# a training step -> the export it reads (rft-checked: SFT rows of the correct traces whose steps hold)
+EXPORT_FORMAT = {"dpo": "dpo", "kto": "kto", "sft": "sft", "rft": "sft", "rft-checked": "sft-checked"}
+TRAIN_METHOD = {"rft-checked": "rft"}  # a step that is a train method run on another export
 # an arm: the training steps a round runs on its harvest, in order (rft+dpo: SFT on the correct traces, then DPO)
-ARMS = {"rft": ("rft",), "sft": ("sft",), "dpo": ("dpo",), "kto": ("kto",), "rft+dpo": ("rft", "dpo")}
+ARMS = {"rft": ("rft",), "sft": ("sft",), "dpo": ("dpo",), "kto": ("kto",), "rft+dpo": ("rft", "dpo"),
+        "rft-checked": ("rft-checked",)}
 COMPILE_DEV_LIMIT = 10  # a small compile: dev problems scored per trial
 COMPILE_TEST_LIMIT = 5  # compile's own before/after check (the round's held-out eval is the real figure)
 
@@ -41,7 +44,8 @@ class BootstrapSettings:
     eval_samples: int = option(4, "seeded samples per held-out problem (accuracy = mean per-problem pass rate)")
     dev_limit: int = option(50, "dev problems (one sample each) that choose the arm to continue and the level-up")
     arms: str = option("", "comma-separated training arms compared on the first round's harvest: rft, dpo, kto, "
-                           "sft, rft+dpo; later rounds continue the arm best on dev", shown="the train recipe's method")
+                           "sft, rft+dpo, rft-checked (rft on the correct traces whose steps hold); later rounds "
+                           "continue the arm best on dev", shown="the train recipe's method")
     resample: float = option(1.0, "DPO: repeat pairs in proportion to their step weight x FACTOR (0 = off)",
                              metavar="FACTOR")
     band: Band = option(DEFAULT_BAND, "pass-rate band of the problems trained on")

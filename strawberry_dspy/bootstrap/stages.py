@@ -21,7 +21,7 @@ from loguru import logger
 
 from strawberry_dspy.band import pass_rate
 from strawberry_dspy.bootstrap.curriculum import next_level
-from strawberry_dspy.bootstrap.settings import ARMS, COMPILE_DEV_LIMIT, EXPORT_FORMAT, BootstrapSettings
+from strawberry_dspy.bootstrap.settings import ARMS, COMPILE_DEV_LIMIT, EXPORT_FORMAT, TRAIN_METHOD, BootstrapSettings
 from strawberry_dspy.config import ProgramSettings, load_config
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.harvest.harvest_dir import program_hash
@@ -141,7 +141,8 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
     """
     from strawberry_dspy.export import ExportSettings, export
 
-    settings = ctx.settings
+    settings, name = ctx.settings, f"export-{fmt}"
+    fmt, _, variant = fmt.partition("-")  # sft-checked: the SFT rows of the correct traces whose steps hold
     counts = [(c, t) for c, t in tallies(ctx.done["harvest"]["dir"]).values() if settings.band.contains(pass_rate(c, t))]
     reason = _trainable(counts, fmt)
     if reason:
@@ -150,16 +151,17 @@ def export_stage(ctx: RoundContext, fmt: str) -> dict:
     # decontaminated against the held-out and dev problems this loop evaluates on (a small task's test split can
     # hold more distinct expressions than the loop ever reads: those train problems stay)
     config = ExportSettings(format=fmt, style=settings.export_style, band=settings.band, eval_splits=["test", "dev"],
-                            resample=settings.resample if fmt == "dpo" else 0.0,
+                            resample=settings.resample if fmt == "dpo" else 0.0, steps_hold=variant == "checked",
                             decontam_limit=max(settings.eval_limit, settings.dev_limit))
     try:
-        report = export(ctx.done["harvest"]["dir"], config, ctx.stage_dir(f"export-{fmt}") / "data", overwrite=True)
+        report = export(ctx.done["harvest"]["dir"], config, ctx.stage_dir(name) / "data", overwrite=True)
     except UserError as error:  # decontamination left no row to train on: an outcome of the round, said in its marker
         logger.warning("round {}: nothing to export as {} ({})", ctx.number, fmt, error)
         return {"rows": 0, "pairs": 0, "problems_in_band": len(counts), "no_data": str(error), "format": fmt}
     return {"data": str(report.out), "format": fmt, "rows": report.rows,
             "pairs": report.stats.get("pairs", report.rows), "problems_in_band": report.counts["problems_in_band"],
-            "decontaminated": report.counts["decontaminated"]}
+            "decontaminated": report.counts["decontaminated"],
+            **({"steps_wrong": report.counts["steps_wrong"]} if variant == "checked" else {})}
 
 
 def train_stage(ctx: RoundContext, arm: str) -> dict:
@@ -174,8 +176,8 @@ def train_stage(ctx: RoundContext, arm: str) -> dict:
     if len(steps) > 1 and "train-" + steps[0] in ctx.done and ctx.done["train-" + steps[0]].get("trained"):
         model, done = ctx.done["train-" + steps[0]]["model"], [{"method": steps[0], "reused": f"train-{steps[0]}"}]
         steps = steps[1:]
-    for method in steps:
-        export = ctx.done[f"export-{EXPORT_FORMAT[method]}"]
+    for step in steps:
+        export, method = ctx.done[f"export-{EXPORT_FORMAT[step]}"], TRAIN_METHOD.get(step, step)
         if not export["rows"]:
             done.append({"method": method, "skipped": f"no {export['format']} data ({export['no_data']})"})
             continue

@@ -123,6 +123,9 @@ def dataset_card(config: ExportSettings, meta: dict[str, str], counts: dict, sta
         "",
         _review_line(counts.get("flagged") or {}),
         "",
+        *([f"Steps: {counts['steps_wrong']} correct trace(s) whose arithmetic steps write an equation that does not "
+           "hold were left out (`--steps-hold`: a right answer reached through a wrong step is not trained on).", ""]
+          if "steps_wrong" in counts else []),
         "## Trace style and loss",
         "",
         STYLE_NOTES.strip(),

@@ -59,6 +59,9 @@ class ExportSettings:
                                      metavar="REPO")
     private: bool = option(False, "with --push-to-hub: create the repo private (an existing repo keeps its "
                            "visibility)")
+    steps_hold: bool = option(False, "keep only correct traces whose arithmetic steps hold (every `EXPRESSION = "
+                              "NUMBER` a step writes is evaluated; a trace with none is kept): SFT rows and DPO chosen "
+                              "traces without lucky guesses")
 
     def validate(self) -> None:
         """Raise a UserError naming the first bad setting."""

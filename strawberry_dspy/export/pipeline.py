@@ -23,6 +23,7 @@ from strawberry_dspy.export.config import ExportSettings
 from strawberry_dspy.export.decontam import decontaminate, eval_questions
 from strawberry_dspy.export.formats import ROWS, rendered_groups
 from strawberry_dspy.export.writer import check_destination, push_to_hub, write_export
+from strawberry_dspy.scoring.steps import StepCheck, check_text
 from strawberry_dspy.store import DEMO_LEAKS_META, ProblemRow, StoredTrace, TraceStore
 
 
@@ -70,6 +71,23 @@ def unflagged(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]], flagged_tr
             yield problem, kept
 
 
+def steps_that_hold(groups: Iterable[tuple[ProblemRow, list[StoredTrace]]],
+                    counts: dict) -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
+    """Each problem without its correct traces whose steps write an equation that does not hold (a right answer
+    reached through a wrong step); counts["steps_wrong"] counts them. Incorrect traces stay (DPO's rejected side)."""
+    for problem, traces in groups:
+        kept = [t for t in traces if not (t.correct and steps_check(t).holds is False)]
+        counts["steps_wrong"] += len(traces) - len(kept)
+        if kept:
+            yield problem, kept
+
+
+def steps_check(trace: StoredTrace) -> StepCheck:
+    """The equations of a trace's step turns, checked."""
+    return sum((check_text(t.content) for t in trace.turns if t.role == "assistant" and t.kind == "step"),
+               start=StepCheck())
+
+
 def export(directory: str | Path, config: ExportSettings, out: str | Path | None = None,
            overwrite: bool = False) -> ExportReport:
     """Export a harvest store's traces as a TRL-ready dataset with its card; nothing is written on error."""
@@ -112,11 +130,14 @@ def _export(store: TraceStore, config: ExportSettings, out: str | Path | None, o
     in_band_ids = select(store, clean.kept, config.band)
     chosen = [pid for pid in in_band_ids if pid not in flagged_problems]
     counts["flagged"] = flagged = {"problems": len(in_band_ids) - len(chosen), "traces": 0}
+    if config.steps_hold:
+        counts["steps_wrong"] = 0
     groups = tqdm(store.by_problem(meta_kinds(config), chosen, thinking=config.thinking != "off"), desc="export",
                   unit="problem", disable=None, leave=False, total=len(chosen))
 
     def in_band() -> Iterator[tuple[ProblemRow, list[StoredTrace]]]:
-        for group in unflagged(groups, flagged_traces, flagged):
+        kept = unflagged(groups, flagged_traces, flagged)
+        for group in steps_that_hold(kept, counts) if config.steps_hold else kept:
             counts["problems_in_band"] += 1
             yield group
         if not counts["problems_in_band"]:  # before the format's own complaint about having no rows

@@ -274,3 +274,30 @@ def test_the_step_weights_reach_what_dpo_trains_on(tmp_path, factor):
         assert counts[heavy] > counts[light]
     else:
         assert set(counts.values()) == {1}
+
+
+def test_the_rft_checked_arm_trains_rft_on_the_traces_whose_steps_hold(tmp_path, monkeypatch):
+    """rft-checked: its own export (export-sft-checked, correct traces through a wrong step left out), trained as rft."""
+    from strawberry_dspy.train import trainer
+    from strawberry_dspy.train.convert import MODEL_CARD
+    from tests.export.test_export_steps import store
+
+    store(tmp_path / "h")
+    settings = _settings(tmp_path, band=(0.0, 1.0), eval_limit=50, dev_limit=50, arms="rft-checked")
+    settings.validate()
+    ctx = stages.RoundContext(settings, 1, tmp_path / "round-1", "local", settings.benchmark, None, progress=False,
+                              done={"harvest": {"dir": str(tmp_path / "h")}}, arms=["rft-checked"])
+    assert [name for name, _ in stages.stage_plan(ctx)][3:5] == ["export-sft-checked", "train-rft-checked"]
+    ctx.done["export-sft-checked"] = marker = stages.export_stage(ctx, "sft-checked")
+    assert marker["rows"] == 2 and marker["steps_wrong"] == 1 and marker["format"] == "sft"
+    trained = []
+
+    def fake_train(recipe, data, out, overwrite=False):
+        trained.append((recipe.method, data))
+        out.mkdir(parents=True)
+        (out / MODEL_CARD).write_text(json.dumps({"rows": 2, "steps": 1, "train_loss": 1.0, "train_s": 0.1}))
+        return out
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+    result = stages.train_stage(ctx, "rft-checked")
+    assert trained == [("rft", marker["data"])] and result["trained"]
