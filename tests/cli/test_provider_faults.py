@@ -37,6 +37,7 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 @pytest.mark.parametrize("command, extra", [("run", ["--split", "test", "--limit", "4"]),
                                             ("harvest", ["--limit", "4", "--samples", "2", "--no-progress"])])
 def test_a_provider_that_never_answers_is_one_line_and_exit_1(server, problems, tmp_path, capsys, command, extra):

@@ -141,6 +141,7 @@ def test_local_dataset_folder_loads_by_its_card(store, tmp_path):
     assert len(datasets.load_dataset(str(report.out), split="train")) == report.rows
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 @pytest.mark.parametrize("fmt", ["sft", "dpo", "kto"])
 @pytest.mark.parametrize("style", ["flat", "turns"])
 def test_trl_reads_the_conversational_formats(store, tmp_path, fmt, style):

@@ -37,6 +37,7 @@ def _local_rows(out, to: str) -> list[dict]:
     return load_from_disk(str(out / "dataset")).to_list()
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 @pytest.mark.parametrize("to, data_file", [("jsonl", "train.jsonl"), ("disk", "train.parquet")])
 def test_push_to_hub_publishes_data_card_and_config_that_load_dataset_reads_back(tmp_path, to, data_file):
     build_mixed_store(tmp_path / "run")

@@ -46,6 +46,7 @@ def test_the_pool_admits_concurrency_requests_at_once(concurrency):
     assert stats["served"] == concurrency + 1  # the calls and the probe, nothing retried
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 def test_the_rate_gate_still_caps_calls_in_flight_at_the_concurrency():
     with FastLoopback("a reply", latency_s=LATENCY_S) as server:
         lm = lm_for(ProgramSettings(model="openai/stub-model", api_base=server.url, concurrency=4, cache=False))

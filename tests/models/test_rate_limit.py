@@ -93,6 +93,7 @@ def test_requests_per_minute_paces_calls():
     assert 0.9 <= time.monotonic() - start < 30
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 def test_concurrency_drops_under_429s_and_recovers_against_a_rate_limited_server():
     # 16 threads against 5 requests/s: some calls still meet a 429 after DSPy's own retries (which honour
     # retry-after inside one call); those reach the gate, which cuts the calls in flight and queues them again.

@@ -70,6 +70,7 @@ def test_errors_that_retrying_cannot_fix_are_raised_at_once(server, status, erro
     assert len(server.completions()) == 1
 
 
+@pytest.mark.slow  # waits on real time or round-trips through TRL / the Hub: out of the quick loop
 def test_an_outage_longer_than_dspys_retries_is_ridden_out_with_one_line_each_way(server, log):
     lm = lm_of(server, backoff_base_s=0.1, backoff_cap_s=0.5)
     server.outage(6.0, "503")
