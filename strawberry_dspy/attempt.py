@@ -2,7 +2,8 @@
 
 `run` and compile's evaluations (`evaluate.solve_problem`), `harvest` (`harvester.sample_trace`) and the UI's
 Playground (`ui/live.py`) call `attempt`; DSPy's optimizers inside compile run the program under `program_context`
-(`compile/optimizers.UnderTextAdapter`). So a recipe setting (max_reply_chars, the scorer) means the same everywhere.
+(`compile/optimizers.UnderTextAdapter`). So a recipe setting (max_reply_chars, the scorer) means the same everywhere;
+the Playground streams its calls (`on_delta`) through this same seam, so a streamed trace is the trace.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import dspy
 from loguru import logger
 
 from strawberry_dspy.program.adapter import TextAdapter
+from strawberry_dspy.program.streaming import Delta, streamed
 from strawberry_dspy.program.trace import Trace
 from strawberry_dspy.scoring import Score
 
@@ -46,16 +48,19 @@ class Attempt:
 
 
 def attempt(program: dspy.Module, question: str, seed: int, lm: dspy.BaseLM | None, max_reply_chars: int,
-            score: Callable[[str | None], Score], call: Callable[[], Any] | None = None) -> Attempt:
+            score: Callable[[str | None], Score], call: Callable[[], Any] | None = None,
+            on_delta: Callable[[Delta], None] | None = None) -> Attempt:
     """The program's answer to `question` with `seed`, under program_context(lm, max_reply_chars), scored by `score`.
 
-    `call` replaces `program(question=question, seed=seed)` (the Playground's resumable session). A program
+    `call` replaces `program(question=question, seed=seed)` (the Playground's resumable session); with `on_delta`
+    every LM call is streamed and on_delta sees its pieces as they arrive (program/streaming.py). A program
     that raises, or returns no trace, gives a failed trace: failures are data, never an exception.
     """
     start = time.perf_counter()
+    run = call if call is not None else lambda: program(question=question, seed=seed)
     try:
         with program_context(lm, max_reply_chars):
-            prediction = call() if call is not None else program(question=question, seed=seed)
+            prediction = streamed(run, program, on_delta) if on_delta is not None else run()
         trace = getattr(prediction, "trace", None)
         if not isinstance(trace, Trace):
             trace = Trace(stop_reason="error", error=f"{type(program).__name__} returned no trace")

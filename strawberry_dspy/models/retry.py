@@ -7,6 +7,11 @@ every transient failure — 429 (waiting at least its Retry-After), 5xx, connect
 unreadable 200 bodies — with exponential backoff and jitter until the recipe's `retry:` budget is spent,
 then raises `ProviderUnavailable` saying what failed, for how long and which setting to raise. Errors that
 retrying cannot fix (a bad key, a bad request) are raised at once, unchanged.
+
+A streamed call (DSPy's `send_stream` set: program/streaming.py) fails before its first chunk, and not transiently,
+when its provider cannot stream: it refuses `stream`, or ignores it and answers with one body (to DSPy, a stream
+without an end). That try is made again unstreamed, and the LM streams no more: the same reply arrives whole. A
+transient fault goes to the retry loop as always.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import dataclasses
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import dspy
@@ -172,6 +179,17 @@ class _Call:
             status=getattr(exc, "status", None)) from exc
 
 
+class _Counting:
+    """A caller's `send_stream`, counting the chunks sent through it."""
+
+    def __init__(self, stream: Any):
+        self.stream, self.sent = stream, 0
+
+    async def send(self, chunk: Any) -> None:
+        self.sent += 1
+        await self.stream.send(chunk)
+
+
 class RetryingLM(dspy.LM):
     """A dspy.LM whose calls ride out transient faults per `RetrySettings` (DSPy's own retries off)."""
 
@@ -182,13 +200,47 @@ class RetryingLM(dspy.LM):
             kwargs.setdefault("timeout", self.retry.request_timeout_s)
         super().__init__(model, **kwargs)
         self.outage = Outage()  # copies share it: one line per outage for every thread
+        self.streams = True  # False once the provider failed to stream (see the module's docstring)
 
     def _attempt(self, *args: Any, **kwargs: Any):
         """One try at the provider (the rate gate's GatedLM wraps each try, not the whole retry loop)."""
-        return dspy.LM.__call__(self, *args, **kwargs)
+        try:
+            with self._streaming() as sink:
+                return dspy.LM.__call__(self, *args, **kwargs)
+        except Exception as exc:
+            if not self._cannot_stream(exc, sink):
+                raise
+        with dspy.context(send_stream=None):
+            return dspy.LM.__call__(self, *args, **kwargs)
 
     async def _aattempt(self, *args: Any, **kwargs: Any):
-        return await dspy.LM.acall(self, *args, **kwargs)
+        try:
+            with self._streaming() as sink:
+                return await dspy.LM.acall(self, *args, **kwargs)
+        except Exception as exc:
+            if not self._cannot_stream(exc, sink):
+                raise
+        with dspy.context(send_stream=None):
+            return await dspy.LM.acall(self, *args, **kwargs)
+
+    @contextmanager
+    def _streaming(self) -> Iterator[_Counting | None]:
+        """The caller's `send_stream`, counted; None when the call is not streamed or the provider cannot stream."""
+        stream = dspy.settings.send_stream
+        if stream is None:  # every call but the Playground's: no settings to change
+            yield None
+            return
+        sink = _Counting(stream) if self.streams else None
+        with dspy.context(send_stream=sink):
+            yield sink
+
+    def _cannot_stream(self, exc: Exception, sink: _Counting | None) -> bool:
+        """Whether a streamed try failed before its first chunk, not transiently: the provider cannot stream."""
+        if sink is None or sink.sent or is_transient(exc):
+            return False
+        logger.debug("{} did not stream ({}); asking for whole replies", self.model, describe(exc, self.retry))
+        self.streams = False
+        return True
 
     def __call__(self, *args: Any, **kwargs: Any):
         call = _Call(self.retry, self.outage, self.model)

@@ -27,7 +27,7 @@ MAX_REPLY_CHARS = 20_000  # the default of the max_reply_chars recipe setting
 
 
 def _clip(text: Any) -> str:
-    text = str(text)
+    text = str(text).strip()
     return text if len(text) <= MAX_DEMO_CHARS else text[: MAX_DEMO_CHARS - 1] + "…"
 
 
@@ -89,14 +89,19 @@ class TextAdapter(dspy.Adapter):
         return "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {values.get(name, '')}" for name in names)
 
     def parse(self, signature, completion):
-        text = (completion or "").strip()
+        raw = completion or ""
+        text = raw.strip()
         if len(text) > self.max_reply_chars:
             logger.warning("a model reply of {} chars was cut to max_reply_chars={}", len(text), self.max_reply_chars)
             text = text[: self.max_reply_chars]
-        text = split_thinking(text)[1]  # an open model's inline <think> block is not its reply (_call_postprocess)
+        reply = split_thinking(text)[1]  # an open model's inline <think> block is not its reply (_call_postprocess)
         names = list(signature.output_fields)
         if len(names) == 1 and "conversation" in signature.input_fields:
-            return {names[0]: text}
+            # the whitespace it began with kept: a reply that continues a prefill ("Step 1:" + " Take ...") is
+            # joined to it as written (call_turn), whether the server returned the prefill too or streamed
+            lead = raw[: len(raw) - len(raw.lstrip())] if reply == text else ""
+            return {names[0]: lead + reply}
+        text = reply
         *thinking, answer = names
         parsed = parse_final_answer(text)
         values = {name: text for name in thinking}

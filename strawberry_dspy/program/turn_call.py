@@ -72,7 +72,7 @@ def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, conf
     """Call a one-output turn predictor; an empty or unparseable reply is recorded, not raised.
 
     With a prefill the reply always starts with it: llama.cpp returns the prefill with its
-    continuation, other servers only the continuation.
+    continuation (but streams only the continuation), other servers only the continuation.
     """
     (output_name,) = predict.signature.output_fields
     start = time.perf_counter()
@@ -81,10 +81,11 @@ def call_turn(predict: dspy.Predict, conversation: list[dict], prompt: str, conf
         try:
             extra = {"prefill": prefill} if prefill else {}
             prediction = predict(conversation=conversation, prompt=prompt, config=dict(config or {}), **extra)
-            text = (getattr(prediction, output_name, None) or "").strip()
+            reply = getattr(prediction, output_name, None) or ""
+            text = reply.strip()
             thinking = getattr(prediction, THINKING, None) or ""
             if prefill and not text.startswith(prefill.strip()):
-                text = prefill + text
+                text = (prefill + reply).strip()  # the continuation as written: "Step 1:" + " Take ..."
         except AdapterParseError as exc:
             text, parse_error = "", str(exc).splitlines()[0][:200]
     latency = time.perf_counter() - start

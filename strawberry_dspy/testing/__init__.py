@@ -4,8 +4,9 @@
   `TextAdapter` (what every program here speaks); `count_tokens=True` reports a token per word, so token budgets
   can be tested. `all_prompt_text(lm)` is everything it was sent.
 - `LoopbackOpenAI`: a real OpenAI-compatible server on 127.0.0.1 (chat completions, `/v1/models`) that the real
-  DSPy client talks to; it records every request and can inject faults (429, 503, resets, hangs, cut and
-  truncated / empty / HTML bodies) and outages.
+  DSPy client talks to; it records every request, streams when asked (and can hold a stream half-sent until the
+  test releases it), and can inject faults (429, 503, resets, hangs, cut and truncated / empty / HTML bodies) and
+  outages.
 - `LoopbackAnthropic`: a server speaking Anthropic's Messages API with its prompt-cache rules and rate limits.
 - `FastLoopback`: a cheap asyncio OpenAI-compatible server for throughput runs (`python -m
   strawberry_dspy.testing.loopback_fast`).

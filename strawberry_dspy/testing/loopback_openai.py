@@ -11,6 +11,12 @@ OpenAI-compatible server does (vLLM's and ollama's reasoning parsers, DeepSeek):
 `reasoning_content`, its tokens counted in `completion_tokens` and reported in
 `completion_tokens_details.reasoning_tokens`.
 
+A request with `"stream": true` is answered as server-sent events, as OpenAI and llama.cpp do: the thinking, then
+the reply, one word (with the whitespace after it) a chunk, the finish reason, the usage when `stream_options` asks
+for it, and `[DONE]`. `hold(n)` makes the next streamed reply stop after its first n reply chunks until `release()`
+(`held` is set meanwhile), so a test can look at a half-streamed turn without racing the clock; `streams=False` is a
+server that cannot stream and answers every request whole.
+
 It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
 """
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import socket
 import struct
 import sys
@@ -56,9 +63,10 @@ class LoopbackOpenAI:
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
                  retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True,
-                 reasoning: str | Callable[[dict], str] | None = None):
+                 reasoning: str | Callable[[dict], str] | None = None, streams: bool = True):
         self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
-        self.reasoning = reasoning
+        self.reasoning, self.streams = reasoning, streams
+        self.held, self._released, self._hold_after = threading.Event(), threading.Event(), None
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
         self.faults_served: Counter = Counter()
@@ -78,6 +86,7 @@ class LoopbackOpenAI:
 
     def __exit__(self, *exc) -> None:
         self._closing.set()  # hanging handlers return at once
+        self._released.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -117,20 +126,67 @@ class LoopbackOpenAI:
             self.faults_served[kind] += 1
             return kind
 
+    def hold(self, chunks: int) -> None:
+        """The next streamed reply stops after its first `chunks` reply chunks until release() (`held` is set then)."""
+        with self._lock:
+            self._hold_after = chunks
+        self.held.clear()
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let a held reply go on to its end."""
+        self._released.set()
+
+    def _take_hold(self) -> int | None:
+        with self._lock:
+            chunks, self._hold_after = self._hold_after, None
+            return chunks
+
     def completion(self, body: dict) -> dict:
         """The chat.completion object answering `body`."""
+        text, thinking, usage = self._answer(body)
+        message = {"role": "assistant", "content": text, **({"reasoning_content": thinking} if thinking else {})}
+        return {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
+                "model": body.get("model", self.model),
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}
+
+    def chunks(self, body: dict) -> list[dict]:
+        """The chat.completion.chunk objects of the same answer, streamed: thinking, then reply, a word a chunk."""
+        text, thinking, usage = self._answer(body)
+        head = {"id": "chatcmpl-loopback", "object": "chat.completion.chunk", "created": 0,
+                "model": body.get("model", self.model)}
+
+        def chunk(delta: dict, finish: str | None = None) -> dict:
+            return {**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+        out = [chunk({"role": "assistant", "content": ""})]
+        out += [chunk({"reasoning_content": piece}) for piece in words(thinking or "")]
+        out += [chunk({"content": piece}) for piece in words(text)]
+        out.append(chunk({}, "stop"))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            out.append({**head, "choices": [], "usage": usage})
+        return out
+
+    def _answer(self, body: dict) -> tuple[str, str | None, dict]:
         text = self.reply(body) if callable(self.reply) else self.reply
         thinking = self.reasoning(body) if callable(self.reasoning) else self.reasoning
         prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
         reasoning = len(thinking.split()) if thinking else 0
         completion = len(text.split()) + reasoning
-        message = {"role": "assistant", "content": text, **({"reasoning_content": thinking} if thinking else {})}
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
         if thinking:
             usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
-        return {"id": "chatcmpl-loopback", "object": "chat.completion", "created": 0,
-                "model": body.get("model", self.model),
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}
+        return text, thinking, usage
+
+
+def _reply_piece(chunk: dict | str) -> bool:
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    return bool(choices and choices[0]["delta"].get("content"))
+
+
+def words(text: str) -> list[str]:
+    """Text cut into chunks of a word and the whitespace after it: joined, they are the text again."""
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 class _Server(ThreadingHTTPServer):
@@ -160,7 +216,10 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
             elif (fault := server.next_fault()) is None:
                 if server.latency_s:  # a model takes a while (each request in its own thread, as a real server's)
                     time.sleep(server.latency_s)
-                self._send(200, server.completion(body))
+                if body.get("stream") and server.streams:
+                    self._stream(server.chunks(body))
+                else:
+                    self._send(200, server.completion(body))
             else:
                 self._fault(fault, body)
 
@@ -185,6 +244,25 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send_raw(200, raw)
             else:
                 raise ValueError(f"unknown fault {kind!r}: use one of {FAULTS} or an HTTP status")
+
+        def _stream(self, chunks: list[dict]) -> None:
+            """Server-sent events, HTTP/1.1 chunked (a reply of unknown length on a kept-alive connection)."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            hold, sent = server._take_hold(), 0
+            for chunk in [*chunks, "[DONE]"]:
+                if sent == hold:
+                    server.held.set()
+                    server._released.wait()
+                    hold = None
+                event = f"data: {chunk if isinstance(chunk, str) else json.dumps(chunk)}\n\n".encode()
+                self.wfile.write(b"%X\r\n%s\r\n" % (len(event), event))
+                self.wfile.flush()  # each event leaves at once, as a token does
+                sent += _reply_piece(chunk)
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
 
         def _drop(self, reset: bool = False) -> None:
             self.close_connection = True

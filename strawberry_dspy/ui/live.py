@@ -1,12 +1,14 @@
 """The Playground's engine: one program answering one problem in a worker thread, turn by turn.
 
-No Streamlit here: the page polls `LiveRun.turns`, which the worker appends to as each turn completes.
+No Streamlit here: the page polls `LiveRun.turns`, which the worker appends to as each turn completes, and
+`LiveRun.partial`, the turn the model is writing meanwhile (its calls are streamed where the provider can stream).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import dspy
@@ -18,6 +20,7 @@ from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.evaluate import problem_result
 from strawberry_dspy.models import lm_for
+from strawberry_dspy.program.streaming import Delta
 from strawberry_dspy.program.strawberry import StrawberryProgram, TurnLoop
 from strawberry_dspy.program.trace import Trace, Turn
 from strawberry_dspy.run import RUN_DIR, summarize, write_run_dir
@@ -53,6 +56,21 @@ def score_answer(config: ProgramSettings, problem: Problem, answer: str | None, 
     return scorer_named(config.scorer)(problem.answer, answer, problem.question)
 
 
+@dataclass(frozen=True)
+class Partial:
+    """The turn being written: the module asking, its text and thinking so far, each cut at max_reply_chars (the
+    bound its finished turn is cut to)."""
+
+    after: int  # the turns recorded before it: it is shown after them, and is over once there are more
+    source: str
+    text: str = ""
+    thinking: str = ""
+
+    def grown(self, delta: Delta, limit: int) -> Partial:
+        return Partial(self.after, self.source, (self.text + delta.text)[:limit],
+                       (self.thinking + delta.thinking)[:limit])
+
+
 class LiveRun:
     """A program answering one problem in a worker thread; stop it between turns, continue it for more."""
 
@@ -64,10 +82,24 @@ class LiveRun:
         self.trace: Trace | None = None
         self.score: Score | None = None
         self.wall_s = 0.0
+        self._partial: Partial | None = None
         self.session: TurnLoop | None = None
         if isinstance(program, StrawberryProgram):
             self.session = program.session(problem.question, seed, on_turn=self.turns.append)
         self._thread: threading.Thread | None = None
+
+    @property
+    def partial(self) -> Partial | None:
+        """The turn written last (None before the first piece, and when the provider answers whole). Read it before
+        `turns` and show it only if its `after` is their number: once its turn is recorded, the turn shows it."""
+        return self._partial
+
+    def _grow(self, delta: Delta) -> None:
+        """A piece of the call in flight (handed over while the program waits, so every earlier turn is recorded)."""
+        partial = self._partial
+        if partial is None or partial.after != len(self.turns):  # the first piece of a new call
+            partial = Partial(len(self.turns), delta.source)
+        self._partial = partial.grown(delta, self.config.max_reply_chars)
 
     @property
     def running(self) -> bool:
@@ -105,9 +137,11 @@ class LiveRun:
         call = self.session.run if self.session is not None else None  # the session keeps its chat to continue
         try:
             result = attempt(self.program, self.problem.question, self.seed, self.lm, self.config.max_reply_chars,
-                             lambda answer: score_answer(self.config, self.problem, answer, self.benchmark), call)
+                             lambda answer: score_answer(self.config, self.problem, answer, self.benchmark), call,
+                             on_delta=self._grow)
         except Exception as exc:  # the scorer failed: shown in the page, never lost in a thread
             result = Attempt(Trace(stop_reason="error", error=f"{type(exc).__name__}: {exc}"[:1000]), None, 0.0)
+        self._partial = None  # a single-call program's turns come whole, below; a failed call's pieces go
         if self.session is None:
             self.turns.extend(result.trace.turns)
         elif result.failed and not result.trace.turns:  # it failed: keep the turns it took

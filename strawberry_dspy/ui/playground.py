@@ -1,4 +1,4 @@
-"""Playground: a program answers one problem while you watch each turn arrive; stop, continue, save as a run."""
+"""Playground: a program answers one problem while you watch each turn being written; stop, continue, save as a run."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from strawberry_dspy.errors import UserError
 from strawberry_dspy.program_file import load_program
 from strawberry_dspy.recipes import RECIPES_DIR, TRAIN_PREFIX, recipe_names, resolve_recipe
 from strawberry_dspy.ui import access, live
-from strawberry_dspy.ui.widgets import plain, share, show_turns
+from strawberry_dspy.ui.widgets import plain, share, show_partial, show_turns
 
 REFRESH_S = 0.5
 LOCAL_RECIPES = Path("programs")  # a folder of the user's own recipes, where the UI is started
@@ -124,9 +124,13 @@ def _turns_view() -> None:
     run: live.LiveRun | None = st.session_state.get("live")
     if run is None:
         return
-    show_turns(list(run.turns))
+    partial = run.partial  # first: if its turn is recorded before `turns` is read, the turn shows instead of it
+    turns = list(run.turns)
+    show_turns(turns)
+    if run.running and partial is not None and partial.after == len(turns):
+        show_partial(partial.source, partial.text, partial.thinking)
     if run.running:
-        st.caption(f"running … {len(run.turns)} turns so far")
+        st.caption(f"running … {len(turns)} turns so far")
     elif st.session_state.get("was_running"):
         st.rerun()  # the worker finished between refreshes: redraw the page with the result and the buttons
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from strawberry_dspy.program.thinking import joined, split_thinking
 from strawberry_dspy.program.trace import Turn
 
 # Material icons ship inside Streamlit (emoji would need a system font the browser may lack)
@@ -50,6 +51,20 @@ def show_turn(turn: Turn) -> None:
             with st.expander(f"thinking ({len(turn.thinking.split())} words)"):
                 st.text(turn.thinking)
         st.text(turn.content or "(empty reply)")
+
+
+def show_partial(source: str, text: str, thinking: str) -> None:
+    """The turn a model is writing, as its finished turn will look: plain text, the thinking folded (an inline
+    `<think>` block too, open or closed)."""
+    inline, reply = split_thinking(text)
+    thinking = joined(thinking.strip(), inline)
+    role = "verifier" if source == "verifier" else "assistant"
+    with st.chat_message("ai" if role == "verifier" else role, avatar=AVATARS[role]):
+        st.caption(plain(f"{source or 'reply'} · writing …"))
+        if thinking:
+            with st.expander(f"thinking ({len(thinking.split())} words)"):
+                st.text(thinking)
+        st.text(reply or "…")
 
 
 def show_turns(turns: list[Turn]) -> None:

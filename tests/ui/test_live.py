@@ -1,4 +1,5 @@
-"""The Playground's worker: turns stream in, stop and continue, scoring, saving as a run directory."""
+"""The Playground's worker: turns stream in (each one written piece by piece), stop and continue, scoring, saving as
+a run directory."""
 
 import threading
 import time
@@ -14,7 +15,7 @@ from strawberry_dspy.errors import UserError  # noqa: E402
 from strawberry_dspy.program.build import build_program  # noqa: E402
 from strawberry_dspy.program_file import load_program  # noqa: E402
 from strawberry_dspy.ui import live, runs  # noqa: E402
-from strawberry_dspy.testing import scripted_lm  # noqa: E402
+from strawberry_dspy.testing import LoopbackOpenAI, scripted_lm  # noqa: E402
 
 KNOBS = {"check_every": 2, "verifier_every": 0, "max_turns": 20, "force_answer": False}
 PROBLEM = Problem(live.TYPED_ID, "What is 17 + 25?", "42")
@@ -22,15 +23,19 @@ PROBLEM = Problem(live.TYPED_ID, "What is 17 + 25?", "42")
 
 class _GatedEngine(DummyEngine):
     def _complete_messages(self, messages):
+        self.asked.release()  # a call is in flight
         assert self.gate.acquire(timeout=10), "the test never released this LM call"
         return super()._complete_messages(messages)
 
 
 def gated_lm(answers):
-    """A scripted LM whose every call waits for lm.gate.release(): turns can be watched one at a time."""
+    """A scripted LM whose every call waits for lm.gate.release(): turns can be watched one at a time.
+
+    lm.asked.acquire() waits until a call is in flight."""
     lm = scripted_lm(answers)
     lm._engine_spec = _GatedEngine(lm)
     lm.gate = lm._engine_spec.gate = threading.Semaphore(0)
+    lm.asked = lm._engine_spec.asked = threading.Semaphore(0)
     return lm
 
 
@@ -65,6 +70,7 @@ def test_stop_then_continue_for_more_turns():
     lm = gated_lm([{"step": f"step {i}"} for i in range(20)])
     run = make_run(lm=lm, check_every=100)
     run.start()
+    assert lm.asked.acquire(timeout=10)
     run.stop()  # asked while the first step waits: the loop ends after that turn
     lm.gate.release()
     assert run.wait(10)
@@ -87,8 +93,10 @@ def test_stop_is_honoured_after_the_turn_in_flight_wherever_it_lands(when):
     run = make_run(lm=lm, check_every=100, verifier_every=1, title_every=1, force_answer=True, max_turns=20)
     run.start()
     for _ in range(when):  # let `when` calls through, then stop while the next one is held
+        assert lm.asked.acquire(timeout=10)
         lm.gate.release()
         assert wait_until(lambda: len([t for t in run.turns if t.role != "user"]) >= 2 + _)
+    assert lm.asked.acquire(timeout=10)
     calls_before = len([t for t in run.turns if t.role != "user"])  # the system turn + the calls answered
     run.stop()
     lm.gate.release()  # the call in flight finishes
@@ -147,3 +155,42 @@ def test_bad_program_and_model_are_one_line_errors(tmp_path):
     config, _ = load_program("programs/strawberry.yaml", {"model": "nosuch/model"})
     with pytest.raises(UserError, match="unknown model spec 'nosuch/model'"):
         live.make_lm(config)
+
+
+STEP = "Seventeen plus twenty-five: add the tens first, 10 + 20 = 30."
+
+
+def loopback_run(server: LoopbackOpenAI, **settings) -> live.LiveRun:
+    config = config_from_dict({"program": "strawberry", "model": "openai/stub-model", "api_base": server.url,
+                               "strawberry": {**KNOBS, "check_every": 100}, **settings})
+    return live.LiveRun(config, build_program(config), live.make_lm(config), PROBLEM)
+
+
+def test_a_turn_grows_while_it_is_written_and_stop_ends_the_run_after_it():
+    with LoopbackOpenAI(STEP) as server:
+        server.hold(3)  # the first reply stops after three words until released
+        run = loopback_run(server)
+        run.start()
+        assert server.held.wait(10)
+        assert wait_until(lambda: run.partial is not None and run.partial.text == "Seventeen plus twenty-five: ")
+        assert run.partial.source == "step" and run.partial.after == len(run.turns) == 2  # system, problem
+        assert run.running and [t.kind for t in run.turns] == ["system", "problem"]
+        run.stop()  # pressed while the step is being written: it is finished, and nothing more is asked
+        server.release()
+        assert run.wait(10)
+        requests = server.completions()
+    assert run.trace.stop_reason == "stopped" and [t.content for t in run.turns if t.kind == "step"] == [STEP]
+    assert len(requests) == 1 and requests[0].body["stream"] is True
+    assert run.partial is None and run.can_continue
+
+
+def test_the_turn_being_written_is_cut_at_max_reply_chars_as_the_turn_is():
+    with LoopbackOpenAI(STEP) as server:
+        server.hold(8)  # past the 24 characters the recipe allows
+        run = loopback_run(server, max_reply_chars=24, strawberry={**KNOBS, "max_turns": 1})
+        run.start()
+        assert server.held.wait(10)
+        assert wait_until(lambda: run.partial is not None and run.partial.text == STEP[:24])
+        server.release()
+        assert run.wait(10)
+    assert [t.content for t in run.turns if t.kind == "step"] == [STEP[:24]]
