@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 LOCAL_PREFIXES = ("local", "hf:", "ollama/", "ollama_chat/")
 PER_MILLION = 1e6
+# OpenAI's and Anthropic's batch APIs bill every token (cache reads and writes included) at half the live price:
+# a `--batch` harvest is priced at the price table's figures times this factor
+BATCH_PRICE_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class Price:
         read = input if cache_read is None else cache_read
         write = input if cache_write is None else cache_write
         return cls(input / scale, output / scale, read / scale, write / scale)
+
+    def scaled(self, factor: float) -> Price:
+        """Every figure times `factor` (BATCH_PRICE_FACTOR: the batch price)."""
+        return Price(self.input * factor, self.output * factor, self.cache_read * factor, self.cache_write * factor)
 
 
 @dataclass(frozen=True)

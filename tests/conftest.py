@@ -41,6 +41,7 @@ SLOW_FILES = {
     "tests/cli/test_cli.py": "a CLI subprocess per case",
     "tests/executors/test_ray_executor.py": "starts a local Ray instance and worker processes",
     "tests/harvest/test_harvest_kill.py": "kills and reruns harvest subprocesses",
+    "tests/harvest/test_harvest_batch_kill.py": "kills a --batch harvest subprocess, then reruns it",
     "tests/compile/test_search.py": "optuna studies of many trials",
     "tests/scoring/test_task_golds.py": "imports and grades every reasoning-gym task family",
     "tests/cli/test_outputs.py": "CLI subprocesses: the --out rules and Ctrl-C end to end",

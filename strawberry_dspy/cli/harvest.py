@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from strawberry_dspy.harvest import HarvestSettings, harvest
-from strawberry_dspy.cost import describe
+from strawberry_dspy.cost import BATCH_PRICE_FACTOR, describe
 from strawberry_dspy.executors import use_executor
 from strawberry_dspy.executors.base import per_node_line
 from strawberry_dspy.harvest.harvester import HarvestSummary
@@ -38,12 +38,26 @@ def summary_table(s: HarvestSummary) -> str:
         ("generated tokens", f"{s.completion_tokens}  ({s.tokens_per_s:.0f} tok/s)"),
         ("429s and retries", f"{s.rate_limited} call(s) refused for the provider's rate (429), {s.retries} call(s) "
                              "tried again"),
-        ("cost", describe(s.cost, s.model)),
+        *_cost_rows(s),
         ("time", f"{s.wall_s:.1f} s  ({s.traces_per_s:.2f} traces/s)"),
         *_node_rows(s),
         *([("left out", ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s.left_out.items() if n))]
           if any(s.left_out.values()) else []),
     ], "harvest" + (" (interrupted: rerun the same command to resume)" if s.interrupted else ""))
+
+
+def _cost_rows(s: HarvestSummary) -> list[tuple[str, str]]:
+    """The cost (all stored traces, at the live price) and, for a --batch run, its batches and its batch price."""
+    if s.batches is None:
+        return [("cost", describe(s.cost, s.model))]
+    b = s.batches
+    rows = [("batches", f"{b.submitted} submitted, {b.attached} re-attached; {b.sent} request(s) sent, "
+                        f"{b.replayed} answered by an earlier run's batch")]
+    if s.batch_cost is None:
+        return rows + [("cost", describe(None, s.model))]
+    return rows + [("cost", f"{describe(s.batch_cost)} for this run's {s.new} trace(s) at the batch price "
+                            f"({BATCH_PRICE_FACTOR:.0%} of the live price list); all {s.traces} stored, at the "
+                            f"live price: {describe(s.cost)}")]
 
 
 def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:

@@ -57,7 +57,7 @@ def progress_of(meta: dict[str, str], writing: bool, now: float | None = None) -
 
 
 def describe_progress(record: dict) -> str:
-    """One line: state, done / total, traces/s, ETA, failures, 429s and retries, the rate-limit status."""
+    """One line: state, done / total, traces/s, ETA, failures, 429s and retries, the rate-limit status, the batch."""
     rate, eta = rate_and_eta(record)
     parts = [f"{record['state']}", f"{record['done']} / {record['total']} samples this run"]
     if record["state"] == RUNNING:
@@ -69,6 +69,8 @@ def describe_progress(record: dict) -> str:
     parts.append(f"{record.get('rate_limited', 0)} x 429, {record.get('retries', 0)} retries")
     if record["state"] == RUNNING and record.get("throttle"):
         parts.append(record["throttle"])
+    if record["state"] == RUNNING and record.get("batch"):  # a --batch harvest: its batch in flight
+        parts.append(record["batch"])
     if record["state"] == STOPPED:
         parts.append("the harvest process ended before finishing: rerun the same command to resume")
     return " · ".join(parts)

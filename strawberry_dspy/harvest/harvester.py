@@ -19,13 +19,15 @@ from strawberry_dspy.benchmarks import Benchmark, Problem, load_benchmark, quest
 from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError, check_failures
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload, current_executor
-from strawberry_dspy.cost import Cost, store_cost
+from strawberry_dspy.cost import BATCH_PRICE_FACTOR, Cost, config_price, cost_of, store_cost
 from strawberry_dspy.harvest.harvest_dir import (check_dir, default_harvest_dir, identity, lock_dir, open_store,
                                                  program_hash, remove_store)
+from strawberry_dspy.harvest.batch import open_waves, run_in_waves
 from strawberry_dspy.harvest.options import HarvestSettings
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.models import lm_for
+from strawberry_dspy.models.waves import WaveCounts, Waves
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.stage_output import log_to, write_provenance
@@ -59,6 +61,8 @@ class HarvestSummary:
     left_out: dict = field(default_factory=dict)  # problems not harvested, per reason (admission.Admission.counts)
     rate_limited: int = 0  # calls the provider refused for its rate (429) in this run
     retries: int = 0  # calls tried again after a transient failure (429s included) in this run
+    batches: WaveCounts | None = None  # a --batch run's batches: submitted, re-attached, requests sent and replayed
+    batch_cost: Cost | None = None  # a --batch run's new traces at the batch price (None: no known price)
 
     @property
     def traces_per_s(self) -> float:
@@ -104,6 +108,7 @@ class _Harvester:
         self.failed_in_a_row, self.max_failed_in_a_row = 0, max(MIN_FAILED_IN_A_ROW, 2 * concurrency)
         self.abort_reason: str | None = None
         self.last_error: str | None = None
+        self.tokens = [0, 0, 0, 0]  # this run's stored traces: prompt, completion, cache read, cache write tokens
 
     def units(self, work: list[tuple[Problem, int]]) -> Iterator[tuple[Problem, int]]:
         """The units to sample, decided one at a time as slots free up (early stop sees every result so far)."""
@@ -124,6 +129,9 @@ class _Harvester:
             return
         failed = row["stop_reason"] == "error"
         self.progress.trace_done(bool(row["correct"]), failed, row["completion_tokens"], node)
+        for i, spent in enumerate((row["prompt_tokens"], row["completion_tokens"], row["cached_tokens"],
+                                   sum(t.cache_write_tokens for t in turns))):
+            self.tokens[i] += spent
         if not failed:
             self.failed_in_a_row = 0
             correct, total = self.tally[row["problem_id"]]
@@ -144,8 +152,10 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
 
     `options` (default: HarvestSettings()) with `settings` replacing some of its fields, e.g. samples=4. Failed
     traces of earlier runs are sampled again unless `keep_failed`. The traces are sampled on `executor` (default:
-    the current one, threads unless `use_executor` chose Ray); this process alone writes the store. Raises
-    ProviderFailure (exit 1) when the harvest stopped on a run of failures or most of its new traces failed.
+    the current one, threads unless `use_executor` chose Ray); this process alone writes the store. With
+    `batch`, every trace starts at once and their LM calls go to the provider's batch API, one batch per turn
+    (`harvest/batch.py`). Raises ProviderFailure (exit 1) when the harvest stopped on a run of failures or most of
+    its new traces failed.
     """
     options = dataclasses.replace(options or HarvestSettings(), **settings)
     options.validate()
@@ -166,7 +176,10 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
     out = Path(out) if out else default_harvest_dir(config, phash)
     check_dir(out, None if options.fresh else identity(config, phash))  # refused before the model loads
     executor = executor or current_executor()
-    if lm is None and executor.kind == "thread":
+    waves = None
+    if options.batch:  # the model first here too: a spec without a batch API leaves nothing behind
+        waves, lm = open_waves(config, options.batch_poll_s, executor, lm)
+    elif lm is None and executor.kind == "thread":
         # the model first, the folder after: a missing key, an unknown provider, a server that does not answer or a
         # GGUF that is not there leaves nothing behind (Ray workers build their own LM)
         lm = lm_for(config)
@@ -180,7 +193,7 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
             record_demo_leaks(store, admission.demo_leaks)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
                                  options.band, options.early_stop, options.keep_failed, options.progress, executor,
-                                 admission.counts())
+                                 admission.counts(), waves)
     finally:
         lock.close()
 
@@ -188,7 +201,7 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
 def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
                   band: Band, early_stop: int, keep_failed: bool, progress: bool,
-                  executor: Executor | None, left_out: dict) -> HarvestSummary:
+                  executor: Executor | None, left_out: dict, waves: Waves | None = None) -> HarvestSummary:
     try:
         store.add_problems(problems, config.split)
         if not keep_failed and (removed := store.delete_failed()):
@@ -213,10 +226,16 @@ def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: 
             if work:
                 harvester = _Harvester(store, phash, band, early_stop, bar, config.concurrency)
                 workload = Workload(config, benchmark, program, lm)
-                stats = (executor or current_executor()).run(workload, sample_trace, harvester.units(work),
-                                                             harvester.store_one, config.concurrency)
+                if waves is not None:
+                    stats = run_in_waves(waves, store, executor or current_executor(), workload, sample_trace,
+                                         harvester.units(work), harvester.store_one, bar)
+                else:
+                    stats = (executor or current_executor()).run(workload, sample_trace, harvester.units(work),
+                                                                 harvester.store_one, config.concurrency)
                 interrupted = stats.interrupted
             state = INTERRUPTED if interrupted else STOPPED if harvester and harvester.abort_reason else FINISHED
+            if waves is not None and state == FINISHED:
+                store.clear_batch_calls()  # every trace is stored: no request will be asked again
         finally:
             bar.close()
             keep(bar.record(state))
@@ -225,6 +244,11 @@ def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: 
         summary = _summarize(store, out, problems, samples, band, bar, wall, interrupted)
         summary.per_node = {node: n / wall for node, n in stats.per_node.items()} if wall else {}
         summary.rerun, summary.left_out, summary.model = stats.lost, left_out, config.model
+        if waves is not None:
+            price = config_price(config.to_dict())
+            summary.batches = waves.counts
+            summary.batch_cost = cost_of(price and price.scaled(BATCH_PRICE_FACTOR),
+                                         *(harvester.tokens if harvester else (0, 0, 0, 0)))
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"

@@ -22,6 +22,10 @@ class HarvestSettings:
     fresh: bool = option(False, "delete the directory's store and start over")
     keep_failed: bool = option(False, "keep the failed traces of earlier runs (by default a rerun samples them again)")
     progress: bool = option(True, "no progress bar")
+    batch: bool = option(False, "send the traces' turns to the provider's batch API, one batch per turn of every "
+                                "trace at once (openai/ and anthropic/ models: half the price, each batch within "
+                                "24 h); a rerun re-attaches to the batch in flight")
+    batch_poll_s: float = option(60.0, "with --batch: seconds between two polls of the batch in flight", metavar="S")
 
     def validate(self) -> None:
         """Raise a UserError naming the first broken rule."""
@@ -29,5 +33,7 @@ class HarvestSettings:
             raise UserError(f"--samples must be >= 1, got {self.samples}; e.g. --samples 8")
         if self.early_stop < 0:
             raise UserError(f"--early-stop must be >= 0 (0 = off), got {self.early_stop}; e.g. --early-stop 4")
+        if self.batch_poll_s < 0:
+            raise UserError(f"--batch-poll-s must be >= 0, got {self.batch_poll_s:g}; e.g. --batch-poll-s 60")
         check_temperature(self.temperature)
         self.band = Band.of(self.band)

@@ -1,5 +1,6 @@
 """Following a harvest: its progress bar (done / total, traces/s, ETA; tokens/s, pass rate, failures, the rate-limit
-status, 429s and retries, nodes at work) and the same figures as a record the store keeps for the live UI."""
+status, 429s and retries, nodes at work, a --batch harvest's batch in flight) and the same figures as a record the
+store keeps for the live UI."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class HarvestProgress:
         self.correct, self.valid = correct, valid  # over the whole store: the pass rate shown is the harvest's
         self.new = self.failed = self.skipped = self.completion_tokens = 0
         self.nodes: set[str] = set()  # where the stored traces were sampled (one host with threads)
+        self.batch = ""  # a --batch harvest's batch in flight: submitted, in progress (n of m done), ended
         self._events_at_start = PROVIDER_EVENTS.snapshot()
         # every tick_s: the postfix redrawn (a rate limit holds no trace back from showing) and on_tick(record)
         self.on_tick, self.tick_s, self._closed = on_tick, tick_s, threading.Event()
@@ -54,6 +56,12 @@ class HarvestProgress:
             self.correct += correct
             self.completion_tokens += completion_tokens
             self._refresh()
+
+    def batch_note(self, text: str) -> None:
+        """Show the state of the batch in flight (a --batch harvest's waves report it)."""
+        with self.lock:
+            self.batch = text
+            self.bar.set_postfix_str(self.status(), refresh=True)
 
     def skipped_one(self) -> None:
         """Count one sample not taken (its problem was stopped early)."""
@@ -89,6 +97,7 @@ class HarvestProgress:
         parts += [f"{refused} x 429"] if refused else []
         parts += [f"{retries} retries"] if retries else []
         parts += [f"{len(self.nodes)} nodes"] if len(self.nodes) > 1 else []
+        parts += [self.batch] if self.batch else []
         return ", ".join(parts)
 
     def record(self, state: str = RUNNING) -> dict:
@@ -97,7 +106,7 @@ class HarvestProgress:
         with self.lock:
             return {"state": state, "done": self.new + self.skipped, "total": self.total, "planned": self.planned,
                     "stored": self.new, "failed": self.failed, "stopped_early": self.skipped,
-                    "rate_limited": refused, "retries": retries, "throttle": throttle_note(),
+                    "rate_limited": refused, "retries": retries, "throttle": throttle_note(), "batch": self.batch,
                     "elapsed_s": round(self.elapsed_s, 3), "started_at": self.started_at, "updated_at": time.time()}
 
     def _refresh(self) -> None:

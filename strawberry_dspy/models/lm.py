@@ -3,7 +3,8 @@
 run, compile, harvest, bootstrap (through them) and the eval scripts all call it, so the LM's
 cache, api_base and its key, engine slots, temperature, token default, request timeout and retries
 (the recipe's `retry:` section, applied by `models/retry.py`) are decided here once, and so are the provider
-options: the prompt cache (`models/prompt_cache.py`) and the rate gate (`models/rate_limit.py`).
+options: the prompt cache (`models/prompt_cache.py`) and the rate gate (`models/rate_limit.py`). A `--batch`
+harvest's LM (`models/batch_lm.py`) starts from the same LM, before its rate gate.
 """
 
 from __future__ import annotations
@@ -26,11 +27,17 @@ def lm_for(config: ProgramSettings) -> dspy.LM:
     The embedded engine gets as many slots as the config asks for and at least one per problem in flight. Every
     call passes the config's rate gate; the chat's prefix is marked for the provider's prompt cache where it needs it.
     """
+    lm = ungated_lm_for(config)
+    return gated(lm, RateGate(config.concurrency, config.max_requests_per_minute, config.max_tokens_per_minute))
+
+
+def ungated_lm_for(config: ProgramSettings) -> dspy.LM:
+    """lm_for's LM before the rate gate (a --batch harvest's calls wait for their batch, not for a live rate)."""
     lm = resolve_lm(config.model, temperature=config.temperature, max_tokens=MAX_TOKENS,
                     slots=max(config.slots, config.concurrency), retry=config.retry, cache=config.cache,
                     **_server(config), **prompt_cache_for(config.model, config.prompt_cache_mode))
     check_prompt_cache(lm, config.prompt_cache_mode)
-    return gated(lm, RateGate(config.concurrency, config.max_requests_per_minute, config.max_tokens_per_minute))
+    return lm
 
 
 def prompt_lm_for(config: ProgramSettings, spec: str) -> dspy.LM:

@@ -42,6 +42,10 @@ MIGRATIONS: tuple[str, ...] = (
     # positional inserts and every reader that never shows thinking stay as they were
     "CREATE TABLE thinking (trace_id INTEGER NOT NULL REFERENCES traces(id), idx INTEGER NOT NULL, "
     "text TEXT NOT NULL, PRIMARY KEY (trace_id, idx)) WITHOUT ROWID;",
+    # 6: a --batch harvest's ledger (store/batch_calls.py): each request sent in a provider batch (its id starts with
+    # its trace's prefix, models/waves.request_id) and, once its batch ended, the answer a rerun replays
+    "CREATE TABLE batch_calls (rid TEXT PRIMARY KEY, problem_id TEXT NOT NULL, sample INTEGER NOT NULL, "
+    "batch_id TEXT NOT NULL, status INTEGER, body TEXT) WITHOUT ROWID;",
 )
 SCHEMA_VERSION = str(1 + len(MIGRATIONS))
 SCHEMA = BASE_SCHEMA + "\n".join(MIGRATIONS)  # a new store: the first version's tables, then every migration

@@ -21,6 +21,7 @@ from strawberry_dspy.provenance import check_versions
 from strawberry_dspy.store.schema import (CACHE_WRITE_KEY, CORE_COLUMNS, CREATED_BY, CREATED_BY_KEY, FAILED, INDEXES,
                                           MIGRATIONS, REASONING_TOKENS_KEY, SCHEMA, SCHEMA_VERSION, STATED_KINDS,
                                           STORE_FILE, TABLES, TRACE_COLUMNS, WHOLE_PROBLEM, now)
+from strawberry_dspy.store.batch_calls import BatchCalls
 from strawberry_dspy.store.rows import Flag
 from strawberry_dspy.store.views import StoreViews
 
@@ -31,7 +32,7 @@ def store_path(path: str | Path) -> Path:
     return path / STORE_FILE if path.is_dir() or path.suffix != ".sqlite" else path
 
 
-class TraceStore(StoreViews):
+class TraceStore(StoreViews, BatchCalls):
     """A harvest store. Writes are one transaction per finished trace, serialized by a lock (any thread)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool):

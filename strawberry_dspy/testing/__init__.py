@@ -6,8 +6,10 @@
 - `LoopbackOpenAI`: a real OpenAI-compatible server on 127.0.0.1 (chat completions, `/v1/models`) that the real
   DSPy client talks to; it records every request, streams when asked (and can hold a stream half-sent until the
   test releases it), and can inject faults (429, 503, resets, hangs, cut and truncated / empty / HTML bodies) and
-  outages.
-- `LoopbackAnthropic`: a server speaking Anthropic's Messages API with its prompt-cache rules and rate limits.
+  outages. It runs OpenAI's Batch API too (`/v1/files`, `/v1/batches`).
+- `LoopbackAnthropic`: a server speaking Anthropic's Messages API with its prompt-cache rules and rate limits, and
+  its Message Batches API. The batches of both end after a set number of polls, never on a clock
+  (`loopback_batches.BatchQueue`).
 - `FastLoopback`: a cheap asyncio OpenAI-compatible server for throughput runs (`python -m
   strawberry_dspy.testing.loopback_fast`).
 - `LoopbackHub`: a Hugging Face Hub stand-in (for `HF_ENDPOINT`): what `export --push-to-hub` and

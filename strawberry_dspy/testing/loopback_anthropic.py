@@ -8,6 +8,10 @@ ending at a mark or up to LOOKBACK blocks before one. Tokens are words (whitespa
 (whole seconds, as Anthropic sends it) and `anthropic-ratelimit-requests-*` headers. Every request is recorded
 with its headers, body and status. With `thinking`, each reply starts with a thinking block (and its signature), as
 Claude's extended thinking returns it; its tokens count in `output_tokens`.
+
+It runs the Message Batches API too: `POST /v1/messages/batches`, `GET /v1/messages/batches/{id}` and its
+`results_url` (`.../results`, JSONL). Each request of a batch is answered as the live endpoint answers it (the same
+cache), in the batch's order; a batch ends at its `batch_polls + 1`-th poll (`batches`, a `BatchQueue`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
 
 REPLY = "<final_answer>4</final_answer>"
 LOOKBACK = 20  # blocks before a mark that Anthropic checks for a cached prefix
@@ -54,9 +61,10 @@ def _blocks(body: dict) -> list[dict]:
 class LoopbackAnthropic:
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
-    def __init__(self, reply: str = REPLY, requests_per_s: float | None = None, latency_s: float = 0.0,
-                 thinking: str | None = None):
+    def __init__(self, reply: str | Callable[[dict], str] = REPLY, requests_per_s: float | None = None,
+                 latency_s: float = 0.0, thinking: str | None = None, batch_polls: int = 0):
         self.reply, self.rate, self.latency_s, self.thinking = reply, requests_per_s, latency_s, thinking
+        self.batches = BatchQueue(lambda body: (200, self.message(body)), "msgbatch_", batch_polls)
         self.requests: list[Received] = []
         self.cache: set[str] = set()
         self._lock = threading.Lock()
@@ -108,16 +116,32 @@ class LoopbackAnthropic:
             read = max((sizes[j] for j in hits), default=0)
             written = sizes[marks[-1]] - read if marks and keys[marks[-1]] not in self.cache else 0
             self.cache.update(keys[m] for m in marks)
-        return {"input_tokens": total - read - written, "output_tokens": _tokens(self.reply) + _tokens(self.thinking or ""),
+        reply = self.reply(body) if callable(self.reply) else self.reply
+        return {"input_tokens": total - read - written, "output_tokens": _tokens(reply) + _tokens(self.thinking or ""),
                 "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
 
     def message(self, body: dict) -> dict:
-        """The Messages API object answering `body`."""
+        """The Messages API object answering `body` (`reply` is a text, or a function of the body)."""
+        text = self.reply(body) if callable(self.reply) else self.reply
         return {"id": "msg_loopback", "type": "message", "role": "assistant", "model": body.get("model"),
                 "content": ([{"type": "thinking", "thinking": self.thinking, "signature": "loopback-signature"}]
-                            if self.thinking else []) + [{"type": "text", "text": self.reply}],
+                            if self.thinking else []) + [{"type": "text", "text": text}],
                 "stop_reason": "end_turn", "stop_sequence": None,
                 "usage": self.usage(body)}
+
+    def batch_object(self, batch: Batch) -> dict:
+        """A message batch as `GET /v1/messages/batches/{id}` shows it; an ended one has its results_url."""
+        total = len(batch.requests)
+        counts = {"processing": 0 if batch.ended else total, "succeeded": total if batch.ended else 0,
+                  "errored": 0, "canceled": 0, "expired": 0}
+        return {"id": batch.id, "type": "message_batch", "processing_status": "ended" if batch.ended else "in_progress",
+                "request_counts": counts, "created_at": "2026-01-01T00:00:00Z",
+                "results_url": f"{self.url}/messages/batches/{batch.id}/results" if batch.ended else None}
+
+    def batch_results(self, batch: Batch) -> bytes:
+        """An ended batch's results, one JSON object a line."""
+        return "".join(json.dumps({"custom_id": custom_id, "result": {"type": "succeeded", "message": message}}) + "\n"
+                       for custom_id, _, message in batch.answers).encode()
 
 
 def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
@@ -126,12 +150,30 @@ def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
         wbufsize = 1 << 16
         disable_nagle_algorithm = True
 
+        def do_GET(self) -> None:
+            seen = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, at=time.monotonic())
+            with server._lock:
+                server.requests.append(seen)
+            parts = self.path.rstrip("/").split("/")
+            results = parts[-1] == "results"
+            batch_id = parts[-2] if results else parts[-1]
+            batch = server.batches.get(batch_id) if results else server.batches.poll(batch_id)
+            if "batches" not in parts or batch is None or (results and not batch.ended):
+                seen.status = 404
+                return self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
+            if results:
+                return self._send_raw(200, server.batch_results(batch))
+            self._send(200, server.batch_object(batch))
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             seen = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, json.loads(raw or b"{}"),
                             at=time.monotonic())
             with server._lock:
                 server.requests.append(seen)
+            if self.path.rstrip("/").endswith("/messages/batches"):
+                batch = server.batches.create([(r["custom_id"], r["params"]) for r in seen.body.get("requests", [])])
+                return self._send(200, server.batch_object(batch))
             if not self.path.rstrip("/").endswith("/messages"):
                 seen.status = 404
                 return self._send(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
@@ -150,7 +192,9 @@ def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
             self._send(200, server.message(seen.body))
 
         def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
-            data = json.dumps(payload).encode()
+            self._send_raw(status, json.dumps(payload).encode(), headers)
+
+        def _send_raw(self, status: int, data: bytes, headers: dict | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             for name, value in (headers or {}).items():

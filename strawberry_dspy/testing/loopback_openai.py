@@ -19,10 +19,17 @@ server that cannot stream and answers every request whole.
 
 It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject`), an outage (`outage`)
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
+
+It runs OpenAI's Batch API too: `POST /v1/files` (a multipart JSONL upload, purpose batch), `POST /v1/batches`,
+`GET /v1/batches/{id}` and `GET /v1/files/{id}/content` (the output file). Each line of a batch is answered by the
+same reply function as a live chat completion; a batch ends at its `batch_polls + 1`-th poll (`batches`, a
+`BatchQueue`: `hold`, `release`, `submitted`, `wait_polled`).
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
 import random
 import re
@@ -35,6 +42,8 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
 
 REPLY = "<final_answer>4</final_answer>"
 # what a faulty provider or the network in front of it does to a chat completion; any other HTTP status can be
@@ -63,10 +72,12 @@ class LoopbackOpenAI:
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
                  retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True,
-                 reasoning: str | Callable[[dict], str] | None = None, streams: bool = True):
+                 reasoning: str | Callable[[dict], str] | None = None, streams: bool = True, batch_polls: int = 0):
         self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
         self.reasoning, self.streams = reasoning, streams
         self.held, self._released, self._hold_after = threading.Event(), threading.Event(), None
+        self.batches = BatchQueue(lambda body: (200, self.completion(body)), "batch_", batch_polls)
+        self.files: dict[str, bytes] = {}  # uploaded and output files by id
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
         self.faults_served: Counter = Counter()
@@ -189,6 +200,49 @@ def words(text: str) -> list[str]:
     return re.findall(r"\S+\s*|\s+", text)
 
 
+    def upload(self, content_type: str, raw: bytes) -> dict:
+        """`POST /v1/files`: keep the multipart upload's file; its file object."""
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+        data = next(part.get_payload(decode=True) for part in form.iter_parts()
+                    if part.get_param("name", header="content-disposition") == "file")
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1:04d}"
+            self.files[file_id] = data
+        return {"id": file_id, "object": "file", "bytes": len(data), "purpose": "batch", "filename": "batch.jsonl"}
+
+    def create_batch(self, body: dict) -> tuple[int, dict]:
+        """`POST /v1/batches`: a batch of the uploaded file's chat completions."""
+        data = self.files.get(body.get("input_file_id", ""))
+        if data is None or body.get("endpoint") != "/v1/chat/completions":
+            return 400, {"error": {"message": "unknown input_file_id or endpoint", "type": "invalid_request_error"}}
+        lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+        if any(line.get("url") != "/v1/chat/completions" for line in lines):
+            return 400, {"error": {"message": "every line must POST /v1/chat/completions"}}
+        batch = self.batches.create([(line["custom_id"], line["body"]) for line in lines],
+                                    input_file_id=body["input_file_id"])
+        return 200, self.batch_object(batch)
+
+    def batch_object(self, batch: Batch) -> dict:
+        """The batch as `GET /v1/batches/{id}` shows it; an ended one names its output file."""
+        total = len(batch.requests)
+        done = {"status": "in_progress", "output_file_id": None, "error_file_id": None,
+                "request_counts": {"total": total, "completed": 0, "failed": 0}}
+        if batch.ended:
+            if "output_file_id" not in batch.extra:
+                lines = "".join(json.dumps({"id": f"batch_req_{i}", "custom_id": custom_id, "error": None,
+                                            "response": {"status_code": status, "request_id": f"req_{i}",
+                                                         "body": reply}}) + "\n"
+                                for i, (custom_id, status, reply) in enumerate(batch.answers))
+                with self._lock:
+                    batch.extra["output_file_id"] = file_id = f"file-{len(self.files) + 1:04d}"
+                    self.files[file_id] = lines.encode()
+            done = {"status": "completed", "output_file_id": batch.extra["output_file_id"], "error_file_id": None,
+                    "request_counts": {"total": total, "completed": total, "failed": 0}}
+        return {"id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions",
+                "input_file_id": batch.extra["input_file_id"], "completion_window": "24h", "created_at": 0, **done}
+
+
 class _Server(ThreadingHTTPServer):
     request_queue_size = 256  # the default backlog of 5 drops connects when 64 clients open at once (1 s SYN retry)
 
@@ -202,16 +256,26 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.record(Seen("GET", self.path, self.headers.get("Authorization")))
-            if self.path.rstrip("/").endswith("/models"):
+            path = self.path.rstrip("/")
+            if path.endswith("/models"):
                 self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model", "owned_by": "loopback"}]})
+            elif "/batches/" in path and (batch := server.batches.poll(path.rsplit("/", 1)[1])) is not None:
+                self._send(200, server.batch_object(batch))
+            elif path.endswith("/content") and (data := server.files.get(path.split("/")[-2])) is not None:
+                self._send_raw(200, data)
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.rstrip("/").endswith("/files"):
+                server.record(Seen("POST", self.path, self.headers.get("Authorization")))
+                return self._send(200, server.upload(self.headers.get("Content-Type", ""), raw))
             body = json.loads(raw or b"{}")
             server.record(Seen("POST", self.path, self.headers.get("Authorization"), body))
-            if not self.path.rstrip("/").endswith("/chat/completions"):
+            if self.path.rstrip("/").endswith("/batches"):
+                self._send(*server.create_batch(body))
+            elif not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
             elif (fault := server.next_fault()) is None:
                 if server.latency_s:  # a model takes a while (each request in its own thread, as a real server's)

@@ -58,6 +58,7 @@ def test_a_version_3_store_is_read_without_flags_and_upgraded_by_a_writer(harves
     conn = sqlite3.connect(out / "traces.sqlite")
     conn.execute("DROP TABLE flags")
     conn.execute("DROP TABLE thinking")  # and the tables of later versions
+    conn.execute("DROP TABLE batch_calls")
     conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()

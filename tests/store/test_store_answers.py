@@ -37,10 +37,10 @@ def test_the_stated_answer_is_stored_with_the_trace(tmp_path):
 
 
 def _as_version_2(path) -> None:
-    """Rewrite a store as schema version 2 wrote it: no stated_answers table (nor the later flags, thinking)."""
+    """Rewrite a store as schema version 2 wrote it: no stated_answers table (nor the later flags, thinking, batch_calls)."""
     conn = sqlite3.connect(path / "traces.sqlite")
     with conn:
-        for table in ("stated_answers", "flags", "thinking"):
+        for table in ("stated_answers", "flags", "thinking", "batch_calls"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     conn.close()

@@ -1,0 +1,45 @@
+"""The ledger of a `--batch` harvest (`models/waves.Ledger`): the requests sent in provider batches, and the answers
+kept so that a rerun replays them instead of paying again. Rows of a stored trace are forgotten with it; a run that
+finishes leaves none."""
+
+from __future__ import annotations
+
+from typing import Hashable
+
+from strawberry_dspy.models.batch_api import Answer
+
+_AFTER_HEX = "g"  # sorts after every hex digit: rid >= prefix AND rid < prefix || 'g' is one trace's requests
+
+
+class BatchCalls:
+    """The batch ledger's queries, mixed into TraceStore (its connection and lock)."""
+
+    def batch_calls(self) -> tuple[dict[str, Answer], dict[str, str]]:
+        """(the answers kept by request id, the batch id of each request sent and not yet answered)."""
+        with self.lock:
+            rows = self.conn.execute("SELECT rid, batch_id, status, body FROM batch_calls").fetchall()
+        kept = {rid: Answer(status, body.encode()) for rid, _, status, body in rows if status is not None}
+        return kept, {rid: batch_id for rid, batch_id, status, _ in rows if status is None}
+
+    def batch_submitted(self, batch_id: str, calls: list[tuple[str, Hashable]]) -> None:
+        """Remember each request (id, trace (problem id, sample)) of a batch just submitted (one transaction)."""
+        with self.lock, self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO batch_calls (rid, problem_id, sample, batch_id) "
+                                  "VALUES (?, ?, ?, ?)", [(rid, *trace, batch_id) for rid, trace in calls])
+
+    def batch_collected(self, kept: dict[str, Answer], dropped: list[str]) -> None:
+        """Keep the answers to replay and forget the requests answered otherwise (or never run), in one transaction."""
+        with self.lock, self.conn:
+            self.conn.executemany("UPDATE batch_calls SET status = ?, body = ? WHERE rid = ?",
+                                  [(a.status, a.body.decode("utf-8"), rid) for rid, a in kept.items()])
+            self.conn.executemany("DELETE FROM batch_calls WHERE rid = ?", [(rid,) for rid in dropped])
+
+    def forget_batch_calls(self, prefix: str) -> None:
+        """Forget one trace's requests (`waves.trace_prefix`): it is stored, nothing will ask them again."""
+        with self.lock, self.conn:
+            self.conn.execute("DELETE FROM batch_calls WHERE rid >= ? AND rid < ?", (prefix, prefix + _AFTER_HEX))
+
+    def clear_batch_calls(self) -> int:
+        """Forget every request (a finished harvest needs none); how many there were."""
+        with self.lock, self.conn:
+            return self.conn.execute("DELETE FROM batch_calls").rowcount
