@@ -190,16 +190,6 @@ class LoopbackOpenAI:
         return text, thinking, usage
 
 
-def _reply_piece(chunk: dict | str) -> bool:
-    choices = chunk.get("choices") if isinstance(chunk, dict) else None
-    return bool(choices and choices[0]["delta"].get("content"))
-
-
-def words(text: str) -> list[str]:
-    """Text cut into chunks of a word and the whitespace after it: joined, they are the text again."""
-    return re.findall(r"\S+\s*|\s+", text)
-
-
     def upload(self, content_type: str, raw: bytes) -> dict:
         """`POST /v1/files`: keep the multipart upload's file; its file object."""
         form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
@@ -241,6 +231,16 @@ def words(text: str) -> list[str]:
                     "request_counts": {"total": total, "completed": total, "failed": 0}}
         return {"id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions",
                 "input_file_id": batch.extra["input_file_id"], "completion_window": "24h", "created_at": 0, **done}
+
+
+def _reply_piece(chunk: dict | str) -> bool:
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    return bool(choices and choices[0]["delta"].get("content"))
+
+
+def words(text: str) -> list[str]:
+    """Text cut into chunks of a word and the whitespace after it: joined, they are the text again."""
+    return re.findall(r"\S+\s*|\s+", text)
 
 
 class _Server(ThreadingHTTPServer):
