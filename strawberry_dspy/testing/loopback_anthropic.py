@@ -23,10 +23,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Callable
 
 from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
+from strawberry_dspy.testing.serving import ThreadedServer
 
 REPLY = "<final_answer>4</final_answer>"
 LOOKBACK = 20  # blocks before a mark that Anthropic checks for a cached prefix
@@ -58,7 +59,7 @@ def _blocks(body: dict) -> list[dict]:
     return blocks
 
 
-class LoopbackAnthropic:
+class LoopbackAnthropic(ThreadedServer):
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, requests_per_s: float | None = None,
@@ -69,19 +70,7 @@ class LoopbackAnthropic:
         self.cache: set[str] = set()
         self._lock = threading.Lock()
         self._level, self._stamp = (requests_per_s or 0.0), time.monotonic()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 128
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> LoopbackAnthropic:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serve(_handler(self), "/v1")
 
     def messages(self, status: int | None = None) -> list[Received]:
         """The /messages requests received so far (of one status, or all)."""

@@ -22,8 +22,10 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from strawberry_dspy.testing.serving import ThreadedServer
 
 
 @dataclass
@@ -34,7 +36,7 @@ class Repo:
     commits: int = 0
 
 
-class LoopbackHub:
+class LoopbackHub(ThreadedServer):
     """The server in a daemon thread; `url` is the HF_ENDPOINT to give the client."""
 
     def __init__(self) -> None:
@@ -42,18 +44,7 @@ class LoopbackHub:
         self.requests: list[tuple[str, str, str | None]] = []
         self.unknown: list[tuple[str, str]] = []
         self.lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> LoopbackHub:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serve(_handler(self))
 
 
 _REPO = r"(?P<repo>[^/]+/[^/]+)"

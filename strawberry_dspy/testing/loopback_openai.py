@@ -41,9 +41,10 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
+from strawberry_dspy.testing.serving import ThreadedServer
 
 REPLY = "<final_answer>4</final_answer>"
 # what a faulty provider or the network in front of it does to a chat completion; any other HTTP status can be
@@ -61,7 +62,7 @@ class Seen:
     body: dict = field(default_factory=dict)
 
 
-class LoopbackOpenAI:
+class LoopbackOpenAI(ThreadedServer):
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received.
 
     Faults: 429 (with `Retry-After: retry_after_s`), 503, reset (connection reset, no reply), hang (silence for
@@ -86,20 +87,12 @@ class LoopbackOpenAI:
         self._closing = threading.Event()
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
-        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> LoopbackOpenAI:
-        self._thread.start()
-        return self
+        self._serve(_handler(self), "/v1", backlog=256)  # 64 clients opening at once fit in the backlog
 
     def __exit__(self, *exc) -> None:
         self._closing.set()  # hanging handlers return at once
         self._released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__exit__(*exc)
 
     def record(self, seen: Seen) -> None:
         if not self.keep:  # a long benchmark run would hold every request body
@@ -241,10 +234,6 @@ def _reply_piece(chunk: dict | str) -> bool:
 def words(text: str) -> list[str]:
     """Text cut into chunks of a word and the whitespace after it: joined, they are the text again."""
     return re.findall(r"\S+\s*|\s+", text)
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 256  # the default backlog of 5 drops connects when 64 clients open at once (1 s SYN retry)
 
 
 def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
