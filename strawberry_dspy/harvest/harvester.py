@@ -27,11 +27,13 @@ from strawberry_dspy.harvest.options import HarvestSettings
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.models import lm_for
+from strawberry_dspy.models.resolve import is_embedded
+from strawberry_dspy.models.retry import PROVIDER_EVENTS
 from strawberry_dspy.models.waves import WaveCounts, Waves
 from strawberry_dspy.harvest.selection import clearly_out_of_band, refresh_selection, tallies
 from strawberry_dspy.program.trace import Turn
 from strawberry_dspy.stage_output import log_to, write_provenance
-from strawberry_dspy.store import DEMO_LEAKS_META, TraceStore, stated_rows
+from strawberry_dspy.store import DEMO_LEAKS_META, STORE_FILE, TraceStore, stated_rows
 
 MIN_FAILED_IN_A_ROW = 10  # this many failed traces in a row (at least 2 per thread) stop the harvest
 
@@ -183,6 +185,9 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
         # the model first, the folder after: a missing key, an unknown provider, a server that does not answer or a
         # GGUF that is not there leaves nothing behind (Ray workers build their own LM)
         lm = lm_for(config)
+    first, events = None, PROVIDER_EVENTS.snapshot()
+    if waves is None and executor.kind == "thread" and not is_embedded(config.model) and not (out / STORE_FILE).exists():
+        first = answered_first(Workload(config, benchmark, program, lm), problems[0], executor)
     lock = lock_dir(out)
     try:
         if options.fresh:
@@ -193,15 +198,30 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
             record_demo_leaks(store, admission.demo_leaks)
             return _harvest_into(store, out, config, phash, benchmark, problems, options.samples, program, lm,
                                  options.band, options.early_stop, options.keep_failed, options.progress, executor,
-                                 admission.counts(), waves)
+                                 admission.counts(), waves, first, events)
     finally:
         lock.close()
+
+
+def answered_first(workload: Workload, problem: Problem, executor: Executor) -> tuple:
+    """A new harvest's first trace, sampled before any output exists, so that a model that does not answer (a wrong
+    key, a server that is down, an unknown model) leaves nothing behind; (unit, result, node) for the store."""
+    got: list[tuple] = []
+    stats = executor.run(workload, sample_trace, [(problem, 0)], lambda *done: got.append(done), 1)
+    if stats.interrupted or not got:
+        raise KeyboardInterrupt
+    row = got[0][1][0]
+    if row["stop_reason"] == "error":
+        raise ProviderFailure(f"the model did not answer the harvest's first request "
+                              f"({(row['error'] or '?').splitlines()[0][:200]}); nothing was written: {PROVIDER_FIX}")
+    return got[0]
 
 
 def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: str, benchmark: Benchmark,
                   problems: list[Problem], samples: int, program: dspy.Module | None, lm: dspy.BaseLM | None,
                   band: Band, early_stop: int, keep_failed: bool, progress: bool,
-                  executor: Executor | None, left_out: dict, waves: Waves | None = None) -> HarvestSummary:
+                  executor: Executor | None, left_out: dict, waves: Waves | None = None,
+                  first: tuple | None = None, events: tuple | None = None) -> HarvestSummary:
     try:
         store.add_problems(problems, config.split)
         if not keep_failed and (removed := store.delete_failed()):
@@ -218,13 +238,16 @@ def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: 
             store.set_meta({PROGRESS_META: json.dumps(record)})
 
         bar = HarvestProgress(len(work), sum(c for c, _ in counts), sum(t for _, t in counts), enabled=progress,
-                              planned=len(problems) * samples, on_tick=keep)
+                              planned=len(problems) * samples, on_tick=keep, events_since=events)
         keep(bar.record())
         interrupted, start, state = False, time.perf_counter(), INTERRUPTED
         harvester, stats = None, RunStats()
         try:
             if work:
                 harvester = _Harvester(store, phash, band, early_stop, bar, config.concurrency)
+                if first is not None and first[0] in work:  # sampled before the store existed: stored first
+                    harvester.store_one(*first)
+                    work = [unit for unit in work if unit != first[0]]
                 workload = Workload(config, benchmark, program, lm)
                 if waves is not None:
                     stats = run_in_waves(waves, store, executor or current_executor(), workload, sample_trace,

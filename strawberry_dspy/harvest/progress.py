@@ -20,7 +20,7 @@ class HarvestProgress:
     """A tqdm bar fed from the worker threads; also the running counts of this run."""
 
     def __init__(self, total: int, correct: int = 0, valid: int = 0, enabled: bool = True, planned: int = 0,
-                 on_tick: Callable[[dict], None] | None = None, tick_s: float = 1.0):
+                 on_tick: Callable[[dict], None] | None = None, tick_s: float = 1.0, events_since: tuple | None = None):
         self.bar = tqdm(total=total, unit="trace", desc="harvest", dynamic_ncols=True, disable=not enabled)
         self.total, self.planned = total, planned  # this run's units; every unit of the harvest (stored ones too)
         self.start = time.perf_counter()
@@ -30,7 +30,8 @@ class HarvestProgress:
         self.new = self.failed = self.skipped = self.completion_tokens = 0
         self.nodes: set[str] = set()  # where the stored traces were sampled (one host with threads)
         self.batch = ""  # a --batch harvest's batch in flight: submitted, in progress (n of m done), ended
-        self._events_at_start = PROVIDER_EVENTS.snapshot()
+        # the provider's 429s and retries from here (or from `events_since`: a trace sampled before the bar)
+        self._events_at_start = events_since or PROVIDER_EVENTS.snapshot()
         # every tick_s: the postfix redrawn (a rate limit holds no trace back from showing) and on_tick(record)
         self.on_tick, self.tick_s, self._closed = on_tick, tick_s, threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="harvest-progress", daemon=True)

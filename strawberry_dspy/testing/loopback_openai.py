@@ -105,8 +105,9 @@ class LoopbackOpenAI(ThreadedServer):
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
-    def inject(self, *kinds: str) -> None:
-        """The next chat completions get these faults, in order (then normal replies again)."""
+    def inject(self, *kinds: str | None) -> None:
+        """The next chat completions get these faults, in order (None: a normal reply in that place; then normal
+        replies again)."""
         with self._lock:
             self._plan.extend(kinds)
 
@@ -123,6 +124,8 @@ class LoopbackOpenAI(ThreadedServer):
                 return self._outage[1]
             if self._plan:
                 kind = self._plan.popleft()
+                if kind is None:
+                    return None
             elif self.fault_rate and self._rng.random() < self.fault_rate:
                 kind = self._rng.choice(self.fault_kinds)
             else:
