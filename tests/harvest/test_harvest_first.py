@@ -31,3 +31,13 @@ def test_the_first_trace_is_stored_once_and_the_rest_follow(tmp_path):
         assert sorted((t.problem_id, t.sample) for t in store.traces()) == sorted(
             {(t.problem_id, t.sample) for t in store.traces()})  # none twice
         assert len(list(store.traces())) == 8
+
+
+def test_a_first_trace_that_fails_for_its_own_reason_is_stored_as_data(tmp_path):
+    """A 400 (say, a request too long for the model) is the trace's outcome, not a provider that does not answer."""
+    with LoopbackOpenAI("<final_answer>3</final_answer>") as server:
+        server.inject("400")
+        config = harvest_config(write_problems(tmp_path / "p.jsonl", 10), model="openai/stub-model",
+                                api_base=server.url, limit=4, retry={"budget_s": 0})
+        summary = harvest(config, tmp_path / "h", samples=1, progress=False)
+    assert summary.new == 4 and summary.new_failed == 1 and (tmp_path / "h").is_dir()
