@@ -52,7 +52,9 @@ class RoundContext:
 def round_program(ctx: RoundContext, split: str, limit: int, model: str | None = None,
                   temperature: float | None = None) -> tuple[ProgramSettings, dspy.Module | None]:
     """The round's program (compiled this round, or the recipe) on a split, with a model."""
-    path = ctx.done.get("compile", {}).get("program", ctx.settings.program)
+    compiled = ctx.done.get("compile", {})
+    # a skipped compile names the recipe as it was then: the loop's own program now (the identity checks its text)
+    path = ctx.settings.program if "skipped" in compiled else compiled.get("program", ctx.settings.program)
     overrides = {**ctx.settings.overrides, "model": model or ctx.model, "benchmark": ctx.benchmark,
                  "split": split, "limit": limit}
     config, program = load_program_file(path, overrides)

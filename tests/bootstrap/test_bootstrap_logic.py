@@ -301,3 +301,15 @@ def test_the_rft_checked_arm_trains_rft_on_the_traces_whose_steps_hold(tmp_path,
     monkeypatch.setattr(trainer, "train", fake_train)
     result = stages.train_stage(ctx, "rft-checked")
     assert trained == [("rft", marker["data"])] and result["trained"]
+
+
+def test_a_round_resumed_after_the_program_moved_reads_it_where_it_is_now(tmp_path):
+    """A skipped compile's marker names the recipe where it was; the loop reads its own program (same text)."""
+    data = tmp_path / "q.jsonl"
+    data.write_text("".join(json.dumps({"question": f"What is {i} + 1?", "answer": str(i + 1)}) + "\n" for i in range(9)))
+    settings = _settings(tmp_path, benchmark=f"jsonl:{data}")
+    ctx = stages.RoundContext(settings, 1, tmp_path / "round-1", "openai/stub", settings.benchmark, None,
+                              progress=False, done={"compile": {"skipped": "--no-compile",
+                                                                "program": str(tmp_path / "gone" / "p.yaml")}})
+    config, _ = stages.round_program(ctx, "train", 2)
+    assert config.program == "zero_shot" and config.split == "train"
