@@ -212,7 +212,7 @@ def _following(view: data.HarvestView) -> None:
         st.caption("no progress record (harvested before this version kept one)")
         return
     show = {RUNNING: st.info, FINISHED: st.success}.get(record["state"], st.warning)
-    show(describe_progress(record), icon=None)
+    show(plain(describe_progress(record)), icon=None)  # the record is read from a file: its text stays text
     if record["state"] == RUNNING and record.get("total"):
         st.progress(min(record["done"] / record["total"], 1.0))
 

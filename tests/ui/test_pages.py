@@ -99,7 +99,7 @@ def test_harvest_page_says_running_finished_or_stopped_with_done_total_rate_eta(
     out = make_harvest(tmp_path, problems=2, samples=2)
     monkeypatch.setenv(dirs.ENV, str(out))
     at = AppTest.from_function(harvest_page, default_timeout=60).run()
-    line = at.success[0].value
+    line = unescaped(at.success[0].value)
     assert line.startswith("finished · 4 / 4 samples this run · in ") and "0 failed · 0 x 429, 0 retries" in line
     lock = lock_dir(out)  # a harvest process writing the directory holds its lock
     try:
@@ -109,15 +109,15 @@ def test_harvest_page_says_running_finished_or_stopped_with_done_total_rate_eta(
         with TraceStore.open(out, readonly=False) as writer:
             writer.set_meta({PROGRESS_META: json.dumps(record)})
         at.run()
-        line = at.info[0].value
+        line = unescaped(at.info[0].value)
         assert line.startswith("running · 10 / 40 samples this run · ") and " traces/s · ETA " in line
         assert "1 failed · 7 x 429, 9 retries · rate limited: 2 of 8 calls in flight" in line
         assert at.progress[0].value == 25
     finally:
         lock.close()
     at.run()  # the process died without writing "finished": nobody holds the lock
-    assert at.warning[0].value.startswith("stopped · 10 / 40 samples this run")
-    assert "rerun the same command to resume" in at.warning[0].value
+    assert unescaped(at.warning[0].value).startswith("stopped · 10 / 40 samples this run")
+    assert "rerun the same command to resume" in unescaped(at.warning[0].value)
 
 
 def test_harvest_page_stats_tab_and_a_broken_store(harvest_dir, monkeypatch):
