@@ -211,7 +211,9 @@ class RetryingLM(dspy.LM):
             if not self._cannot_stream(exc, sink):
                 raise
         with dspy.context(send_stream=None):
-            return dspy.LM.__call__(self, *args, **kwargs)
+            result = dspy.LM.__call__(self, *args, **kwargs)
+        self._stop_streaming()
+        return result
 
     async def _aattempt(self, *args: Any, **kwargs: Any):
         try:
@@ -221,7 +223,9 @@ class RetryingLM(dspy.LM):
             if not self._cannot_stream(exc, sink):
                 raise
         with dspy.context(send_stream=None):
-            return await dspy.LM.acall(self, *args, **kwargs)
+            result = await dspy.LM.acall(self, *args, **kwargs)
+        self._stop_streaming()
+        return result
 
     @contextmanager
     def _streaming(self) -> Iterator[_Counting | None]:
@@ -235,12 +239,16 @@ class RetryingLM(dspy.LM):
             yield sink
 
     def _cannot_stream(self, exc: Exception, sink: _Counting | None) -> bool:
-        """Whether a streamed try failed before its first chunk, not transiently: the provider cannot stream."""
+        """Whether a streamed try failed before its first chunk, not transiently: the provider may not stream (the
+        same call is asked for a whole reply; only when that succeeds does this LM stop streaming)."""
         if sink is None or sink.sent or is_transient(exc):
             return False
-        logger.debug("{} did not stream ({}); asking for whole replies", self.model, describe(exc, self.retry))
-        self.streams = False
+        logger.debug("{} did not stream ({}); asking for a whole reply", self.model, describe(exc, self.retry))
         return True
+
+    def _stop_streaming(self) -> None:
+        """A whole reply came where a streamed one failed: the provider cannot stream; later calls do not ask."""
+        self.streams = False
 
     def __call__(self, *args: Any, **kwargs: Any):
         call = _Call(self.retry, self.outage, self.model)

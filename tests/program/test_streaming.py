@@ -103,6 +103,14 @@ def test_a_transient_fault_before_the_first_chunk_is_retried_streamed():
     assert all(r.body.get("stream") for r in requests) and server.faults_served["503"] == 1
 
 
+def test_a_request_refused_whole_too_leaves_streaming_on():
+    """A 401 before the first chunk is not "cannot stream": the whole reply is refused too, and the LM keeps streaming."""
+    with LoopbackOpenAI(reply) as server:
+        server.inject("401", "401")
+        streamed, events, lm = solve(server, stream=True)
+    assert streamed.error.startswith("LMAuthError") and lm.streams is True
+
+
 def llama_like(body: dict) -> str:
     """As llama.cpp answers a prefilled reply: with the prefill and its continuation whole, the continuation alone
     when it streams."""
