@@ -91,15 +91,17 @@ class TextAdapter(dspy.Adapter):
     def parse(self, signature, completion):
         raw = completion or ""
         text = raw.strip()
-        if len(text) > self.max_reply_chars:
-            logger.warning("a model reply of {} chars was cut to max_reply_chars={}", len(text), self.max_reply_chars)
-            text = text[: self.max_reply_chars]
-        reply = split_thinking(text)[1]  # an open model's inline <think> block is not its reply (_call_postprocess)
+        # an open model's inline <think> block is not its reply (_call_postprocess keeps it): split first, so a long
+        # block cannot use up the reply's bound
+        reply = split_thinking(text)[1]
+        # the whitespace it began with kept: a reply that continues a prefill ("Step 1:" + " Take ...") is joined to
+        # it as written (call_turn), whether the server returned the prefill too or streamed
+        lead = raw[: len(raw) - len(raw.lstrip())] if reply == text else ""
+        if len(reply) > self.max_reply_chars:
+            logger.warning("a model reply of {} chars was cut to max_reply_chars={}", len(reply), self.max_reply_chars)
+            reply = reply[: self.max_reply_chars]
         names = list(signature.output_fields)
         if len(names) == 1 and "conversation" in signature.input_fields:
-            # the whitespace it began with kept: a reply that continues a prefill ("Step 1:" + " Take ...") is
-            # joined to it as written (call_turn), whether the server returned the prefill too or streamed
-            lead = raw[: len(raw) - len(raw.lstrip())] if reply == text else ""
             return {names[0]: lead + reply}
         text = reply
         *thinking, answer = names

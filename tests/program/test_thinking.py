@@ -136,3 +136,11 @@ def test_thinking_is_bounded_by_max_reply_chars_like_the_reply(problems, tmp_pat
         harvest(config(server, problems, max_reply_chars=1000), tmp_path / "h", samples=1, progress=False)
     turns = assistant_turns(tmp_path / "h")
     assert turns and all(0 < len(t.thinking) <= 1000 for t in turns)
+
+
+def test_a_long_inline_think_block_does_not_use_up_the_replys_bound(problems, tmp_path):
+    reply = "<think>" + "Hmm, let me see. " * 200 + "</think>\n<final_answer>4</final_answer>"
+    with LoopbackOpenAI(reply) as server:
+        harvest(config(server, problems, max_reply_chars=1000), tmp_path / "h", samples=1, progress=False)
+    turns = assistant_turns(tmp_path / "h")
+    assert turns and all(t.content == "<final_answer>4</final_answer>" and 0 < len(t.thinking) <= 1000 for t in turns)
