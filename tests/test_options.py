@@ -155,7 +155,7 @@ def test_the_cli_prints_one_line_for_a_bad_config_file(tmp_path, capsys):
                    "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub, private")
 
 
-def test_the_recipe_flags_of_every_command_come_from_run_config():
+def test_the_recipe_flags_of_every_command_come_from_program_settings():
     from dataclasses import fields
 
     from strawberry_dspy.config import ProgramSettings

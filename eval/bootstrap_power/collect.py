@@ -77,7 +77,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, nargs="?", help="the bootstrap directory")
     parser.add_argument("--study", type=Path, default=Path(__file__).parent)
-    parser.add_argument("--name", default="", help="a second bootstrap's name (e.g. cot): NAME_rows.jsonl.gz")
+    parser.add_argument("--name", default="", choices=("", "cot"),
+                        help="the second bootstrap's name (cot: the CoT-harvested round), read by reproduce.py")
     parser.add_argument("--family", type=Path, nargs="+", metavar="RUN",
                         help="run directories of word_family.sh instead: rows into STUDY/family_rows.jsonl.gz")
     args = parser.parse_args()

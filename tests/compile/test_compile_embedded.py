@@ -30,10 +30,10 @@ def test_tiny_search_completes_and_run_reproduces_its_test_score(tmp_path):
     assert meta["study"]["trials"] == 2 and meta["lm_calls"]["total"] > 0
     after = meta["scores"]["after"]["test"]
 
-    run_config, program = load_program_file(compiled)
-    assert run_config.split == "test" and run_config.limit == 2
-    assert run_config.strawberry.check_every == meta["knobs"]["check_every"][1]
-    _, summary, results = run(run_config, tmp_path / "run", program, progress=False)
+    settings, program = load_program_file(compiled)
+    assert settings.split == "test" and settings.limit == 2
+    assert settings.strawberry.check_every == meta["knobs"]["check_every"][1]
+    _, summary, results = run(settings, tmp_path / "run", program, progress=False)
     assert summary["accuracy"] == after["accuracy"]
     assert {r.problem_id: r.answer for r in results} == after["answers"]  # same seeds, same traces
 
@@ -48,7 +48,7 @@ def test_bootstrap_on_the_embedded_model_completes_with_compact_demos(tmp_path):
         assert len(state[name]["demos"]) <= MAX_DEMOS
         assert all("conversation" not in demo and demo["prompt"] for demo in state[name]["demos"])
     assert meta["optimizer"] == "bootstrap" and meta["lm_calls"]["optimize"] > 0
-    run_config, program = load_program_file(compiled, {"limit": 1})
-    _, summary, results = run(run_config, tmp_path / "run", program, progress=False)
+    settings, program = load_program_file(compiled, {"limit": 1})
+    _, summary, results = run(settings, tmp_path / "run", program, progress=False)
     assert summary["problems"] == 1 and results[0].trace["turns"]
     assert summary["accuracy"] == meta["scores"]["after"]["test"]["accuracy"]
