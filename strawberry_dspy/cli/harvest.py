@@ -55,9 +55,10 @@ def _cost_rows(s: HarvestSummary) -> list[tuple[str, str]]:
                         f"{b.replayed} answered by an earlier run's batch")]
     if s.batch_cost is None:
         return rows + [("cost", describe(None, s.model))]
-    return rows + [("cost", f"{describe(s.batch_cost)} for this run's {s.new} trace(s) at the batch price "
-                            f"({BATCH_PRICE_FACTOR:.0%} of the live price list); all {s.traces} stored, at the "
-                            f"live price: {describe(s.cost)}")]
+    return rows + [("cost", f"{describe(s.batch_cost)} for the replies of this run's batches at the batch price "
+                            f"({BATCH_PRICE_FACTOR:.0%} of the live price list; replies replayed from an earlier "
+                            f"run's batch are not counted); all {s.traces} stored, at the live price: "
+                            f"{describe(s.cost)}")]
 
 
 def _node_rows(s: HarvestSummary) -> list[tuple[str, str]]:

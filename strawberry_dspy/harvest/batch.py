@@ -16,9 +16,10 @@ from loguru import logger
 
 from strawberry_dspy.benchmarks import Problem
 from strawberry_dspy.config import ProgramSettings
-from strawberry_dspy.errors import UserError
+from strawberry_dspy.errors import PROVIDER_FIX, ProviderFailure, UserError
 from strawberry_dspy.executors import Executor, RunStats, Worker, Workload
 from strawberry_dspy.harvest.progress import HarvestProgress
+from strawberry_dspy.models.batch_api import BatchAPI, BatchAPIError
 from strawberry_dspy.models.batch_lm import batch_lm_for
 from strawberry_dspy.models.waves import Waves, trace_prefix
 from strawberry_dspy.store import TraceStore
@@ -26,7 +27,8 @@ from strawberry_dspy.store import TraceStore
 
 def open_waves(config: ProgramSettings, poll_s: float, executor: Executor,
                lm: dspy.BaseLM | None) -> tuple[Waves, dspy.BaseLM]:
-    """The waves and the batch LM of a --batch harvest; a UserError for a harvest that cannot be batched."""
+    """The waves and the batch LM of a --batch harvest, its key and batch API checked (`check_batch_access`); a
+    UserError for a harvest that cannot be batched. Call it before the harvest writes anything."""
     if executor.kind != "thread":
         raise UserError(f"--batch runs every trace on threads of this process (the provider's batch API does the "
                         f"work), not --executor {executor.kind}; drop one of the two")
@@ -34,13 +36,33 @@ def open_waves(config: ProgramSettings, poll_s: float, executor: Executor,
         raise UserError("a --batch harvest builds its own LM from the recipe's model (the provider's batch API); "
                         "pass no lm")
     waves = Waves(poll_s)
-    return waves, batch_lm_for(config, waves)
+    lm = batch_lm_for(config, waves)
+    check_batch_access(lm.engine.batch_api())
+    return waves, lm
+
+
+def check_batch_access(api: BatchAPI) -> None:
+    """A new live harvest samples its first trace before it writes anything; a batch harvest, whose first answer
+    may take hours, asks the batch API for its newest batch instead (one GET, no batch created): a key the provider
+    refuses or a server without the batch API is one line (ProviderFailure, exit 1, as for a live harvest)."""
+    try:
+        api.check()
+    except BatchAPIError as error:
+        cause = str(error).splitlines()[0][:300]
+        fix = {401: "the provider refused the key: check the variable the recipe's api_key_env names (without one: "
+                    "OPENAI_API_KEY or ANTHROPIC_API_KEY)",
+               403: "the key may not use the batch API: check its project's permissions",
+               404: "this server has no batch API at this base URL (--api-base): drop --batch to harvest live"
+               }.get(error.status, PROVIDER_FIX)
+        raise ProviderFailure(f"the batch API did not answer the harvest's first call ({cause}); nothing was "
+                              f"written: {fix}") from None
 
 
 def run_in_waves(waves: Waves, store: TraceStore, executor: Executor, workload: Workload,
                  fn: Callable[[Worker, Any], Any], units: Iterable[tuple[Problem, int]],
                  on_result: Callable[[Any, Any, str], None], progress: HarvestProgress) -> RunStats:
-    """Run fn on every unit at once, its LM calls answered wave by wave; Ctrl-C stops at once (a rerun re-attaches)."""
+    """Run fn on every unit at once, its LM calls answered wave by wave; Ctrl-C stops once the batch API call under way
+    has returned, a submission recorded (a rerun re-attaches)."""
     units = list(units)  # every trace starts now: a wave waits for all of them
     waves.on_state = progress.batch_note
     waves.start(store, [(problem.id, sample) for problem, sample in units])

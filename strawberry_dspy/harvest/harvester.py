@@ -64,7 +64,7 @@ class HarvestSummary:
     rate_limited: int = 0  # calls the provider refused for its rate (429) in this run
     retries: int = 0  # calls tried again after a transient failure (429s included) in this run
     batches: WaveCounts | None = None  # a --batch run's batches: submitted, re-attached, requests sent and replayed
-    batch_cost: Cost | None = None  # a --batch run's new traces at the batch price (None: no known price)
+    batch_cost: Cost | None = None  # a --batch run's batches' replies at the batch price (None: no known price)
 
     @property
     def traces_per_s(self) -> float:
@@ -110,7 +110,6 @@ class _Harvester:
         self.failed_in_a_row, self.max_failed_in_a_row = 0, max(MIN_FAILED_IN_A_ROW, 2 * concurrency)
         self.abort_reason: str | None = None
         self.last_error: str | None = None
-        self.tokens = [0, 0, 0, 0]  # this run's stored traces: prompt, completion, cache read, cache write tokens
 
     def units(self, work: list[tuple[Problem, int]]) -> Iterator[tuple[Problem, int]]:
         """The units to sample, decided one at a time as slots free up (early stop sees every result so far)."""
@@ -131,9 +130,6 @@ class _Harvester:
             return
         failed = row["stop_reason"] == "error"
         self.progress.trace_done(bool(row["correct"]), failed, row["completion_tokens"], node)
-        for i, spent in enumerate((row["prompt_tokens"], row["completion_tokens"], row["cached_tokens"],
-                                   sum(t.cache_write_tokens for t in turns))):
-            self.tokens[i] += spent
         if not failed:
             self.failed_in_a_row = 0
             correct, total = self.tally[row["problem_id"]]
@@ -265,7 +261,7 @@ def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: 
                 interrupted = stats.interrupted
             state = INTERRUPTED if interrupted else STOPPED if harvester and harvester.abort_reason else FINISHED
             if waves is not None and state == FINISHED:
-                store.clear_batch_calls()  # every trace is stored: no request will be asked again
+                store.clear_batch_calls()  # every trace is stored: only a failed one's rerun asks its requests again
         finally:
             bar.close()
             keep(bar.record(state))
@@ -277,8 +273,7 @@ def _harvest_into(store: TraceStore, out: Path, config: ProgramSettings, phash: 
         if waves is not None:
             price = config_price(config.to_dict())
             summary.batches = waves.counts
-            summary.batch_cost = cost_of(price and price.scaled(BATCH_PRICE_FACTOR),
-                                         *(harvester.tokens if harvester else (0, 0, 0, 0)))
+            summary.batch_cost = cost_of(price and price.scaled(BATCH_PRICE_FACTOR), *waves.counts.tokens)
         logger.info("stored {} new trace(s) ({} failed) in {:.1f} s, {:.0f} tok/s; {} of {} problems in band {}-{}",
                     summary.new, summary.new_failed, wall, summary.tokens_per_s, summary.in_band, len(problems), *band)
         rerun = "rerun the same command: it samples failed traces again"

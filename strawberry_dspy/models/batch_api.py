@@ -33,7 +33,13 @@ class BatchAPIError(Exception):
     @property
     def transient(self) -> bool:
         """Whether the same call may succeed later (no reply, 429, 5xx)."""
-        return self.status is None or self.status == 429 or self.status >= 500
+        return transient_status(self.status)
+
+
+def transient_status(status: int | None) -> bool:
+    """Whether a call answered with this HTTP status (None: no reply) may succeed if made again: 429 and 5xx
+    (Anthropic's overloaded 529 among them)."""
+    return status is None or status == 429 or status >= 500
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,7 @@ class BatchAPI:
     """The calls one provider's batch API takes, at the live call's base URL, with its headers."""
 
     endpoint = ""  # the live endpoint under the base URL that this API batches
+    listing = ""  # the batch API's list of batches under the base URL, the newest first
 
     def __init__(self, base_url: str, headers: list[tuple[str, str]]):
         self.base = base_url.rstrip("/")
@@ -82,6 +89,11 @@ class BatchAPI:
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode()
         return json.loads(self._call(method, path, body))
 
+    def check(self) -> None:
+        """One cheap authenticated call, the newest batch of the list: raises BatchAPIError for a key the provider
+        refuses (401, 403) or a server without this batch API (404), as a submission would."""
+        self._call("GET", f"{self.listing}?limit=1")
+
     def submit(self, requests: list[tuple[str, dict]]) -> str:  # pragma: no cover - abstract
         """Send (custom id, live request body) pairs as one batch; the batch's id."""
         raise NotImplementedError
@@ -99,6 +111,7 @@ class OpenAIBatches(BatchAPI):
     """OpenAI: the requests as a JSONL file (`POST /files`, purpose batch), then `POST /batches` naming it."""
 
     endpoint = "/chat/completions"
+    listing = "/batches"
     url = "/v1/chat/completions"  # how a batch line and the batch name the live endpoint
     ENDED = ("completed", "failed", "expired", "cancelled")
 
@@ -136,6 +149,7 @@ class AnthropicBatches(BatchAPI):
     """Anthropic: `POST /messages/batches` with every request's params; results as JSONL once it has ended."""
 
     endpoint = "/messages"
+    listing = "/messages/batches"
 
     def submit(self, requests: list[tuple[str, dict]]) -> str:
         batch = self._json("POST", "/messages/batches",

@@ -8,6 +8,10 @@ instead of the network. So a batch harvest sends what a live one sends and store
 Two facts a DSPy custom engine does not get by itself are carried over from the live LM: the model's capabilities
 (whether the program sends a seed, for one) and, for Anthropic, prompt tokens that count the cache reads and writes
 (what DSPy's native route reports for that provider).
+
+The waves own the retries (a request answered with a transient error goes into the next batch), so the LM tries each
+call once: the recipe's `retry:` does not apply. DSPy's cache is refused: a call it answered would not reach the
+waves, and the calls after it would be numbered differently in a rerun, which then could not find its batch.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import dspy
 from dspy.clients.backend_selection import CLIENT_KEYS, select_backend
 from dspy.clients.capabilities import capabilities
 from dspy.clients.engines.lm15_engine import LM15Engine
-from dspy.lm15 import Request, Response, RouterConfig, UnsupportedFeatureError
+from dspy.lm15 import Message, Request, Response, RouterConfig, TextPart, UnsupportedFeatureError
 
 from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
-from strawberry_dspy.models.batch_api import Answer
+from strawberry_dspy.models.batch_api import Answer, BatchAPI, batch_api_for
 from strawberry_dspy.models.lm import ungated_lm_for
 from strawberry_dspy.models.resolve import is_embedded
 from strawberry_dspy.models.retry import RetryingLM
@@ -44,8 +48,13 @@ def check_batch_model(spec: str) -> None:
 
 
 def batch_lm_for(config: ProgramSettings, waves: Waves) -> dspy.LM:
-    """The live task LM of `config` whose every call is answered through `waves` (one batch per wave)."""
+    """The live task LM of `config` whose every call is answered through `waves` (one batch per wave); its engine
+    (`lm.engine`) is a BatchEngine."""
     check_batch_model(config.model)
+    if config.cache:
+        raise UserError("--batch and the recipe's cache: true do not go together: DSPy's cache would answer some "
+                        "calls before they reach the batch, and a rerun could not find its batch in flight; pass "
+                        "--cache=false, or drop --batch")
     live = ungated_lm_for(config)  # the key, the server and the prompt cache checked as for a live harvest
     selection = select_backend(live)
     if not selection.native:
@@ -56,23 +65,41 @@ def batch_lm_for(config: ProgramSettings, waves: Waves) -> dspy.LM:
     url = clients.get("api_base") or clients.get("base_url")
     router = RouterConfig(api_keys={provider: clients["api_key"]} if clients.get("api_key") else None,
                           base_urls={provider: url} if url else None, transport=WaveTransport(waves))
-    engine = BatchEngine(LM15Engine(router, model_type=live.model_type), provider, capabilities(live))
+    engine = BatchEngine(LM15Engine(router, model_type=live.model_type), live.model, provider, capabilities(live),
+                         waves)
     settings = {key: value for key, value in live.kwargs.items() if key not in CLIENT_KEYS}
-    return RetryingLM(live.model, model_type=live.model_type, engine=engine, cache=live.cache, retry=live.retry,
-                      **settings)
+    return RetryingLM(live.model, model_type=live.model_type, engine=engine, cache=live.cache,
+                      retry=dataclasses.replace(live.retry, max_attempts=1), **settings)
 
 
 class BatchEngine:
     """A DSPy engine: the live route's lm15 adapter (request building, reply parsing) over the waves' transport."""
 
-    def __init__(self, inner: LM15Engine, provider: str, caps):
-        self.inner, self.provider = inner, provider
+    def __init__(self, inner: LM15Engine, model: str, provider: str, caps, waves: Waves):
+        self.inner, self.model, self.provider, self.waves = inner, model, provider, waves
         # the adapter reads these from a custom engine (dspy.clients.capabilities); the live LM's, unchanged
         self.supports_function_calling, self.supports_reasoning = caps.function_calling, caps.reasoning
         self.supports_response_schema, self.supported_params = caps.response_schema, caps.params
 
     def complete(self, request: Request) -> Response:
-        return _native_usage(self.inner.complete(request), self.provider)
+        response = _native_usage(self.inner.complete(request), self.provider)
+        usage = response.usage  # the prompt as DSPy's usage counts it: with the cache's reads and writes
+        self.waves.count_reply((usage.input_tokens or 0, usage.output_tokens or 0, usage.cache_read_tokens or 0,
+                                usage.cache_write_tokens or 0))
+        return response
+
+    def batch_api(self) -> BatchAPI:
+        """The batch API this engine's calls go to: the URL and headers (the key) its adapter builds for a one-word
+        request, which is sent nowhere."""
+        capture = _Capture()
+        probe = LM15Engine(dataclasses.replace(self.inner.config, transport=capture), model_type=self.inner.model_type)
+        try:
+            probe.complete(Request(model=self.model, messages=(Message(role="user", parts=(TextPart(text="ping"),)),)))
+        except _Captured:
+            pass
+        finally:
+            probe.close()
+        return batch_api_for(*capture.seen)
 
     def stream(self, request: Request):
         raise UnsupportedFeatureError("a batch answers whole replies: a --batch harvest does not stream")
@@ -100,6 +127,23 @@ class WaveTransport:
 
     def stream(self, request) -> _Reply:
         return _Reply(self.waves.exchange(request.url, list(request.headers), request.body))
+
+    def close(self) -> None:
+        pass
+
+
+class _Captured(Exception):
+    """A request stopped at the transport by `_Capture`."""
+
+
+class _Capture:
+    """An lm15 transport that keeps the (url, headers) of the request it is handed and sends nothing."""
+
+    seen: tuple[str, list[tuple[str, str]]] = ("", [])
+
+    def stream(self, request) -> _Reply:
+        self.seen = (request.url, list(request.headers))
+        raise _Captured()
 
     def close(self) -> None:
         pass

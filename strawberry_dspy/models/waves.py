@@ -7,6 +7,12 @@ next turn. A request is named by its trace, its call number in the trace and its
 the same harvest asks the same requests: what an earlier run's batches answered is replayed from the ledger (the
 harvest's store), and a wave whose requests an earlier run already submitted re-attaches to that batch instead of
 paying for it twice.
+
+A batch owns its retries: a request it did not run (expired, cancelled) or answered with a transient error (429,
+5xx, a line of OpenAI's error file) goes into the next wave, up to MAX_SENDS batches per run, and only then is that
+answer the call's. Polling a batch and downloading its results ride out transient failures (MAX_CALL_ERRORS in a
+row). A batch id the provider does not know is sent again only when it was read from the ledger (an earlier run's,
+past the provider's retention); one this run submitted and the provider lost is an error for its calls.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Iterator, Protocol
+from typing import Callable, Hashable, Iterator, Protocol, TypeVar
 
 from loguru import logger
 
-from strawberry_dspy.models.batch_api import Answer, BatchAPI, BatchAPIError, BatchState, batch_api_for
+from strawberry_dspy.models.batch_api import Answer, BatchAPI, BatchAPIError, batch_api_for, transient_status
 
-MAX_SENDS = 3  # a request a batch expired or cancelled this many times is answered with an error
-MAX_POLL_ERRORS = 5  # transient failures in a row while polling one batch before its wave fails
+MAX_SENDS = 3  # batches a request goes into per run before the last one's error (or "not run") is its answer
+MAX_CALL_ERRORS = 5  # transient failures in a row polling one batch or downloading its results before its wave fails
+T = TypeVar("T")
 
 
 class WavesClosed(BaseException):
@@ -69,12 +76,15 @@ class _Call:
 
 @dataclass
 class WaveCounts:
-    """What the waves did: batches submitted and re-attached to, requests sent and answered from the ledger."""
+    """What the waves did: batches submitted and re-attached to, requests sent and answered from the ledger, and
+    the tokens of the replies this run's batches brought (prompt with the cache's, completion, cache read, cache
+    write): what this run pays for, not the replies an earlier run's batches brought and the ledger replays."""
 
     submitted: int = 0
     attached: int = 0
     sent: int = 0
     replayed: int = 0
+    tokens: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
 
 
 class Waves:
@@ -137,15 +147,24 @@ class Waves:
         with self.changed:
             if self.closing.is_set():
                 raise WavesClosed()
-            if (kept := self.replies.get(call.rid)) is not None:
+            self.local.replayed = call.rid in self.replies
+            if self.local.replayed:
                 self.counts.replayed += 1
-                return kept
+                return self.replies[call.rid]
             self.pending[call.rid] = call
             self.changed.notify_all()
         call.answered.wait()
         if call.answer is None:
             raise WavesClosed()
         return call.answer
+
+    def count_reply(self, tokens: tuple[int, int, int, int]) -> None:
+        """Count the tokens of the reply to this thread's last call, unless the ledger replayed it (an earlier run
+        paid for it)."""
+        if getattr(self.local, "replayed", True):
+            return
+        with self.changed:
+            self.counts.tokens = [have + more for have, more in zip(self.counts.tokens, tokens)]
 
     # -- the wave loop (its own thread) --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -171,64 +190,77 @@ class Waves:
             self.counts.attached += len(attached)
             for batch_id in attached:
                 self.on_state(f"batch {batch_id} re-attached")
-                self._collect(batch_id)
+                self._collect(batch_id, ours=False)
             return
         self.on_state(f"submitting a batch of {len(calls)} request(s)")
         batch_id = self.api.submit([(c.rid, c.body) for c in calls])
         self.ledger.batch_submitted(batch_id, [(c.rid, c.trace) for c in calls])
         self.open.update((c.rid, batch_id) for c in calls)
-        self.sends.update(c.rid for c in calls)
         self.counts.submitted += 1
         self.counts.sent += len(calls)
         self.on_state(f"batch {batch_id} submitted ({len(calls)} requests)")
-        self._collect(batch_id)
+        self._collect(batch_id, ours=True)
 
-    def _collect(self, batch_id: str) -> None:
-        """Poll one batch until it ends, keep its answers and wake the calls it answers."""
+    def _collect(self, batch_id: str, ours: bool) -> None:
+        """Poll one batch (`ours`: this run submitted it) until it ends, keep its answers and wake the calls it
+        answered for good; every request in it counts as one of its MAX_SENDS sends."""
         held = [rid for rid, owner in self.open.items() if owner == batch_id]
+        self.sends.update(held)
         try:
-            state = self._poll(batch_id)
+            state = self._patiently(f"polling batch {batch_id}", lambda: self.api.status(batch_id))
             while state is not None and not state.ended:
                 self.on_state(f"batch {batch_id} in progress: {state.done} of {state.total} done")
                 if self.closing.wait(self.poll_s):
                     return
-                state = self._poll(batch_id)
+                state = self._patiently(f"polling batch {batch_id}", lambda: self.api.status(batch_id))
         except BatchAPIError as error:
             if error.status != 404:
                 raise
-            # a batch the provider no longer knows (deleted, past its retention): its requests go into a new one
+            if ours:  # submitted moments ago and already unknown: sending it again would pay for a batch lost too
+                self._settle(batch_id, held, {rid: _error(404, f"batch {batch_id}, submitted by this run, is unknown "
+                                                               f"to the provider ({error})") for rid in held})
+                return
+            # an earlier run's batch the provider no longer knows (deleted, past its retention): sent again
             logger.warning("batch {} is unknown to the provider ({}): its requests are sent again", batch_id, error)
-            self.ledger.batch_collected({}, held)
-            for rid in held:
-                del self.open[rid]
+            self._settle(batch_id, held, {})
             return
         if state is None:
             return
-        answers = self.api.results(state)
+        answers = self._patiently(f"downloading the results of batch {batch_id}", lambda: self.api.results(state))
+        if answers is None:
+            return
+        self.on_state(f"batch {batch_id} ended: {len(answers)} of {len(held)} answered")
+        self._settle(batch_id, held, answers)
+
+    def _settle(self, batch_id: str, held: list[str], answers: dict[str, Answer]) -> None:
+        """Keep the batch's 200 answers for reruns and wake the calls answered for good. A request the batch did not
+        run (expired, cancelled, unknown) or answered with a transient error (429, 5xx, a line of OpenAI's error
+        file) waits for the next wave, until it has been in MAX_SENDS batches: then that answer is its own."""
         kept = {rid: answers[rid] for rid in held if rid in answers and answers[rid].status == 200}
         self.ledger.batch_collected(kept, [rid for rid in held if rid not in kept])
         for rid in held:
             del self.open[rid]
         with self.changed:
             self.replies.update(kept)
-        lost = [rid for rid in held if rid not in answers]
-        if lost:
-            logger.warning("batch {} ended ({}) without answering {} request(s): they go into the next batch",
-                           batch_id, state.body.get("status") or state.body.get("processing_status"), len(lost))
-        given_up = {rid: _error(504, f"batch {batch_id} did not run this request ({MAX_SENDS} tries)")
-                    for rid in lost if self.sends[rid] >= MAX_SENDS}
-        self.on_state(f"batch {batch_id} ended: {len(answers)} of {len(held)} answered")
-        self._answer({**{rid: a for rid, a in answers.items() if rid in held}, **given_up})
+        again = [rid for rid in held if rid not in answers or transient_status(answers[rid].status)]
+        if again:
+            logger.warning("batch {} did not run {} request(s) or answered them with a transient error: they go into "
+                           "the next batch (at most {} in all)", batch_id, len(again), MAX_SENDS)
+        given_up = {rid: answers.get(rid) or _error(504, f"batch {batch_id} did not run this request ({MAX_SENDS} "
+                                                         "batches in all)")
+                    for rid in again if self.sends[rid] >= MAX_SENDS}
+        self._answer({**{rid: answers[rid] for rid in held if rid not in again}, **given_up})
 
-    def _poll(self, batch_id: str) -> BatchState | None:
-        """The batch's state; transient failures are polled through (up to MAX_POLL_ERRORS in a row)."""
-        for tries in range(1, MAX_POLL_ERRORS + 1):
+    def _patiently(self, what: str, call: Callable[[], T]) -> T | None:
+        """call(), its transient failures tried again poll_s apart (up to MAX_CALL_ERRORS in a row); None if the
+        harvest stopped meanwhile."""
+        for tries in range(1, MAX_CALL_ERRORS + 1):
             try:
-                return self.api.status(batch_id)
+                return call()
             except BatchAPIError as error:
-                if not error.transient or tries == MAX_POLL_ERRORS:
+                if not error.transient or tries == MAX_CALL_ERRORS:
                     raise
-                logger.warning("polling batch {} failed ({}); polling again", batch_id, error)
+                logger.warning("{} failed ({}); trying again", what, error)
                 if self.closing.wait(self.poll_s):
                     return None
         return None

@@ -1,12 +1,13 @@
 """The ledger of a `--batch` harvest (`models/waves.Ledger`): the requests sent in provider batches, and the answers
-kept so that a rerun replays them instead of paying again. Rows of a stored trace are forgotten with it; a run that
-finishes leaves none."""
+kept so that a rerun replays them instead of paying again. Rows of a trace stored whole are forgotten with it; a run
+that finishes leaves only the rows of its failed traces, which their rerun replays."""
 
 from __future__ import annotations
 
 from typing import Hashable
 
 from strawberry_dspy.models.batch_api import Answer
+from strawberry_dspy.store.schema import FAILED
 
 _AFTER_HEX = "g"  # sorts after every hex digit: rid >= prefix AND rid < prefix || 'g' is one trace's requests
 
@@ -40,6 +41,9 @@ class BatchCalls:
             self.conn.execute("DELETE FROM batch_calls WHERE rid >= ? AND rid < ?", (prefix, prefix + _AFTER_HEX))
 
     def clear_batch_calls(self) -> int:
-        """Forget every request (a finished harvest needs none); how many there were."""
+        """Forget every request but those of a failed trace (its rerun replays them), at the end of a harvest that
+        stored every trace; how many were forgotten."""
         with self.lock, self.conn:
-            return self.conn.execute("DELETE FROM batch_calls").rowcount
+            return self.conn.execute(
+                "DELETE FROM batch_calls WHERE NOT EXISTS (SELECT 1 FROM traces WHERE traces.problem_id = "
+                f"batch_calls.problem_id AND traces.sample = batch_calls.sample AND {FAILED})").rowcount

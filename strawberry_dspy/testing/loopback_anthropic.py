@@ -9,9 +9,11 @@ ending at a mark or up to LOOKBACK blocks before one. Tokens are words (whitespa
 with its headers, body and status. With `thinking`, each reply starts with a thinking block (and its signature), as
 Claude's extended thinking returns it; its tokens count in `output_tokens`.
 
-It runs the Message Batches API too: `POST /v1/messages/batches`, `GET /v1/messages/batches/{id}` and its
-`results_url` (`.../results`, JSONL). Each request of a batch is answered as the live endpoint answers it (the same
-cache), in the batch's order; a batch ends at its `batch_polls + 1`-th poll (`batches`, a `BatchQueue`).
+It runs the Message Batches API too: `POST /v1/messages/batches`, `GET /v1/messages/batches` (the list,
+`?limit=N`), `GET /v1/messages/batches/{id}` and its `results_url` (`.../results`, JSONL). Each request of a batch is
+answered as the live endpoint answers it (the same cache), in the batch's order; a batch ends at its
+`batch_polls + 1`-th poll (`batches`, a `BatchQueue`). With `api_key`, a request whose `x-api-key` is another is
+refused with 401 (`authentication_error`), as Anthropic refuses a wrong key.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
 from typing import Callable
 
 from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
@@ -63,8 +66,9 @@ class LoopbackAnthropic(ThreadedServer):
     """The server in a daemon thread: `url` is its api_base (ending in /v1); `requests` what it received."""
 
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, requests_per_s: float | None = None,
-                 latency_s: float = 0.0, thinking: str | None = None, batch_polls: int = 0):
+                 latency_s: float = 0.0, thinking: str | None = None, batch_polls: int = 0, api_key: str | None = None):
         self.reply, self.rate, self.latency_s, self.thinking = reply, requests_per_s, latency_s, thinking
+        self.api_key = api_key
         self.batches = BatchQueue(lambda body: (200, self.message(body)), "msgbatch_", batch_polls)
         self.requests: list[Received] = []
         self.cache: set[str] = set()
@@ -143,6 +147,15 @@ def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
             seen = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, at=time.monotonic())
             with server._lock:
                 server.requests.append(seen)
+            if self._refused(seen):
+                return
+            url = urlsplit(self.path)
+            if url.path.rstrip("/").endswith("/messages/batches"):
+                limit = int(parse_qs(url.query).get("limit", ["20"])[0])
+                data = [server.batch_object(batch) for batch in server.batches.newest(limit + 1)]
+                return self._send(200, {"data": data[:limit], "has_more": len(data) > limit,
+                                        "first_id": data[0]["id"] if data else None,
+                                        "last_id": data[:limit][-1]["id"] if data else None})
             parts = self.path.rstrip("/").split("/")
             results = parts[-1] == "results"
             batch_id = parts[-2] if results else parts[-1]
@@ -160,6 +173,8 @@ def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
                             at=time.monotonic())
             with server._lock:
                 server.requests.append(seen)
+            if self._refused(seen):
+                return
             if self.path.rstrip("/").endswith("/messages/batches"):
                 batch = server.batches.create([(r["custom_id"], r["params"]) for r in seen.body.get("requests", [])])
                 return self._send(200, server.batch_object(batch))
@@ -179,6 +194,14 @@ def _handler(server: LoopbackAnthropic) -> type[BaseHTTPRequestHandler]:
             if server.latency_s:
                 time.sleep(server.latency_s)
             self._send(200, server.message(seen.body))
+
+        def _refused(self, seen: Received) -> bool:
+            """Answer 401 for a wrong x-api-key (with `api_key` set); True if so."""
+            if server.api_key is None or seen.headers.get("x-api-key") == server.api_key:
+                return False
+            seen.status = 401
+            self._send(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+            return True
 
         def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
             self._send_raw(status, json.dumps(payload).encode(), headers)

@@ -3,12 +3,14 @@
 A batch is answered by the server's own live reply function, request by request in the batch's order, when it ends.
 It ends at its `polls + 1`-th status poll, never on a clock, unless `hold(after=n)` keeps every batch after the
 n-th running until `release()`. `submitted` counts the batches created; `wait_polled(n)` waits (on an event, not a sleep) until the
-n-th batch has been polled once, i.e. its submitter has recorded it and is waiting for it.
+n-th batch has been polled once, i.e. its submitter has recorded it and is waiting for it. `refuse(call, *statuses)`
+answers the next polls ("poll") or result downloads ("results") with those HTTP statuses instead, one each.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -37,6 +39,8 @@ class BatchQueue:
         self.batches: dict[str, Batch] = {}
         self.changed = threading.Condition()
         self.held_after: int | None = None  # batches numbered above it stay in progress (None: none is held)
+        self.refusals: dict[str, deque[int]] = {"poll": deque(), "results": deque()}
+        self.refused: list[tuple[str, int]] = []  # (call, status) of each refusal served
 
     @property
     def submitted(self) -> int:
@@ -71,6 +75,25 @@ class BatchQueue:
     def get(self, batch_id: str) -> Batch | None:
         with self.changed:
             return self.batches.get(batch_id)
+
+    def newest(self, limit: int) -> list[Batch]:
+        """The `limit` batches created last, the newest first (a list call: nothing is polled)."""
+        with self.changed:
+            return list(self.batches.values())[::-1][:limit]
+
+    def refuse(self, call: str, *statuses: int) -> None:
+        """Answer the next `call`s ("poll": a status poll, "results": a results download) with these statuses."""
+        with self.changed:
+            self.refusals[call].extend(statuses)
+
+    def refusal(self, call: str) -> int | None:
+        """The status to answer this `call` with instead of its reply (recorded in `refused`), or None."""
+        with self.changed:
+            if not self.refusals[call]:
+                return None
+            status = self.refusals[call].popleft()
+            self.refused.append((call, status))
+            return status
 
     def hold(self, after: int = 0) -> None:
         """Keep every batch numbered above `after` running (in progress) until release()."""

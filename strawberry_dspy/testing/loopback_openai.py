@@ -21,9 +21,14 @@ It also injects faults into chat completions (`FAULTS`): scheduled ones (`inject
 and a seeded random share of requests (`fault_rate`); `faults_served` counts what it sent.
 
 It runs OpenAI's Batch API too: `POST /v1/files` (a multipart JSONL upload, purpose batch), `POST /v1/batches`,
-`GET /v1/batches/{id}` and `GET /v1/files/{id}/content` (the output file). Each line of a batch is answered by the
-same reply function as a live chat completion; a batch ends at its `batch_polls + 1`-th poll (`batches`, a
-`BatchQueue`: `hold`, `release`, `submitted`, `wait_polled`).
+`GET /v1/batches` (the list, `?limit=N`), `GET /v1/batches/{id}` and `GET /v1/files/{id}/content` (the output and
+error files). Each line of a batch is answered by the same reply function as a live chat completion, or with the
+next scheduled fault when that is an HTTP status (`inject("500")`): such a line goes into the error file, as OpenAI
+writes a failed request. A batch ends at its `batch_polls + 1`-th poll (`batches`, a `BatchQueue`: `hold`,
+`release`, `submitted`, `wait_polled`, `refuse`). `batch_api=False` is a server without it (vLLM's: 404).
+
+With `api_key`, every request but `GET /v1/models` must carry `Authorization: Bearer <api_key>`; another is
+refused with 401, as OpenAI refuses a wrong key.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
 
 from strawberry_dspy.testing.loopback_batches import Batch, BatchQueue
 from strawberry_dspy.testing.serving import ThreadedServer
@@ -73,11 +79,12 @@ class LoopbackOpenAI(ThreadedServer):
     def __init__(self, reply: str | Callable[[dict], str] = REPLY, model: str = "stub-model", *,
                  fault_rate: float = 0.0, fault_kinds: tuple[str, ...] = FAULTS, seed: int = 0,
                  retry_after_s: float = 1.0, hang_s: float = 30.0, latency_s: float = 0.0, record: bool = True,
-                 reasoning: str | Callable[[dict], str] | None = None, streams: bool = True, batch_polls: int = 0):
+                 reasoning: str | Callable[[dict], str] | None = None, streams: bool = True, batch_polls: int = 0,
+                 batch_api: bool = True, api_key: str | None = None):
         self.reply, self.model, self.latency_s, self.keep = reply, model, latency_s, record
-        self.reasoning, self.streams = reasoning, streams
+        self.reasoning, self.streams, self.batch_api, self.api_key = reasoning, streams, batch_api, api_key
         self.held, self._released, self._hold_after = threading.Event(), threading.Event(), None
-        self.batches = BatchQueue(lambda body: (200, self.completion(body)), "batch_", batch_polls)
+        self.batches = BatchQueue(self.batch_line, "batch_", batch_polls)
         self.files: dict[str, bytes] = {}  # uploaded and output files by id
         self.fault_rate, self.fault_kinds, self._rng = fault_rate, fault_kinds, random.Random(seed)
         self.retry_after_s, self.hang_s = retry_after_s, hang_s
@@ -186,6 +193,18 @@ class LoopbackOpenAI(ThreadedServer):
         return text, thinking, usage
 
 
+    def batch_line(self, body: dict) -> tuple[int, dict]:
+        """(HTTP status, body) of one line of a batch: the next scheduled fault when it is an HTTP status, else the
+        live reply (a transport fault a batch line cannot have answers normally)."""
+        fault = self.next_fault()
+        if fault is not None and fault.isdigit():
+            return int(fault), {"error": {"message": "injected by the loopback server", "type": "loopback_fault"}}
+        return 200, self.completion(body)
+
+    def refuses(self, authorization: str | None) -> bool:
+        """Whether a request with this Authorization header is refused (401): `api_key` is set and not in it."""
+        return self.api_key is not None and authorization != f"Bearer {self.api_key}"
+
     def upload(self, content_type: str, raw: bytes) -> dict:
         """`POST /v1/files`: keep the multipart upload's file; its file object."""
         form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
@@ -215,16 +234,20 @@ class LoopbackOpenAI(ThreadedServer):
         done = {"status": "in_progress", "output_file_id": None, "error_file_id": None,
                 "request_counts": {"total": total, "completed": 0, "failed": 0}}
         if batch.ended:
-            if "output_file_id" not in batch.extra:
-                lines = "".join(json.dumps({"id": f"batch_req_{i}", "custom_id": custom_id, "error": None,
-                                            "response": {"status_code": status, "request_id": f"req_{i}",
-                                                         "body": reply}}) + "\n"
-                                for i, (custom_id, status, reply) in enumerate(batch.answers))
-                with self._lock:
-                    batch.extra["output_file_id"] = file_id = f"file-{len(self.files) + 1:04d}"
-                    self.files[file_id] = lines.encode()
-            done = {"status": "completed", "output_file_id": batch.extra["output_file_id"], "error_file_id": None,
-                    "request_counts": {"total": total, "completed": total, "failed": 0}}
+            failed = sum(status != 200 for _, status, _ in batch.answers)
+            if "output_file_id" not in batch.extra:  # answered lines in the output file, failed ones in the error file
+                for name, in_it in (("output_file_id", lambda s: s == 200), ("error_file_id", lambda s: s != 200)):
+                    lines = "".join(json.dumps({"id": f"batch_req_{i}", "custom_id": custom_id, "error": None,
+                                                "response": {"status_code": status, "request_id": f"req_{i}",
+                                                             "body": reply}}) + "\n"
+                                    for i, (custom_id, status, reply) in enumerate(batch.answers) if in_it(status))
+                    with self._lock:
+                        batch.extra[name] = file_id = f"file-{len(self.files) + 1:04d}" if lines else None
+                        if file_id:
+                            self.files[file_id] = lines.encode()
+            done = {"status": "completed", "output_file_id": batch.extra["output_file_id"],
+                    "error_file_id": batch.extra["error_file_id"],
+                    "request_counts": {"total": total, "completed": total - failed, "failed": failed}}
         return {"id": batch.id, "object": "batch", "endpoint": "/v1/chat/completions",
                 "input_file_id": batch.extra["input_file_id"], "completion_window": "24h", "created_at": 0, **done}
 
@@ -248,18 +271,44 @@ def _handler(server: LoopbackOpenAI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             server.record(Seen("GET", self.path, self.headers.get("Authorization")))
-            path = self.path.rstrip("/")
+            url = urlsplit(self.path)
+            path = url.path.rstrip("/")
             if path.endswith("/models"):
                 self._send(200, {"object": "list", "data": [{"id": server.model, "object": "model", "owned_by": "loopback"}]})
+            elif self._refused(path):
+                return
+            elif path.endswith("/batches"):
+                limit = int(parse_qs(url.query).get("limit", ["20"])[0])
+                data = [server.batch_object(batch) for batch in server.batches.newest(limit + 1)]
+                self._send(200, {"object": "list", "data": data[:limit], "has_more": len(data) > limit,
+                                 "first_id": data[0]["id"] if data else None,
+                                 "last_id": data[:limit][-1]["id"] if data else None})
+            elif "/batches/" in path and (status := server.batches.refusal("poll")):
+                self._send(status, {"error": {"message": "refused by the loopback server", "type": "loopback_fault"}})
             elif "/batches/" in path and (batch := server.batches.poll(path.rsplit("/", 1)[1])) is not None:
                 self._send(200, server.batch_object(batch))
+            elif path.endswith("/content") and (status := server.batches.refusal("results")):
+                self._send(status, {"error": {"message": "refused by the loopback server", "type": "loopback_fault"}})
             elif path.endswith("/content") and (data := server.files.get(path.split("/")[-2])) is not None:
                 self._send_raw(200, data)
             else:
                 self._send(404, {"error": {"message": f"no route {self.path}"}})
 
+        def _refused(self, path: str) -> bool:
+            """Answer 401 for a wrong key, 404 for a batch route of a server without the Batch API; True if so."""
+            if server.refuses(self.headers.get("Authorization")):
+                self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                           "code": "invalid_api_key"}})
+                return True
+            if not server.batch_api and ("/batches" in path or "/files" in path):
+                self._send(404, {"detail": "Not Found"})
+                return True
+            return False
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self._refused(self.path.rstrip("/")):
+                return
             if self.path.rstrip("/").endswith("/files"):
                 server.record(Seen("POST", self.path, self.headers.get("Authorization")))
                 return self._send(200, server.upload(self.headers.get("Content-Type", ""), raw))

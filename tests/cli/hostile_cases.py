@@ -192,6 +192,8 @@ FLAG_CASES = [
                                                               (("-1", "0.5"), "not a range"),
                                                               (("0.5", "0.5"), "not a range"))],
     (["harvest", "good.yaml", "--early-stop", "-1"], ">= 0"),
+    *[(["harvest", "good.yaml", "--batch", "--batch-poll-s", v], w)
+      for v, w in (("nan", "finite"), ("inf", "finite"), ("-1", "in [0, 3600]"), ("1e9", "in [0, 3600]"))],
     (["harvest", "good.yaml", "--concurrency", "0"], ">= 1"),
     (["harvest", "good.yaml", "--concurrency", "500"], "at most 32 traces at once"),
     (["run", "good.yaml", "--concurrency", "5000"], "at most 32 traces at once"),
@@ -255,6 +257,7 @@ CONFLICT_CASES = [
      "--band 0.2 0.8 applies to --objective band only"),
     (["compile", "good.yaml", "--band", "0.3", "0.7"], "--band 0.3 0.7 applies to --objective band only"),
     (["compile", "good.yaml", "--objective", "band", "--optimizer", "bootstrap"], "needs --optimizer search"),
+    (["harvest", "good.yaml", "--model", "openai/x", "--batch", "--cache=true"], "--batch and the recipe's cache: true"),
 ]
 
 RECIPE_CASES = [

@@ -64,7 +64,12 @@ def test_bad_batch_input_is_one_line_and_exit_2(tmp_path, problems, capsys):
                                     "this machine; use openai/MODEL and anthropic/MODEL"),
              (["--model", "gemini/gemini-2.5-flash"], "--batch supports openai/MODEL and anthropic/MODEL (OpenAI's "
                                                       "and Anthropic's batch APIs), got 'gemini/gemini-2.5-flash'"),
-             (["--model", "openai/stub-model", "--batch-poll-s", "-1"], "--batch-poll-s must be >= 0, got -1")]
+             *[(["--model", "openai/stub-model", "--batch-poll-s", value],
+                f"--batch-poll-s must be a finite number of seconds in [0, 3600], got {value}")
+               for value in ("-1", "1e+300")],
+             *[(["--model", "openai/stub-model", "--batch-poll-s", value], "must be a finite number, got")
+               for value in ("nan", "inf")],
+             (["--model", "openai/stub-model", "--cache=true"], "--batch and the recipe's cache: true do not go together")]
     for extra, message in cases:
         out = tmp_path / "never"
         code = main(["harvest", "programs/zero_shot.yaml", "--benchmark", f"jsonl:{problems}", "--split", "train",
@@ -73,6 +78,11 @@ def test_bad_batch_input_is_one_line_and_exit_2(tmp_path, problems, capsys):
         errors = [line for line in err.splitlines() if line.startswith("error:")]
         assert code == 2 and len(errors) == 1 and message in errors[0], err
         assert "Traceback" not in err and not out.exists()  # refused before anything was written
+
+    for poll_s in (float("nan"), 1e300):  # the Python API's too (a nan polled without a pause, 1e300 overflowed)
+        with pytest.raises(UserError, match=r"--batch-poll-s must be a finite number of seconds in \[0, 3600\]"):
+            harvest(config(problems, "openai/stub-model", "http://127.0.0.1:9/v1"), tmp_path / "nan", batch=True,
+                    batch_poll_s=poll_s)
 
     class RayLike(ThreadExecutor):
         kind = "ray"
