@@ -102,7 +102,7 @@ def harvest_table(rows: list[dict], stages: dict) -> str:
         rates, _ = pass_rates(group)
         in_band = sum(0.1 <= rate <= 0.9 for rate in rates.values())
         body.append([str(number), f"{len(rates)} x {len(group) // max(len(rates), 1)}", f"{len(correct)}",
-                     f"{in_band}/{len(rates)}", f"{holds}/{len(checked)}" + (f" ({holds / len(checked):.0%})" if checked else ""),
+                     f"{in_band}/{len(rates)}", f"{holds}/{len(checked)} ({holds / len(checked):.0%})" if checked else "- (no step turns)",
                      made, f"{len(correct) / cpu:.3f}" if cpu else "-", f"{pairs / cpu:.3f}" if cpu else "-"])
     return format_grid(["round", "problems x samples", "correct traces", "in band [0.1, 0.9]",
                         "correct traces whose steps check out", "export rows", "correct traces / CPU-s",
