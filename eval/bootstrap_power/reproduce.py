@@ -69,7 +69,8 @@ def heldout_table(rows: list[dict], stages: dict) -> str:
 
 
 def arms_table(rows: list[dict]) -> str:
-    """Every two arms of a round against each other on the same held-out problems and seeds (later minus earlier)."""
+    """Every two arms of a round against each other on the same held-out problems and seeds (later minus earlier), and
+    each later round's arms against the base model the loop began with."""
     groups, body = _group(rows), []
     for number in sorted({r for r, _, _ in groups}):
         arms = list(dict.fromkeys(a for (r, a, s) in groups if r == number and s == "test" and a != "base"))
@@ -78,6 +79,11 @@ def arms_table(rows: list[dict]) -> str:
             for second in arms[i + 1:]:
                 diff = paired(rates[first], rates[second])
                 body.append([str(number), f"{second} minus {first}", diff.cell(), f"{diff.only_b} / {diff.only_a}"])
+        if number > 1 and (1, "base", "test") in groups:  # every round so far, against the model the loop began with
+            start = _acc(groups[(1, "base", "test")])[1]
+            for arm in arms:
+                diff = paired(start, rates[arm])
+                body.append([str(number), f"{arm} minus round 1's base", diff.cell(), f"{diff.only_b} / {diff.only_a}"])
     return format_grid(["round", "arms", "difference (95% CI), p, detectable", "problems better / worse"], body)
 
 
