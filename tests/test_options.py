@@ -152,7 +152,7 @@ def test_the_cli_prints_one_line_for_a_bad_config_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err == (f"error: {config}: unknown key 'max_pair': valid keys are format, style, band, sft_form, nudges, "
                    "system, thinking, max_pairs, weighting, alpha, resample, seed, eval_splits, decontam_benchmark, "
-                   "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub, private")
+                   "demos, decontam_limit, ngram, ngram_threshold, to, push_to_hub, private, steps_hold")
 
 
 def test_the_recipe_flags_of_every_command_come_from_program_settings():
