@@ -57,6 +57,7 @@ def test_a_provider_that_never_answers_is_one_line_and_exit_1(server, problems, 
     assert captured.err.count("retrying") <= 1  # at most the one outage line, not a line per retry
 
 
+@pytest.mark.slow  # waits on real time (time limits, Retry-After, an outage): out of the quick loop
 def test_a_harvest_rides_out_an_outage_and_says_so_once(server, problems, tmp_path, capsys):
     server.outage(3.0, "503")
     server.inject("429", "reset", "truncated", "empty")

@@ -33,6 +33,7 @@ def call_at_once(lm, count: int) -> list:
     return replies
 
 
+@pytest.mark.slow  # waits on real time (time limits, Retry-After, an outage): out of the quick loop
 @pytest.mark.parametrize("concurrency", [8, 64])
 def test_the_pool_admits_concurrency_requests_at_once(concurrency):
     with FastLoopback("a reply", latency_s=LATENCY_S) as server:

@@ -93,6 +93,7 @@ def test_an_outage_longer_than_dspys_retries_is_ridden_out_with_one_line_each_wa
     assert len(outage) == 2
 
 
+@pytest.mark.slow  # waits on real time (time limits, Retry-After, an outage): out of the quick loop
 def test_a_429_outage_waits_out_retry_after(server):
     lm = lm_of(server)
     server.outage(2.5, "429")

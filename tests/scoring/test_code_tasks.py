@@ -45,6 +45,7 @@ def test_every_reference_solution_passes_and_is_read_from_a_fenced_block(tasks):
     ("add", "print('no function here')"),
     ("add", ""),  # no answer
 ])
+@pytest.mark.slow  # waits on real time (time limits, Retry-After, an outage): out of the quick loop
 def test_wrong_slow_and_greedy_programs_fail(tasks, name, answer):
     benchmark, problems = tasks
     start = time.monotonic()
