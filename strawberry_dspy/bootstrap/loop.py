@@ -25,8 +25,8 @@ from strawberry_dspy.bootstrap.report import write_report
 from strawberry_dspy.bootstrap.settings import BootstrapSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.provenance import package_versions
-from strawberry_dspy.stage_output import (DONE_MARKER, OutputKind, claim_dir, lock_output, log_to, read_done,
-                                         remove_created, task_slug, write_done, write_json)
+from strawberry_dspy.stage_output import (DONE_MARKER, OutputKind, check_claim, claim_dir, lock_output, log_to,
+                                         read_done, remove_created, task_slug, write_done, write_json)
 
 IDENTITY_FILE = "bootstrap.json"
 ROUND_FILE = "round.json"
@@ -56,25 +56,30 @@ def lock_out(out: Path):
 
 def check_identity(out: Path, settings: BootstrapSettings, fresh: bool, command: str | None) -> None:
     """Claim OUT for this loop, or refuse one that holds another loop (or other files) with one line."""
-    wanted = settings.identity()
-    path = out / IDENTITY_FILE
     if fresh:  # the loop's own files only: whatever else a user put into OUT stays
         remove_created(out, [IDENTITY_FILE, "rounds.md", "rounds.png", *(p.name for p in out.glob("round-*"))])
+    refuse_other_setup(out, settings)
+    if not (out / IDENTITY_FILE).is_file():
+        write_json(out / IDENTITY_FILE, {"identity": settings.identity(), "command": command,
+                                         "versions": package_versions(), "created": time.strftime("%Y-%m-%d %H:%M:%S")})
+
+
+def refuse_other_setup(out: Path, settings: BootstrapSettings) -> None:
+    """One line (UserError) when OUT holds another loop's rounds, or rounds of no loop; nothing is written."""
+    wanted, path = settings.identity(), out / IDENTITY_FILE
     if path.is_file():
         stored = json.loads(path.read_text()).get("identity", {})
         if "program" in stored:  # older loops stored the program's absolute path; its name and text identify it
             stored["program"] = Path(str(stored["program"])).name
-        different = [k for k in sorted(set(wanted) | set(stored)) if stored.get(k) != json.loads(json.dumps(wanted.get(k)))]
+        different = [k for k in sorted(set(wanted) | set(stored))
+                     if stored.get(k) != json.loads(json.dumps(wanted.get(k)))]
         if different:
             diffs = "; ".join(f"{k} {_short(stored.get(k))} there, {_short(wanted.get(k))} now" for k in different[:3])
             raise UserError(f"{out} holds a bootstrap of another setup ({diffs}): pass another --out, "
                             "or --fresh to delete its rounds and start over")
-        return
-    if any(out.glob("round-*")):
+    elif any(out.glob("round-*")):
         raise UserError(f"{out} holds round directories but no {IDENTITY_FILE}, so they are not from this loop: "
                         "pass another --out, or --fresh to delete them")
-    write_json(path, {"identity": wanted, "command": command, "versions": package_versions(),
-                      "created": time.strftime("%Y-%m-%d %H:%M:%S")})
 
 
 def _short(value) -> str:
@@ -92,6 +97,12 @@ def start_model(spec: str) -> str:
         from strawberry_dspy.train.convert import base_model_folder
 
         return f"hf:{base_model_folder(spec).resolve()}"
+    if not spec.startswith("hf:"):
+        raise UserError(f"bootstrap trains its model each round, so --model must be weights on this machine: "
+                        f"'local', 'local:/path/model.gguf' or 'hf:/path/to/folder', got {spec!r}")
+    from strawberry_dspy.models.hf import parse_hf_spec
+
+    parse_hf_spec(spec)  # a folder that is not there fails here, before the output folder exists
     return spec
 
 
@@ -133,20 +144,24 @@ def bootstrap(settings: BootstrapSettings, out: str | Path | None = None, *, fre
     benchmark.problems("test", settings.eval_limit)
     benchmark.problems("dev", settings.dev_limit)
     out = Path(out) if out else default_out(settings)
+    check_claim(out, BOOTSTRAP_DIR, sources=[settings.program])  # what is refused, refused before the model loads
+    if not fresh:
+        refuse_other_setup(out, settings)
+    model = start_model(settings.model)  # the model before the folder: one that cannot load leaves nothing behind
     claim_dir(out, BOOTSTRAP_DIR, sources=[settings.program])
     lock = lock_out(out)
     try:
         check_identity(out, settings, fresh, command)
         with log_to(out / "bootstrap.log"):
-            return _run_rounds(out, settings, progress)
+            return _run_rounds(out, settings, model, progress)
     finally:
         lock.close()
 
 
-def _run_rounds(out: Path, settings: BootstrapSettings, progress: bool) -> BootstrapResult:
-    """The rounds, each resumed at its first unfinished stage."""
+def _run_rounds(out: Path, settings: BootstrapSettings, model: str, progress: bool) -> BootstrapResult:
+    """The rounds from `model`, each resumed at its first unfinished stage."""
     result = BootstrapResult(out)
-    model, spec = start_model(settings.model), settings.benchmark
+    spec = settings.benchmark
     previous: dict[str, dict] = {}
     for number in range(1, settings.rounds + 1):
         arms = settings.arm_list() if number == 1 else [previous["advance"]["arm"]]

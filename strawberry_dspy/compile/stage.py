@@ -26,6 +26,7 @@ from strawberry_dspy.config import ProgramSettings
 from strawberry_dspy.errors import UserError
 from strawberry_dspy.leaks import demo_record
 from strawberry_dspy.models import lm_for, prompt_lm_for
+from strawberry_dspy.models.probe import check_answers
 from strawberry_dspy.options import option
 from strawberry_dspy.program.build import build_program
 from strawberry_dspy.provenance import package_versions
@@ -125,10 +126,14 @@ def compile_program(program_path: str | Path, config: ProgramSettings, options: 
     file_form = options.out is not None and Path(options.out).suffix == ".json"
     side_files = [REPORT_FILE, PLOT_FILE]
     check_compile_output(out_dir, compiled_path, file_form, side_files, program_path)  # before the model loads
-    task_lm = task_lm or lm_for(config)  # the model before the folder: one that cannot load leaves nothing behind
-    claim_compile_output(out_dir, compiled_path, file_form, side_files, program_path)
+    # the models before the folder: one that cannot load, or does not answer a first request, leaves nothing behind
+    if task_lm is None:
+        task_lm = lm_for(config)
+        check_answers(task_lm, config.model, "compile")
     if prompt_lm is None and options.prompt_model:
         prompt_lm = prompt_lm_for(config, options.prompt_model)
+        check_answers(prompt_lm, options.prompt_model, "compile")
+    claim_compile_output(out_dir, compiled_path, file_form, side_files, program_path)
     with log_to(out_dir / "compile.log"):
         return _compile(program_path, config, options, benchmark, train, dev, test, space, task_lm, prompt_lm,
                         out_dir, compiled_path, progress)

@@ -27,6 +27,7 @@ from strawberry_dspy.harvest.options import HarvestSettings
 from strawberry_dspy.harvest.following import FINISHED, INTERRUPTED, PROGRESS_META, STOPPED
 from strawberry_dspy.harvest.progress import HarvestProgress
 from strawberry_dspy.models import lm_for
+from strawberry_dspy.models.probe import provider_failed
 from strawberry_dspy.models.resolve import is_embedded
 from strawberry_dspy.models.retry import PROVIDER_EVENTS
 from strawberry_dspy.models.waves import WaveCounts, Waves
@@ -199,13 +200,6 @@ def harvest(config: ProgramSettings, out: str | Path | None = None, *, options: 
         lock.close()
 
 
-# errors that say the provider did not answer (key, billing, model, server, transport, a spent retry budget); others
-# (a request too long for the model, a bug in a program) are a trace's outcome, stored as data
-PROVIDER_ERRORS = frozenset({"ProviderUnavailable", "LMAuthError", "LMBillingError", "LMRateLimitError",
-                             "LMUnsupportedModelError", "LMTimeoutError", "LMServerError", "LMTransportError",
-                             "LMProviderError", "ConnectionError", "TimeoutError"})
-
-
 def answered_first(workload: Workload, problem: Problem, executor: Executor) -> tuple:
     """A new harvest's first trace, sampled before any output exists, so that a model that does not answer (a wrong
     key, a server that is down, an unknown model) leaves nothing behind; (unit, result, node) for the store."""
@@ -214,7 +208,7 @@ def answered_first(workload: Workload, problem: Problem, executor: Executor) -> 
     if stats.interrupted or not got:
         raise KeyboardInterrupt
     row = got[0][1][0]
-    if row["stop_reason"] == "error" and (row["error"] or "").split(":", 1)[0] in PROVIDER_ERRORS:
+    if row["stop_reason"] == "error" and provider_failed(row["error"]):
         raise ProviderFailure(f"the model did not answer the harvest's first request "
                               f"({(row['error'] or '?').splitlines()[0][:200]}); nothing was written: {PROVIDER_FIX}")
     return got[0]

@@ -319,6 +319,12 @@ MODEL_CASES = [
                            (["--model", "mystery/x"], "unknown model spec"),
                            (["--model", "openai/x", "--api-base", "http://127.0.0.1:9/v1",
                              "--api_key_env=UNSET_KEY_OF_THE_SWEEP"], "UNSET_KEY_OF_THE_SWEEP, which is not set"))],
+    # bootstrap trains weights on this machine: a starting model it cannot load leaves no folder either
+    *[(["bootstrap", "good.yaml", "--model", model, "--out", "new-output"], words)
+      for model, words in (("local:missing.gguf", "GGUF model file not found"),
+                           ("hf:no-such-folder", "Hugging Face model folder not found"),
+                           ("openai/x", "must be weights on this machine"),
+                           ("mystery/x", "must be weights on this machine"))],
 ]
 
 STORE_CASES = [
