@@ -113,8 +113,8 @@ of text, nudges and prices of the wrong type, nan / inf numbers), every numeric 
 out of range, wrong type), flags that contradict each other, benchmark files, outputs that cannot be written,
 stores strawberry did not create (another program's SQLite file, corrupt, empty, missing a core column,
 `correct = 'yes'`, an unknown schema version) with and without `--fresh`, model specs and `--api-base` values that
-are not URLs, Ray addresses where nothing answers, arguments that are not UTF-8, and `ui --host` beyond loopback
-without `--allow-remote`.
+are not URLs, models that cannot load (no output folder left behind: harvest, compile, bootstrap), Ray addresses
+where nothing answers, arguments that are not UTF-8, and `ui --host` beyond loopback without `--allow-remote`.
 """
 
 
