@@ -106,6 +106,11 @@ class LiveRun:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def stopping(self) -> bool:
+        """Stop was asked and the turn in flight is still being finished."""
+        return self.running and self.session is not None and self.session.stopping.is_set()
+
+    @property
     def can_continue(self) -> bool:
         """Only the strawberry loop keeps a chat to go on with."""
         return self.session is not None and not self.running and self.trace is not None

@@ -77,8 +77,9 @@ def _start(program: str, overrides_text: str, model: str, api_base: str, problem
 def _controls(run: live.LiveRun | None) -> None:
     running = run is not None and run.running
     stop, more, go_on = st.columns([1, 1, 2])
-    if stop.button("Stop", disabled=not running, key="stop"):
+    if stop.button("Stop", disabled=not running or run.stopping, key="stop"):
         run.stop()
+        st.rerun()  # redrawn at once: Stop greyed out, the page saying it stops after the turn in progress
     turns = more.number_input("more turns", 1, 200, 4, key="more_turns", label_visibility="collapsed")
     if go_on.button(f"Continue for {turns} more turns", disabled=run is None or not run.can_continue, key="continue"):
         run.start(int(turns))
@@ -129,8 +130,9 @@ def _turns_view() -> None:
     show_turns(turns)
     if run.running and partial is not None and partial.after == len(turns):
         show_partial(partial.source, partial.text, partial.thinking)
-    if run.running:
-        st.caption(f"running … {len(turns)} turns so far")
+    if run.running:  # once Stop is pressed, the page says so until the turn in flight is finished
+        doing = "stopping after the turn in progress" if run.stopping else "running"
+        st.caption(f"{doing} … {len(turns)} turns so far")
     elif st.session_state.get("was_running"):
         st.rerun()  # the worker finished between refreshes: redraw the page with the result and the buttons
 

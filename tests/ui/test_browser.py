@@ -190,7 +190,7 @@ def test_runs_page_compares_the_runs(page, server, tmp_path):
     screenshot(page, tmp_path, "runs")
 
 
-def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path):
+def test_playground_runs_the_embedded_model(page, server, tmp_path):
     page.goto(f"{server}/playground")
     page.get_by_label("question").fill("What is 3 + 4?")
     page.get_by_label("gold answer (optional)").fill("7")
@@ -199,15 +199,10 @@ def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path
         "--strawberry.title_every=1\n--strawberry.title_tokens=8")
     page.keyboard.press("Tab")
     page.get_by_role("button", name="Run", exact=True).click()
-    counts, deadline = [], time.monotonic() + 240
-    while time.monotonic() < deadline:
-        counts.append(page.locator("[data-testid=stChatMessage]").count())
-        if page.get_by_text("stop reason").count():
-            break
-        time.sleep(0.25)
-    assert page.get_by_text("stop reason").count(), f"the run did not finish; chat messages seen: {counts}"
-    final = page.locator("[data-testid=stChatMessage]").count()
-    assert final >= 3 and any(0 < n < final for n in counts), counts  # turns appeared before the run ended
+    page.get_by_text("stop reason").wait_for(timeout=240_000)
+    # the whole run from the real model (that turns show while they are written, and that Stop ends the run after the
+    # turn in flight, is tested against a model that waits for the test: test_stream_browser.py)
+    assert page.locator("[data-testid=stChatMessage]").count() >= 3
     text = page.inner_text("body")
     assert "problem" in text and "prompt" in text and "completion tokens" in text
     verdict = page.locator("[data-testid=stAlert]").first.bounding_box()
@@ -216,23 +211,6 @@ def test_playground_streams_turns_from_the_embedded_model(page, server, tmp_path
     folded = page.locator("[data-testid=stExpander]").filter(has_text="step 1")
     assert folded.count() >= 1 and "step 1" in folded.first.inner_text()  # the first step folded under its title
     screenshot(page, tmp_path, "playground")
-
-
-def test_playground_stop_is_honoured(page, server):
-    page.goto(f"{server}/playground")
-    page.get_by_label("question").fill("What is 12 + 30?")
-    page.get_by_label("knob overrides, one --key=value per line").fill(
-        "--strawberry.max_turns=12\n--strawberry.check_every=100\n--strawberry.step_tokens=24\n"
-        "--strawberry.force_answer=false")
-    page.keyboard.press("Tab")
-    page.get_by_role("button", name="Run", exact=True).click()
-    deadline = time.monotonic() + 240
-    while page.locator("[data-testid=stChatMessage]").count() < 3 and time.monotonic() < deadline:
-        time.sleep(0.25)  # the problem, a step and the nudge after it are shown
-    page.get_by_role("button", name="Stop").click()
-    page.get_by_text("stop reason: stopped").wait_for(timeout=120_000)
-    steps = page.inner_text("body").count("step · step ")
-    assert 1 <= steps < 12
 
 
 @pytest.mark.parametrize("path, heading", [("harvest", "Harvest browser"), ("runs", "Runs"),
